@@ -1,0 +1,336 @@
+/* Decoding one frame against an explicit state (RFC 6386 §4, §5, §9.7-§9.11). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "boolreader.h"
+#include "dsp.h"
+#include "tables.h"
+#include "vp8i.h"
+
+excam_image *vp8_image_from_frame(vp8_frame *f);
+
+static const vp8_dsp *get_dsp(void)
+{
+    /* Filled once; every thread sees the same table (init is idempotent). */
+    static vp8_dsp dsp;
+    static atomic_int ready;
+    if (!atomic_load_explicit(&ready, memory_order_acquire)) {
+        vp8_dsp tmp;
+#ifdef EXCAM_FORCE_C
+        vp8_dsp_init(&tmp, 1);
+#else
+        vp8_dsp_init(&tmp, getenv("EXCAM_FORCE_C") != NULL);
+#endif
+        dsp = tmp;
+        atomic_store_explicit(&ready, 1, memory_order_release);
+    }
+    return &dsp;
+}
+
+/* Key frames restore every default (§9.2-§9.11 "on key frames"). */
+static void reset_for_key_frame(excam_vp8_state *s)
+{
+    memcpy(s->ctx.coef, vp8_default_coef_probs, sizeof(s->ctx.coef));
+    memcpy(s->ctx.ymode, vp8_default_ymode_probs, sizeof(s->ctx.ymode));
+    memcpy(s->ctx.uvmode, vp8_default_uv_mode_probs, sizeof(s->ctx.uvmode));
+    memcpy(s->ctx.mv, vp8_default_mv_probs, sizeof(s->ctx.mv));
+    s->seg_abs_delta = 0;
+    memset(s->seg_quant, 0, sizeof(s->seg_quant));
+    memset(s->seg_lf, 0, sizeof(s->seg_lf));
+    memset(s->ref_lf_delta, 0, sizeof(s->ref_lf_delta));
+    memset(s->mode_lf_delta, 0, sizeof(s->mode_lf_delta));
+}
+
+static int clamp_q(int q) { return q < 0 ? 0 : q > 127 ? 127 : q; }
+
+/* §14.1, §9.6: dequantization factors for each segment. */
+static void setup_dequant(vp8_decoder *d)
+{
+    const vp8_frame_header *h = &d->hdr;
+    const excam_vp8_state *s = d->s;
+    for (int seg = 0; seg < 4; seg++) {
+        int q = h->q_index;
+        int16_t (*dq)[2] = d->dequant[seg];
+        if (h->segmentation_enabled)
+            q = clamp_q(s->seg_abs_delta ? s->seg_quant[seg] : q + s->seg_quant[seg]);
+        dq[0][0] = vp8_dc_qlookup[clamp_q(q + h->y1dc_delta)];
+        dq[0][1] = vp8_ac_qlookup[q];
+        dq[1][0] = (int16_t)(vp8_dc_qlookup[clamp_q(q + h->y2dc_delta)] * 2);
+        dq[1][1] = (int16_t)(vp8_ac_qlookup[clamp_q(q + h->y2ac_delta)] * 155 / 100);
+        if (dq[1][1] < 8)
+            dq[1][1] = 8;
+        dq[2][0] = vp8_dc_qlookup[clamp_q(q + h->uvdc_delta)];
+        if (dq[2][0] > 132)
+            dq[2][0] = 132;
+        dq[2][1] = vp8_ac_qlookup[clamp_q(q + h->uvac_delta)];
+    }
+}
+
+/* §9.5: the token partitions follow the first partition; all but the last are
+ * preceded by 3-byte sizes. Every partition must be non-empty and inside the frame. */
+static int setup_partitions(const uint8_t *p, const uint8_t *end, int n, vp8_bool_decoder *bd)
+{
+    const uint8_t *sizes = p;
+    if ((size_t)(end - p) < (size_t)(3 * (n - 1)))
+        return EXCAM_ERR_CORRUPT;
+    p += 3 * (n - 1);
+    for (int i = 0; i < n; i++) {
+        size_t size = (size_t)(end - p);
+        if (i < n - 1) {
+            const uint8_t *s = sizes + 3 * i;
+            size_t want = (size_t)s[0] | (size_t)s[1] << 8 | (size_t)s[2] << 16;
+            if (want > size)
+                return EXCAM_ERR_CORRUPT;
+            size = want;
+        }
+        if (size == 0)
+            return EXCAM_ERR_CORRUPT;
+        vp8_bool_init(&bd[i], p, size);
+        p += size;
+    }
+    return EXCAM_OK;
+}
+
+/* §9.7-§9.8: golden and altref copies happen before the refreshes with the new
+ * frame; "copy to altref" is applied first (as libvpx does). */
+static void update_references(excam_vp8_state *s, const vp8_frame_header *h, vp8_frame *cur)
+{
+    vp8_frame *last = s->ref[VP8_REF_LAST], *golden = s->ref[VP8_REF_GOLDEN];
+    vp8_frame *altref = s->ref[VP8_REF_ALTREF];
+    vp8_frame *new_alt = altref, *new_golden = golden;
+
+    if (h->copy_to_altref == 1)
+        new_alt = last;
+    else if (h->copy_to_altref == 2)
+        new_alt = golden;
+    if (h->copy_to_golden == 1)
+        new_golden = last;
+    else if (h->copy_to_golden == 2)
+        new_golden = new_alt;
+    if (h->refresh_altref)
+        new_alt = cur;
+    if (h->refresh_golden)
+        new_golden = cur;
+
+    vp8_frame_ref(new_alt);
+    vp8_frame_ref(new_golden);
+    vp8_frame_unref(altref);
+    vp8_frame_unref(golden);
+    s->ref[VP8_REF_ALTREF] = new_alt;
+    s->ref[VP8_REF_GOLDEN] = new_golden;
+    if (h->refresh_last) {
+        s->ref[VP8_REF_LAST] = vp8_frame_ref(cur);
+        vp8_frame_unref(last);
+    }
+}
+
+static int decode_macroblocks(vp8_decoder *d, vp8_bool_decoder *first, vp8_bool_decoder *parts)
+{
+    const excam_vp8_state *s = d->s;
+    int corrupt = 0;
+    uint8_t nz_left[9], eobs[25];
+    int16_t coeffs[25][16];
+
+    for (int r = 0; r < s->mb_rows; r++) {
+        vp8_bool_decoder *bd = &parts[r % d->hdr.num_partitions];
+        memset(nz_left, 0, sizeof(nz_left));
+        vp8_recon_setup_row(d, r);
+        for (int c = 0; c < s->mb_cols; c++) {
+            vp8_mb_info *mb = vp8_mbi(d, r, c);
+            uint8_t *nz_above = d->nz_above + 9 * c;
+            int has_coeffs = 0;
+
+            vp8_read_mb_modes(d, first, r, c);
+            memset(eobs, 0, sizeof(eobs));
+            if (!mb->skip) {
+                /* Once a partition has run dry its macroblocks get no residue (libvpx). */
+                memset(coeffs, 0, sizeof(coeffs));
+                if (!vp8_bool_overrun(bd))
+                    has_coeffs = vp8_read_mb_tokens(d, bd, mb, nz_left, nz_above, coeffs, eobs);
+            } else {
+                /* §13.1: no residue; contexts reset (Y2's only if the MB has one). */
+                int keep_y2 = mb->ymode == VP8_B_PRED || mb->ymode == VP8_MV_SPLIT;
+                memset(nz_left, 0, keep_y2 ? 8 : 9);
+                memset(nz_above, 0, keep_y2 ? 8 : 9);
+            }
+            mb->skip = !has_coeffs; /* from here on: "no residue" for the loop filter */
+            vp8_reconstruct_mb(d, r, c, mb, has_coeffs, coeffs, eobs);
+        }
+        vp8_recon_finish_row(d, r);
+        corrupt |= vp8_bool_overrun(bd);
+    }
+    return corrupt | vp8_bool_overrun(first);
+}
+
+static void fill_info(excam_vp8_frame_info *info, const vp8_frame_header *h, size_t len)
+{
+    memset(info, 0, sizeof(*info));
+    info->key_frame = h->key_frame;
+    info->version = h->version;
+    info->show_frame = h->show_frame;
+    info->width = h->width;
+    info->height = h->height;
+    info->horiz_scale = h->horiz_scale;
+    info->vert_scale = h->vert_scale;
+    info->color_space = h->color_space;
+    info->clamping_type = h->clamping_type;
+    info->filter_type = h->filter_type;
+    info->filter_level = h->filter_level;
+    info->sharpness = h->sharpness;
+    info->base_q = h->q_index;
+    info->token_partitions = h->num_partitions;
+    info->segmentation_enabled = h->segmentation_enabled;
+    info->refresh_golden = h->refresh_golden;
+    info->refresh_altref = h->refresh_altref;
+    info->refresh_last = h->refresh_last;
+    info->copy_to_golden = h->copy_to_golden;
+    info->copy_to_altref = h->copy_to_altref;
+    info->sign_bias_golden = h->sign_bias[VP8_REF_GOLDEN];
+    info->sign_bias_altref = h->sign_bias[VP8_REF_ALTREF];
+    info->refresh_entropy_probs = h->refresh_entropy;
+    info->first_partition_size = h->first_part_size;
+    info->size = len;
+}
+
+EXCAM_API int excam_vp8_peek(const uint8_t *data, size_t len, excam_vp8_frame_info *info)
+{
+    vp8_frame_header h;
+    vp8_bool_decoder bd;
+    excam_vp8_state *scratch;
+    vp8_entropy e;
+    size_t hdr_bytes;
+    int err;
+
+    if (!data || !info)
+        return EXCAM_ERR_INVALID_ARG;
+    if ((err = vp8_parse_frame_tag(data, len, &h)))
+        return err;
+    scratch = vp8_state_alloc();
+    if (!scratch)
+        return EXCAM_ERR_NOMEM;
+    hdr_bytes = h.key_frame ? 10 : 3;
+    vp8_bool_init(&bd, data + hdr_bytes, len - hdr_bytes);
+    vp8_parse_header(&bd, &h, scratch);
+    memset(&e, 0, sizeof(e));
+    vp8_parse_header_probs(&bd, &h, &e);
+    excam_vp8_state_free(scratch);
+    fill_info(info, &h, len);
+    return EXCAM_OK;
+}
+
+/* A dropped (zero-length) frame: nothing changes and the last shown frame repeats. */
+static int decode_dropped(const excam_vp8_state *in, excam_vp8_state **out, excam_image **shown,
+                          excam_vp8_frame_info *info)
+{
+    if (!in->has_keyframe)
+        return EXCAM_ERR_NO_KEYFRAME;
+    if (!(*out = excam_vp8_state_copy(in)))
+        return EXCAM_ERR_NOMEM;
+    if (info) {
+        memset(info, 0, sizeof(*info));
+        info->show_frame = in->shown != NULL;
+    }
+    if (shown && in->shown && !(*shown = vp8_image_from_frame(in->shown))) {
+        excam_vp8_state_free(*out);
+        *out = NULL;
+        return EXCAM_ERR_NOMEM;
+    }
+    return EXCAM_OK;
+}
+
+static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
+{
+    vp8_frame_header *h = &d->hdr;
+    excam_vp8_state *s = d->s;
+    size_t hdr_bytes = h->key_frame ? 10 : 3;
+    vp8_bool_decoder first, parts[8];
+    vp8_entropy saved;
+    int err;
+
+    if (h->key_frame) {
+        if ((err = vp8_state_set_size(s, h->width, h->height)))
+            return err;
+        s->horiz_scale = h->horiz_scale;
+        s->vert_scale = h->vert_scale;
+        reset_for_key_frame(s);
+    }
+    /* The first partition's decoder may run on into the rest of the frame, as in libvpx. */
+    vp8_bool_init(&first, data + hdr_bytes, len - hdr_bytes);
+    vp8_parse_header(&first, h, s);
+    if (h->key_frame) {
+        s->color_space = h->color_space;
+        s->clamping_type = h->clamping_type;
+    }
+    s->segmentation_enabled = h->segmentation_enabled;
+    s->lf_delta_enabled = h->lf_delta_enabled;
+    saved = s->ctx;
+    vp8_parse_header_probs(&first, h, &s->ctx);
+    if ((err = setup_partitions(data + hdr_bytes + h->first_part_size, data + len,
+                                h->num_partitions, parts)))
+        return err;
+
+    d->cur = vp8_frame_new(s->width, s->height);
+    d->mbi_stride = s->mb_cols + 1;
+    d->mbi = calloc((size_t)(s->mb_cols + 1) * (size_t)(s->mb_rows + 1), sizeof(*d->mbi));
+    d->nz_above = calloc((size_t)s->mb_cols, 9);
+    if (!d->cur || !d->mbi || !d->nz_above)
+        return EXCAM_ERR_NOMEM;
+    setup_dequant(d);
+    if (decode_macroblocks(d, &first, parts) && !d->in->has_keyframe)
+        return EXCAM_ERR_CORRUPT; /* a stream must start with a complete key frame */
+    if (h->filter_level)
+        vp8_loop_filter_frame(d);
+    vp8_frame_extend(d->cur);
+
+    update_references(s, h, d->cur);
+    if (h->show_frame) {
+        vp8_frame_unref(s->shown);
+        s->shown = vp8_frame_ref(d->cur);
+    }
+    if (!h->refresh_entropy)
+        s->ctx = saved;
+    s->has_keyframe = 1;
+    return EXCAM_OK;
+}
+
+EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, size_t len,
+                               excam_vp8_state **out, excam_image **shown,
+                               excam_vp8_frame_info *info)
+{
+    vp8_decoder d;
+    int err;
+
+    if (out)
+        *out = NULL;
+    if (shown)
+        *shown = NULL;
+    if (!in || !out || (!data && len))
+        return EXCAM_ERR_INVALID_ARG;
+    if (len == 0)
+        return decode_dropped(in, out, shown, info);
+
+    memset(&d, 0, sizeof(d));
+    if ((err = vp8_parse_frame_tag(data, len, &d.hdr)))
+        return err;
+    if (!d.hdr.key_frame && !in->has_keyframe)
+        return EXCAM_ERR_NO_KEYFRAME;
+    d.dsp = get_dsp();
+    d.in = in;
+    d.s = excam_vp8_state_copy(in);
+    if (!d.s)
+        return EXCAM_ERR_NOMEM;
+    err = decode_frame(&d, data, len);
+    if (!err && shown && d.hdr.show_frame && !(*shown = vp8_image_from_frame(d.cur)))
+        err = EXCAM_ERR_NOMEM;
+    if (!err && info)
+        fill_info(info, &d.hdr, len);
+    free(d.mbi);
+    free(d.nz_above);
+    vp8_frame_unref(d.cur);
+    if (err) {
+        excam_vp8_state_free(d.s);
+        return err;
+    }
+    *out = d.s;
+    return EXCAM_OK;
+}

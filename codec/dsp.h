@@ -1,0 +1,84 @@
+/*
+ * Hot pixel kernels behind a function table (dav1d/libvpx-rtcd style).
+ * Every kernel has a plain-C reference (`*_c`); optimized versions may replace
+ * them at init, and tests/test_dsp.c checks each against its reference on random
+ * input. vp8_dsp_init(dsp, 1) forces the C versions.
+ *
+ * All kernels are bit-exact with RFC 6386 (and thus libvpx). Pixel values are in
+ * [0, 255]; results are clamped to that range where the RFC clamps.
+ */
+#ifndef EXCAM_CODEC_DSP_H
+#define EXCAM_CODEC_DSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Intra modes shared by 16x16 luma and 8x8 chroma (RFC 6386 §11.2, §12.2). */
+enum { VP8_DC_PRED = 0, VP8_V_PRED = 1, VP8_H_PRED = 2, VP8_TM_PRED = 3, VP8_B_PRED = 4 };
+
+/* 4x4 luma subblock intra modes (RFC 6386 §11.2 `intra_bmode`, §12.3). */
+enum {
+    VP8_B_DC_PRED = 0, VP8_B_TM_PRED, VP8_B_VE_PRED, VP8_B_HE_PRED, VP8_B_LD_PRED,
+    VP8_B_RD_PRED, VP8_B_VR_PRED, VP8_B_VL_PRED, VP8_B_HD_PRED, VP8_B_HU_PRED,
+    VP8_NUM_BMODES
+};
+
+/* Sizes for the sub-pixel predictors: index into sixtap[] / bilinear[]. */
+enum { VP8_PRED_16x16 = 0, VP8_PRED_8x8 = 1, VP8_PRED_4x4 = 2 };
+
+typedef void (*vp8_subpel_fn)(uint8_t *dst, ptrdiff_t dst_stride,
+                              const uint8_t *src, ptrdiff_t src_stride, int mx, int my);
+typedef void (*vp8_lf_normal_fn)(uint8_t *dst, ptrdiff_t stride, int count,
+                                 int edge_limit, int interior_limit, int hev_thresh);
+typedef void (*vp8_lf_simple_fn)(uint8_t *dst, ptrdiff_t stride, int count, int edge_limit);
+
+typedef struct vp8_dsp {
+    /* §14.3: inverse Walsh-Hadamard transform of the Y2 block. in[16] is raster order;
+     * out[16 * i] receives the DC of luma subblock i (i = 0..15, raster order). */
+    void (*iwht)(const int16_t in[16], int16_t *out);
+    /* §14.4: inverse DCT of in[16] (dequantized, raster order), added to the 4x4
+     * predictor at dst with clamping to [0,255]. */
+    void (*idct_add)(const int16_t in[16], uint8_t *dst, ptrdiff_t stride);
+    /* Same, for a block whose only nonzero coefficient is the DC: adds (dc + 4) >> 3. */
+    void (*idct_dc_add)(int dc, uint8_t *dst, ptrdiff_t stride);
+
+    /* §18.3: predict a block of the given size from the reference at `src` (the full-pel
+     * position of the block's top-left pixel). mx, my in [0,7] are the eighth-pel
+     * fractions (index into the filter table). The six-tap filter reads src from
+     * 2 rows/cols before to 3 after the block; bilinear reads 1 row/col after.
+     * First the horizontal pass (on the rows the vertical pass needs), rounded, shifted
+     * by 7 and clamped, then the vertical pass on that; mx = my = 0 is a plain copy. */
+    vp8_subpel_fn sixtap[3];
+    vp8_subpel_fn bilinear[3];
+
+    /* §15.3 normal loop filter. `dst` points at q0, the first pixel after the edge.
+     * *_h: a horizontal edge (p-pixels are rows above dst): filters `count` columns.
+     * *_v: a vertical edge (p-pixels are columns left of dst): filters `count` rows.
+     * mbedge: the macroblock-edge filter (modifies p2..q2); inner: subblock edges
+     * (modifies p1..q1). edge_limit is E, interior_limit is I, hev_thresh as in §15.3. */
+    vp8_lf_normal_fn lf_mbedge_h, lf_mbedge_v, lf_inner_h, lf_inner_v;
+    /* §15.2 simple loop filter on luma, same geometry; edge_limit as computed in §15.2. */
+    vp8_lf_simple_fn lf_simple_h, lf_simple_v;
+
+    /* §12.2/§12.3: 16x16 luma (pred16) and 8x8 chroma (pred8) intra prediction.
+     * above[-1] is the top-left pixel, above[0..n-1] the row above, left[0..n-1] the
+     * column to the left (the caller supplies 127/129 edge values per §12.2).
+     * have_above / have_left only affect DC_PRED (average of the available edges,
+     * 128 when neither is available). */
+    void (*pred16)(uint8_t *dst, ptrdiff_t stride, int mode, const uint8_t *above,
+                   const uint8_t *left, int have_above, int have_left);
+    void (*pred8)(uint8_t *dst, ptrdiff_t stride, int mode, const uint8_t *above,
+                  const uint8_t *left, int have_above, int have_left);
+    /* §12.3: 4x4 subblock prediction. above[-1] is the top-left pixel, above[0..3]
+     * the row above, above[4..7] the row above-right; left[0..3] the column to the left. */
+    void (*pred4)(uint8_t *dst, ptrdiff_t stride, int bmode, const uint8_t *above,
+                  const uint8_t *left);
+} vp8_dsp;
+
+/* Fill `dsp` with the best kernels for this CPU, or the C references if force_c. */
+void vp8_dsp_init(vp8_dsp *dsp, int force_c);
+
+/* The C references, for the tests. */
+void vp8_dsp_init_c(vp8_dsp *dsp);
+
+#endif /* EXCAM_CODEC_DSP_H */

@@ -1,0 +1,180 @@
+/*
+ * Internal structures of the excam VP8 codec: reference frames, the explicit
+ * decoder state, the per-frame header and per-macroblock mode information.
+ */
+#ifndef EXCAM_CODEC_VP8I_H
+#define EXCAM_CODEC_VP8I_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "excam/vp8.h"
+
+/* ------------------------------------------------------------------ frames */
+
+/* Pixels of border around the macroblock-aligned luma area (chroma: half).
+ * Motion vectors reaching further read through an edge-emulation path. */
+#define VP8_BORDER 48
+
+/* A reference-counted picture. Decoding writes the macroblock-aligned area
+ * (mb_cols*16 x mb_rows*16), which includes pixels beyond the display size, and
+ * then replicates its edges into the border, as libvpx does. Once published in a
+ * state a frame is immutable. */
+typedef struct vp8_frame {
+    atomic_int refs;
+    int width, height;        /* display size */
+    int mb_cols, mb_rows;
+    ptrdiff_t stride[3];
+    uint8_t *plane[3];        /* top-left visible pixel of Y, U, V */
+    uint8_t *mem;
+} vp8_frame;
+
+vp8_frame *vp8_frame_new(int width, int height);
+vp8_frame *vp8_frame_ref(vp8_frame *f);
+void vp8_frame_unref(vp8_frame *f);
+/* Replicate the macroblock-aligned area's edges into the border. */
+void vp8_frame_extend(vp8_frame *f);
+
+/* -------------------------------------------------------------- the state */
+
+enum { VP8_REF_INTRA = 0, VP8_REF_LAST = 1, VP8_REF_GOLDEN = 2, VP8_REF_ALTREF = 3 };
+
+/* Probabilities that persist from frame to frame (§9.9, §13.4, §16.1, §17.2). */
+typedef struct vp8_entropy {
+    uint8_t coef[4][8][3][11];
+    uint8_t ymode[4];
+    uint8_t uvmode[3];
+    uint8_t mv[2][19];
+} vp8_entropy;
+
+/* Everything a VP8 decoder carries from one frame to the next. */
+struct excam_vp8_state {
+    int has_keyframe;
+    int width, height;          /* display size */
+    int horiz_scale, vert_scale;/* §9.2: informational upscaling */
+    int color_space, clamping_type;
+    int mb_cols, mb_rows;
+    vp8_entropy ctx;            /* the probabilities in force */
+    /* §9.3 segmentation: values persist until updated. */
+    int segmentation_enabled;   /* of the last frame (informational) */
+    int seg_abs_delta;          /* 1: values are absolute, 0: deltas */
+    int8_t seg_quant[4];        /* [-127, 127] */
+    int8_t seg_lf[4];           /* [-63, 63] */
+    uint8_t *seg_map;           /* mb_rows * mb_cols segment ids, persists */
+    /* §9.6 loop-filter deltas: persist until updated. */
+    int lf_delta_enabled;       /* of the last frame (informational) */
+    int8_t ref_lf_delta[4];     /* intra, last, golden, altref */
+    int8_t mode_lf_delta[4];    /* B_PRED, ZEROMV, NEARESTMV..NEWMV (nonzero mv), SPLITMV */
+    vp8_frame *ref[4];          /* [VP8_REF_LAST..ALTREF]; [0] unused */
+    vp8_frame *shown;           /* the last shown frame (for dropped frames) */
+};
+
+/* Allocate an empty state (no key frame yet). */
+excam_vp8_state *vp8_state_alloc(void);
+/* Reset the state's geometry for a key frame of a (possibly new) size. */
+int vp8_state_set_size(excam_vp8_state *s, int width, int height);
+
+/* ----------------------------------------------------------- frame header */
+
+/* Per-frame header fields (§9, §19.2): not state. */
+typedef struct vp8_frame_header {
+    int key_frame, version, show_frame;
+    size_t first_part_size;
+    int width, height, horiz_scale, vert_scale;
+    int color_space, clamping_type;
+    int segmentation_enabled, update_mb_seg_map, update_seg_data;
+    uint8_t seg_tree_probs[3];
+    int filter_type, filter_level, sharpness;
+    int lf_delta_enabled;
+    int num_partitions;         /* 1, 2, 4, 8 */
+    int q_index;                /* y_ac_qi */
+    int y1dc_delta, y2dc_delta, y2ac_delta, uvdc_delta, uvac_delta;
+    int refresh_golden, refresh_altref, refresh_last, copy_to_golden, copy_to_altref;
+    int sign_bias[4];
+    int refresh_entropy;
+    int mb_no_coeff_skip;
+    int prob_skip_false, prob_intra, prob_last, prob_golden;
+} vp8_frame_header;
+
+/* ------------------------------------------------------ macroblock modes */
+
+/* Inter-MB modes (§16.2); values follow the intra modes so one field holds both. */
+enum {
+    VP8_MV_NEAREST = 5, VP8_MV_NEAR, VP8_MV_ZERO, VP8_MV_NEW, VP8_MV_SPLIT
+};
+/* Sub-block MV modes for SPLITMV (§16.4). */
+enum { VP8_SUBMV_LEFT = 0, VP8_SUBMV_ABOVE, VP8_SUBMV_ZERO, VP8_SUBMV_NEW };
+/* DCT tokens (§13.2). */
+enum {
+    VP8_TOKEN_ZERO = 0, VP8_TOKEN_ONE, VP8_TOKEN_TWO, VP8_TOKEN_THREE, VP8_TOKEN_FOUR,
+    VP8_TOKEN_CAT1, VP8_TOKEN_CAT2, VP8_TOKEN_CAT3, VP8_TOKEN_CAT4, VP8_TOKEN_CAT5,
+    VP8_TOKEN_CAT6, VP8_TOKEN_EOB
+};
+
+typedef struct vp8_mv { int16_t row, col; } vp8_mv; /* luma, in 1/8 pel (always even) */
+
+static inline int vp8_mv_equal(vp8_mv a, vp8_mv b) { return a.row == b.row && a.col == b.col; }
+static inline int vp8_mv_is_zero(vp8_mv a) { return a.row == 0 && a.col == 0; }
+
+/* What a macroblock's header says (§11, §16, §19.3). */
+typedef struct vp8_mb_info {
+    uint8_t ymode;        /* VP8_DC_PRED..VP8_B_PRED or VP8_MV_NEAREST..VP8_MV_SPLIT */
+    uint8_t uvmode;
+    uint8_t ref_frame;    /* VP8_REF_* */
+    uint8_t segment;
+    uint8_t skip;         /* mb_skip_coeff as read (then: no nonzero coefficients) */
+    uint8_t partitioning; /* SPLITMV only */
+    uint8_t bmodes[16];   /* B_PRED only */
+    vp8_mv mv;            /* the MB's vector (bmv[15] for SPLITMV) */
+    vp8_mv bmv[16];       /* per-subblock vectors */
+} vp8_mb_info;
+
+/* ---------------------------------------------------- decoding machinery */
+
+struct vp8_dsp;
+
+/* Per-frame decoding context: lives only during one decode call. */
+typedef struct vp8_decoder {
+    const struct vp8_dsp *dsp;
+    vp8_frame_header hdr;
+    excam_vp8_state *s;     /* the new state being built */
+    const excam_vp8_state *in;
+    vp8_frame *cur;         /* the frame being reconstructed */
+    vp8_mb_info *mbi;       /* (mb_cols + 1) * (mb_rows + 1), with a border row/col */
+    int mbi_stride;
+    int16_t dequant[4][3][2]; /* [segment][Y1, Y2, UV][DC, AC] */
+    uint8_t *nz_above;      /* per MB column: 9 nonzero flags (4 Y, 2 U, 2 V, 1 Y2) */
+    int16_t (*coeffs)[25][16]; /* per MB of one row */
+} vp8_decoder;
+
+static inline vp8_mb_info *vp8_mbi(vp8_decoder *d, int mb_row, int mb_col)
+{
+    return &d->mbi[(mb_row + 1) * d->mbi_stride + mb_col + 1];
+}
+
+/* header.c: §9 / §19.2. `bd` is positioned after the frame header on return. */
+struct vp8_bool_decoder;
+int vp8_parse_frame_tag(const uint8_t *data, size_t len, vp8_frame_header *h);
+int vp8_parse_header(struct vp8_bool_decoder *bd, vp8_frame_header *h, excam_vp8_state *s);
+void vp8_parse_header_probs(struct vp8_bool_decoder *bd, vp8_frame_header *h, vp8_entropy *e);
+
+/* modes.c: §10, §11, §16, §17: the modes of one macroblock. */
+void vp8_read_mb_modes(vp8_decoder *d, struct vp8_bool_decoder *bd, int mb_row, int mb_col);
+
+/* tokens.c: §13: coefficients of one macroblock; returns nonzero if any coefficient. */
+int vp8_read_mb_tokens(vp8_decoder *d, struct vp8_bool_decoder *bd, vp8_mb_info *mb,
+                       uint8_t *nz_left, uint8_t *nz_above, int16_t coeffs[25][16],
+                       uint8_t eobs[25]);
+
+/* recon.c: §12, §14, §18: reconstruct one macroblock into d->cur. */
+void vp8_reconstruct_mb(vp8_decoder *d, int mb_row, int mb_col, const vp8_mb_info *mb,
+                        int has_coeffs, int16_t coeffs[25][16], const uint8_t eobs[25]);
+/* Prepare the intra-prediction edges of the new frame (127 above, 129 left). */
+void vp8_recon_setup_row(vp8_decoder *d, int mb_row);
+void vp8_recon_finish_row(vp8_decoder *d, int mb_row);
+
+/* loopfilter.c: §15, over the whole frame. */
+void vp8_loop_filter_frame(vp8_decoder *d);
+
+#endif /* EXCAM_CODEC_VP8I_H */

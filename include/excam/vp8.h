@@ -1,0 +1,141 @@
+/*
+ * excam — explicit-state VP8 codec (RFC 6386).
+ *
+ * The whole decoder state (probabilities, segmentation, loop-filter deltas and the
+ * last/golden/altref reference frames) is a value: decode() takes a const state and
+ * returns a new one; it never modifies its input. Copies are cheap because reference
+ * frames are shared, reference-counted buffers. A state can be serialized to a
+ * versioned, checksummed byte string, shipped to another process and read back.
+ *
+ * All functions return EXCAM_OK (0) or a negative excam_err; none of them exit.
+ * Thread safety: distinct states may be used from distinct threads freely; a state may
+ * be read (decoded from, copied, serialized) from several threads at once.
+ */
+#ifndef EXCAM_VP8_H
+#define EXCAM_VP8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define EXCAM_API __attribute__((visibility("default")))
+#else
+#define EXCAM_API
+#endif
+
+#define EXCAM_VERSION_MAJOR 0
+#define EXCAM_VERSION_MINOR 1
+#define EXCAM_VERSION_PATCH 0
+
+/* Error codes: every function returns one of these (0 = success). */
+typedef enum excam_err {
+    EXCAM_OK = 0,
+    EXCAM_ERR_INVALID_ARG = -1,  /* a NULL pointer or an impossible argument */
+    EXCAM_ERR_NOMEM = -2,        /* allocation failed */
+    EXCAM_ERR_CORRUPT = -3,      /* the frame is not a valid VP8 frame (or is truncated) */
+    EXCAM_ERR_UNSUPPORTED = -4,  /* valid but outside what excam supports */
+    EXCAM_ERR_NO_KEYFRAME = -5,  /* an inter frame was given to a state with no key frame yet */
+    EXCAM_ERR_BAD_STATE = -6,    /* serialized state: bad magic, version, size or checksum */
+    EXCAM_ERR_IO = -7,           /* file I/O (used by the tools and container readers) */
+} excam_err;
+
+/* A static, human-readable message for an excam_err. Never NULL. */
+EXCAM_API const char *excam_strerror(int err);
+
+/* "0.1.0" */
+EXCAM_API const char *excam_version_string(void);
+
+/*
+ * An 8-bit 4:2:0 picture. Chroma planes are ((width+1)/2) x ((height+1)/2).
+ * Images returned by the decoder share memory with a reference frame of the state:
+ * treat their planes as read-only. Images from excam_image_alloc() are writable.
+ * Either kind is released with excam_image_free(); the pixels stay valid until then,
+ * whatever happens to the state they came from.
+ */
+typedef struct excam_image {
+    int width, height;
+    int stride[3];       /* bytes between rows, per plane (Y, U, V) */
+    uint8_t *plane[3];   /* top-left visible pixel of Y, U, V */
+    void *priv;          /* library-owned; do not touch */
+} excam_image;
+
+EXCAM_API excam_image *excam_image_alloc(int width, int height);
+EXCAM_API void excam_image_free(excam_image *img);
+
+/* Free a buffer returned by the library (e.g. by excam_vp8_state_serialize). */
+EXCAM_API void excam_free(void *p);
+
+/* ---------------------------------------------------------------- state */
+
+typedef struct excam_vp8_state excam_vp8_state;
+
+/* The state before the first frame: the next frame decoded must be a key frame. */
+EXCAM_API excam_vp8_state *excam_vp8_state_new(void);
+/* A cheap copy (reference frames are shared, not copied). NULL on allocation failure. */
+EXCAM_API excam_vp8_state *excam_vp8_state_copy(const excam_vp8_state *s);
+EXCAM_API void excam_vp8_state_free(excam_vp8_state *s);
+
+/* Display size of the stream (0x0 before the first key frame). */
+EXCAM_API void excam_vp8_state_size(const excam_vp8_state *s, int *width, int *height);
+
+/*
+ * Serialize to a versioned, checksummed byte string (allocated; free with excam_free).
+ * Equal states serialize to identical bytes.
+ */
+EXCAM_API int excam_vp8_state_serialize(const excam_vp8_state *s, uint8_t **buf, size_t *len);
+/* Parse bytes written by excam_vp8_state_serialize. Hostile input is rejected cleanly. */
+EXCAM_API int excam_vp8_state_deserialize(const uint8_t *buf, size_t len, excam_vp8_state **out);
+/* BLAKE2b-256 of the serialized form: equal states have equal hashes. */
+EXCAM_API int excam_vp8_state_hash(const excam_vp8_state *s, uint8_t digest[32]);
+/* 1 if the two states are equal (same serialized bytes), 0 if not. */
+EXCAM_API int excam_vp8_state_equal(const excam_vp8_state *a, const excam_vp8_state *b);
+
+/* ---------------------------------------------------------------- decoding */
+
+/* What the frame header says (RFC 6386 §9, §19.2); filled by excam_vp8_peek / decode. */
+typedef struct excam_vp8_frame_info {
+    int key_frame;        /* 1 for a key frame */
+    int version;          /* 0..3 */
+    int show_frame;
+    int width, height;    /* key frames only (0 otherwise) */
+    int horiz_scale, vert_scale;
+    int color_space, clamping_type;  /* key frames only */
+    int filter_type;      /* 0 normal, 1 simple */
+    int filter_level, sharpness;
+    int base_q;           /* y_ac_qi, 0..127 */
+    int token_partitions; /* 1, 2, 4 or 8 */
+    int segmentation_enabled;
+    int refresh_golden, refresh_altref, refresh_last;
+    int copy_to_golden, copy_to_altref; /* 0 none, 1 last, 2 the other of golden/altref */
+    int sign_bias_golden, sign_bias_altref;
+    int refresh_entropy_probs;
+    size_t first_partition_size;
+    size_t size;          /* bytes of the whole frame */
+} excam_vp8_frame_info;
+
+/*
+ * Parse the header of one compressed frame without decoding it. Needs no state.
+ * A zero-length frame (a dropped frame) gives EXCAM_ERR_CORRUPT here.
+ */
+EXCAM_API int excam_vp8_peek(const uint8_t *data, size_t len, excam_vp8_frame_info *info);
+
+/*
+ * Decode one compressed frame against the state `in` (never modified).
+ * On success *out is a new state (free with excam_vp8_state_free) and, if `shown` is
+ * not NULL, *shown is the image to display (NULL when the frame is hidden).
+ * `info` may be NULL. A zero-length frame is a dropped frame: the state is unchanged
+ * and the previous frame is shown again (as vpxdec does).
+ * On error, *out and *shown are set to NULL and nothing is allocated.
+ */
+EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, size_t len,
+                               excam_vp8_state **out, excam_image **shown,
+                               excam_vp8_frame_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EXCAM_VP8_H */
