@@ -66,28 +66,33 @@ static void setup_dequant(vp8_decoder *d)
     }
 }
 
-/* §9.5: the token partitions follow the first partition; all but the last are
- * preceded by 3-byte sizes. Every partition must be non-empty and inside the frame. */
+/*
+ * §9.5: the token partitions follow the first partition; all but the last are
+ * preceded by 3-byte sizes. As in libvpx, partitions are taken while bytes remain:
+ * each one taken must be non-empty and inside the frame, and partitions after the
+ * end of the data are empty (they read as zeros).
+ */
 static int setup_partitions(const uint8_t *p, const uint8_t *end, int n, vp8_bool_decoder *bd)
 {
     const uint8_t *sizes = p;
+    int i = 0;
     if ((size_t)(end - p) < (size_t)(3 * (n - 1)))
         return EXCAM_ERR_CORRUPT;
     p += 3 * (n - 1);
-    for (int i = 0; i < n; i++) {
+    for (; i < n && p < end; i++) {
         size_t size = (size_t)(end - p);
         if (i < n - 1) {
             const uint8_t *s = sizes + 3 * i;
             size_t want = (size_t)s[0] | (size_t)s[1] << 8 | (size_t)s[2] << 16;
-            if (want > size)
+            if (want == 0 || want > size)
                 return EXCAM_ERR_CORRUPT;
             size = want;
         }
-        if (size == 0)
-            return EXCAM_ERR_CORRUPT;
         vp8_bool_init(&bd[i], p, size);
         p += size;
     }
+    for (; i < n; i++)
+        vp8_bool_init(&bd[i], end, 0);
     return EXCAM_OK;
 }
 
