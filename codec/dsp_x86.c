@@ -1,0 +1,341 @@
+/* SSE2 kernels, bit-exact with the C references (tests/test_dsp.c checks them). */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#include <string.h>
+
+#include "dsp.h"
+#include "dsp_common.h"
+
+/* The six-tap filters split into magnitudes of the positive taps (0, 2, 3, 5) and
+ * of the negative taps (1, 4): every VP8 filter has this sign pattern, which lets
+ * the sums stay in unsigned 16 bits: the positive part plus rounding is at most
+ * 255 * 147 + 64 < 65536, and a negative total clamps to 0 anyway. */
+static const uint8_t taps[8][6] = {
+    {0, 0, 128, 0, 0, 0}, {0, 6, 123, 12, 1, 0}, {2, 11, 108, 36, 8, 1}, {0, 9, 93, 50, 6, 0},
+    {3, 16, 77, 77, 16, 3}, {0, 6, 50, 93, 9, 0}, {1, 8, 36, 108, 11, 2}, {0, 1, 12, 123, 6, 0}};
+
+typedef struct { __m128i t[6]; } filt;
+
+static inline filt make_filter(int f)
+{
+    filt k;
+    for (int i = 0; i < 6; i++)
+        k.t[i] = _mm_set1_epi16(taps[f][i]);
+    return k;
+}
+
+/* 8 outputs from six vectors of 8 widened pixels. */
+static inline __m128i apply8(const __m128i v[6], const filt *k)
+{
+    __m128i pos = _mm_add_epi16(_mm_mullo_epi16(v[2], k->t[2]), _mm_mullo_epi16(v[3], k->t[3]));
+    __m128i neg = _mm_add_epi16(_mm_mullo_epi16(v[1], k->t[1]), _mm_mullo_epi16(v[4], k->t[4]));
+    pos = _mm_add_epi16(pos, _mm_mullo_epi16(v[0], k->t[0]));
+    pos = _mm_add_epi16(pos, _mm_mullo_epi16(v[5], k->t[5]));
+    pos = _mm_add_epi16(pos, _mm_set1_epi16(64));
+    return _mm_srli_epi16(_mm_subs_epu16(pos, neg), 7);
+}
+
+static inline __m128i load8(const uint8_t *p)
+{
+    return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)p), _mm_setzero_si128());
+}
+
+/* One row of w (4, 8 or 16) outputs filtered along `step` (1: horizontal). */
+static inline void filter_row(uint8_t *dst, const uint8_t *src, ptrdiff_t step, int w,
+                              const filt *k)
+{
+    for (int x = 0; x < w; x += 8) {
+        __m128i v[6], r;
+        for (int i = 0; i < 6; i++)
+            v[i] = load8(src + x + (i - 2) * step);
+        r = _mm_packus_epi16(apply8(v, k), apply8(v, k));
+        if (w == 4) {
+            int32_t out = _mm_cvtsi128_si32(r);
+            memcpy(dst, &out, 4);
+        } else {
+            _mm_storel_epi64((__m128i *)(dst + x), r);
+        }
+    }
+}
+
+static inline void sixtap_sse2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
+                               int w, int h, int mx, int my)
+{
+    uint8_t tmp[21 * 16];
+    if (!mx && !my) {
+        for (int y = 0; y < h; y++)
+            memcpy(dst + y * ds, src + y * ss, (size_t)w);
+        return;
+    }
+    if (!my) {
+        filt kx = make_filter(mx);
+        for (int y = 0; y < h; y++)
+            filter_row(dst + y * ds, src + y * ss, 1, w, &kx);
+        return;
+    }
+    if (mx) {
+        /* First pass on rows -2 .. h+2 (the C reference's intermediate), then vertical. */
+        filt kx = make_filter(mx);
+        for (int y = 0; y < h + 5; y++)
+            filter_row(tmp + y * 16, src + (y - 2) * ss, 1, w, &kx);
+        src = tmp + 2 * 16;
+        ss = 16;
+    }
+    {
+        filt ky = make_filter(my);
+        for (int y = 0; y < h; y++)
+            filter_row(dst + y * ds, src + y * ss, ss, w, &ky);
+    }
+}
+
+#define SIXTAP(n)                                                                              \
+    static void sixtap##n##_sse2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, \
+                                 int mx, int my)                                               \
+    {                                                                                          \
+        sixtap_sse2(dst, ds, src, ss, n, n, mx, my);                                           \
+    }
+SIXTAP(16)
+SIXTAP(8)
+SIXTAP(4)
+
+/* ---- SSE2 loop filters (RFC 6386 §15), lane-wise identical to the C references. */
+
+static inline __m128i absdiff_u8(__m128i a, __m128i b)
+{
+    return _mm_or_si128(_mm_subs_epu8(a, b), _mm_subs_epu8(b, a));
+}
+
+/* Arithmetic shift right by 3 of 16 signed bytes. */
+static inline __m128i sra3_epi8(__m128i x)
+{
+    __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 11);
+    __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 11);
+    return _mm_packs_epi16(lo, hi);
+}
+
+/* 0xff where |p0-q0|*2 + |p1-q1|/2 <= E (saturation is harmless: E <= 193). */
+static inline __m128i edge_mask(__m128i p1, __m128i p0, __m128i q0, __m128i q1, __m128i E)
+{
+    __m128i a = absdiff_u8(p0, q0), b = absdiff_u8(p1, q1);
+    a = _mm_adds_epu8(a, a);
+    b = _mm_and_si128(_mm_srli_epi16(b, 1), _mm_set1_epi8(0x7f));
+    return _mm_cmpeq_epi8(_mm_subs_epu8(_mm_adds_epu8(a, b), E), _mm_setzero_si128());
+}
+
+typedef struct { __m128i p3, p2, p1, p0, q0, q1, q2, q3; } lf_pixels;
+
+static inline __m128i normal_mask_sse2(const lf_pixels *v, __m128i E, __m128i I)
+{
+    __m128i m = _mm_max_epu8(absdiff_u8(v->p3, v->p2), absdiff_u8(v->p2, v->p1));
+    m = _mm_max_epu8(m, absdiff_u8(v->p1, v->p0));
+    m = _mm_max_epu8(m, absdiff_u8(v->q1, v->q0));
+    m = _mm_max_epu8(m, absdiff_u8(v->q2, v->q1));
+    m = _mm_max_epu8(m, absdiff_u8(v->q3, v->q2));
+    m = _mm_cmpeq_epi8(_mm_subs_epu8(m, I), _mm_setzero_si128());
+    return _mm_and_si128(m, edge_mask(v->p1, v->p0, v->q0, v->q1, E));
+}
+
+static inline __m128i hev_mask(const lf_pixels *v, __m128i T)
+{
+    __m128i h = _mm_max_epu8(absdiff_u8(v->p1, v->p0), absdiff_u8(v->q1, v->q0));
+    return _mm_xor_si128(_mm_cmpeq_epi8(_mm_subs_epu8(h, T), _mm_setzero_si128()),
+                         _mm_set1_epi8((char)0xff));
+}
+
+/* clamp(f + 3 * (q0 - p0)): repeated saturating adds give the clamped exact value. */
+static inline __m128i add_3x(__m128i f, __m128i ps0, __m128i qs0)
+{
+    __m128i d = _mm_subs_epi8(qs0, ps0);
+    return _mm_adds_epi8(_mm_adds_epi8(_mm_adds_epi8(f, d), d), d);
+}
+
+/* clamp((63 + w * k) >> 7) for signed bytes w. */
+static inline __m128i wide_tap(__m128i w, int k)
+{
+    __m128i kk = _mm_set1_epi16((short)k), r = _mm_set1_epi16(63);
+    __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(w, w), 8);
+    __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(w, w), 8);
+    lo = _mm_srai_epi16(_mm_add_epi16(_mm_mullo_epi16(lo, kk), r), 7);
+    hi = _mm_srai_epi16(_mm_add_epi16(_mm_mullo_epi16(hi, kk), r), 7);
+    return _mm_packs_epi16(lo, hi);
+}
+
+#if defined(__GNUC__)
+#define LF_INLINE static inline __attribute__((always_inline))
+#else
+#define LF_INLINE static inline
+#endif
+
+LF_INLINE void filter_normal(lf_pixels *v, int E, int I, int T, int mbedge)
+{
+    const __m128i sign = _mm_set1_epi8((char)0x80);
+    __m128i mask = normal_mask_sse2(v, _mm_set1_epi8((char)E), _mm_set1_epi8((char)I));
+    __m128i hev = hev_mask(v, _mm_set1_epi8((char)T));
+    __m128i ps1 = _mm_xor_si128(v->p1, sign), ps0 = _mm_xor_si128(v->p0, sign);
+    __m128i qs0 = _mm_xor_si128(v->q0, sign), qs1 = _mm_xor_si128(v->q1, sign);
+    __m128i f1, f2, w;
+
+    if (mbedge) {
+        __m128i ps2 = _mm_xor_si128(v->p2, sign), qs2 = _mm_xor_si128(v->q2, sign), a;
+        w = _mm_and_si128(add_3x(_mm_subs_epi8(ps1, qs1), ps0, qs0), mask);
+        f2 = _mm_and_si128(w, hev);
+        f1 = sra3_epi8(_mm_adds_epi8(f2, _mm_set1_epi8(4)));
+        f2 = sra3_epi8(_mm_adds_epi8(f2, _mm_set1_epi8(3)));
+        qs0 = _mm_subs_epi8(qs0, f1);
+        ps0 = _mm_adds_epi8(ps0, f2);
+        w = _mm_andnot_si128(hev, w);
+        a = wide_tap(w, 27);
+        qs0 = _mm_subs_epi8(qs0, a);
+        ps0 = _mm_adds_epi8(ps0, a);
+        a = wide_tap(w, 18);
+        qs1 = _mm_subs_epi8(qs1, a);
+        ps1 = _mm_adds_epi8(ps1, a);
+        a = wide_tap(w, 9);
+        v->q2 = _mm_xor_si128(_mm_subs_epi8(qs2, a), sign);
+        v->p2 = _mm_xor_si128(_mm_adds_epi8(ps2, a), sign);
+    } else {
+        __m128i a;
+        w = _mm_and_si128(_mm_subs_epi8(ps1, qs1), hev);
+        w = _mm_and_si128(add_3x(w, ps0, qs0), mask);
+        f1 = sra3_epi8(_mm_adds_epi8(w, _mm_set1_epi8(4)));
+        f2 = sra3_epi8(_mm_adds_epi8(w, _mm_set1_epi8(3)));
+        qs0 = _mm_subs_epi8(qs0, f1);
+        ps0 = _mm_adds_epi8(ps0, f2);
+        /* (f1 + 1) >> 1 on the lanes without high edge variance */
+        {
+            __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(f1, f1), 8);
+            __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(f1, f1), 8);
+            __m128i one = _mm_set1_epi16(1);
+            lo = _mm_srai_epi16(_mm_add_epi16(lo, one), 1);
+            hi = _mm_srai_epi16(_mm_add_epi16(hi, one), 1);
+            a = _mm_andnot_si128(hev, _mm_packs_epi16(lo, hi));
+        }
+        qs1 = _mm_subs_epi8(qs1, a);
+        ps1 = _mm_adds_epi8(ps1, a);
+    }
+    v->q0 = _mm_xor_si128(qs0, sign);
+    v->p0 = _mm_xor_si128(ps0, sign);
+    v->q1 = _mm_xor_si128(qs1, sign);
+    v->p1 = _mm_xor_si128(ps1, sign);
+}
+
+static inline __m128i loadn(const uint8_t *p, int count)
+{
+    return count == 16 ? _mm_loadu_si128((const __m128i *)p) : _mm_loadl_epi64((const __m128i *)p);
+}
+
+static inline void storen(uint8_t *p, __m128i v, int count)
+{
+    if (count == 16)
+        _mm_storeu_si128((__m128i *)p, v);
+    else
+        _mm_storel_epi64((__m128i *)p, v);
+}
+
+/* Horizontal edge: rows are vectors. */
+LF_INLINE void lf_h(uint8_t *d, ptrdiff_t s, int count, int E, int I, int T, int mbedge)
+{
+    lf_pixels v = {loadn(d - 4 * s, count), loadn(d - 3 * s, count), loadn(d - 2 * s, count),
+                   loadn(d - s, count),     loadn(d, count),         loadn(d + s, count),
+                   loadn(d + 2 * s, count), loadn(d + 3 * s, count)};
+    filter_normal(&v, E, I, T, mbedge);
+    if (mbedge) {
+        storen(d - 3 * s, v.p2, count);
+        storen(d + 2 * s, v.q2, count);
+    }
+    storen(d - 2 * s, v.p1, count);
+    storen(d - s, v.p0, count);
+    storen(d, v.q0, count);
+    storen(d + s, v.q1, count);
+}
+
+/* 16 (or 8) rows of 8 bytes starting at p -> 8 vectors, one per column. */
+LF_INLINE void transpose_in(const uint8_t *p, ptrdiff_t s, int rows, __m128i o[8])
+{
+    __m128i r[16], a[8], b[8], c[8];
+    for (int i = 0; i < 16; i++)
+        r[i] = i < rows ? _mm_loadl_epi64((const __m128i *)(p + i * s)) : _mm_setzero_si128();
+    for (int i = 0; i < 8; i++)
+        a[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
+    for (int i = 0; i < 4; i++) {
+        b[2 * i] = _mm_unpacklo_epi16(a[2 * i], a[2 * i + 1]);
+        b[2 * i + 1] = _mm_unpackhi_epi16(a[2 * i], a[2 * i + 1]);
+    }
+    c[0] = _mm_unpacklo_epi32(b[0], b[2]);
+    c[1] = _mm_unpackhi_epi32(b[0], b[2]);
+    c[2] = _mm_unpacklo_epi32(b[1], b[3]);
+    c[3] = _mm_unpackhi_epi32(b[1], b[3]);
+    c[4] = _mm_unpacklo_epi32(b[4], b[6]);
+    c[5] = _mm_unpackhi_epi32(b[4], b[6]);
+    c[6] = _mm_unpacklo_epi32(b[5], b[7]);
+    c[7] = _mm_unpackhi_epi32(b[5], b[7]);
+    for (int i = 0; i < 4; i++) {
+        o[2 * i] = _mm_unpacklo_epi64(c[i], c[i + 4]);
+        o[2 * i + 1] = _mm_unpackhi_epi64(c[i], c[i + 4]);
+    }
+}
+
+/* Inverse of transpose_in: 8 column vectors -> rows of 8 bytes. */
+LF_INLINE void transpose_out(uint8_t *p, ptrdiff_t s, int rows, const __m128i o[8])
+{
+    for (int half = 0; half < 2 && half * 8 < rows; half++) {
+        __m128i a[4], b[4], c[4];
+        for (int i = 0; i < 4; i++)
+            a[i] = half ? _mm_unpackhi_epi8(o[2 * i], o[2 * i + 1])
+                        : _mm_unpacklo_epi8(o[2 * i], o[2 * i + 1]);
+        b[0] = _mm_unpacklo_epi16(a[0], a[1]);
+        b[1] = _mm_unpackhi_epi16(a[0], a[1]);
+        b[2] = _mm_unpacklo_epi16(a[2], a[3]);
+        b[3] = _mm_unpackhi_epi16(a[2], a[3]);
+        c[0] = _mm_unpacklo_epi32(b[0], b[2]);
+        c[1] = _mm_unpackhi_epi32(b[0], b[2]);
+        c[2] = _mm_unpacklo_epi32(b[1], b[3]);
+        c[3] = _mm_unpackhi_epi32(b[1], b[3]);
+        for (int i = 0; i < 4; i++) {
+            uint8_t *row = p + (half * 8 + 2 * i) * s;
+            _mm_storel_epi64((__m128i *)row, c[i]);
+            _mm_storel_epi64((__m128i *)(row + s), _mm_unpackhi_epi64(c[i], c[i]));
+        }
+    }
+}
+
+/* Vertical edge: transpose the 8 columns around the edge into vectors. */
+LF_INLINE void lf_v(uint8_t *d, ptrdiff_t s, int count, int E, int I, int T, int mbedge)
+{
+    __m128i o[8];
+    lf_pixels v;
+    transpose_in(d - 4, s, count, o);
+    v.p3 = o[0]; v.p2 = o[1]; v.p1 = o[2]; v.p0 = o[3];
+    v.q0 = o[4]; v.q1 = o[5]; v.q2 = o[6]; v.q3 = o[7];
+    filter_normal(&v, E, I, T, mbedge);
+    o[1] = v.p2; o[2] = v.p1; o[3] = v.p0; o[4] = v.q0; o[5] = v.q1; o[6] = v.q2;
+    transpose_out(d - 4, s, count, o);
+}
+
+/* Constant counts let the compiler drop the unused halves. */
+#define LF_WRAP(name, fn, mb)                                                                  \
+    static void name(uint8_t *d, ptrdiff_t s, int n, int E, int I, int T)                      \
+    {                                                                                          \
+        if (n == 16)                                                                           \
+            fn(d, s, 16, E, I, T, mb);                                                         \
+        else                                                                                   \
+            fn(d, s, 8, E, I, T, mb);                                                          \
+    }
+LF_WRAP(lf_mbedge_h_sse2, lf_h, 1)
+LF_WRAP(lf_mbedge_v_sse2, lf_v, 1)
+LF_WRAP(lf_inner_h_sse2, lf_h, 0)
+LF_WRAP(lf_inner_v_sse2, lf_v, 0)
+
+void vp8_dsp_init_x86(vp8_dsp *d)
+{
+    d->sixtap[VP8_PRED_16x16] = sixtap16_sse2;
+    d->sixtap[VP8_PRED_8x8] = sixtap8_sse2;
+    d->sixtap[VP8_PRED_4x4] = sixtap4_sse2;
+    d->lf_mbedge_h = lf_mbedge_h_sse2;
+    d->lf_mbedge_v = lf_mbedge_v_sse2;
+    d->lf_inner_h = lf_inner_h_sse2;
+    d->lf_inner_v = lf_inner_v_sse2;
+}
+#else
+typedef int excam_dsp_x86_unused; /* ISO C forbids an empty translation unit */
+#endif
