@@ -30,6 +30,8 @@ typedef void (*vp8_subpel_fn)(uint8_t *dst, ptrdiff_t dst_stride,
                               const uint8_t *src, ptrdiff_t src_stride, int mx, int my);
 typedef void (*vp8_lf_normal_fn)(uint8_t *dst, ptrdiff_t stride, int count,
                                  int edge_limit, int interior_limit, int hev_thresh);
+typedef void (*vp8_lf_uv_fn)(uint8_t *u, uint8_t *v, ptrdiff_t stride, int edge_limit,
+                             int interior_limit, int hev_thresh);
 typedef void (*vp8_lf_simple_fn)(uint8_t *dst, ptrdiff_t stride, int count, int edge_limit);
 
 typedef struct vp8_dsp {
@@ -57,6 +59,8 @@ typedef struct vp8_dsp {
      * mbedge: the macroblock-edge filter (modifies p2..q2); inner: subblock edges
      * (modifies p1..q1). edge_limit is E, interior_limit is I, hev_thresh as in §15.3. */
     vp8_lf_normal_fn lf_mbedge_h, lf_mbedge_v, lf_inner_h, lf_inner_v;
+    /* The same on the U and V planes at once (8 pixels of each, same stride). */
+    vp8_lf_uv_fn lf_mbedge_uv_h, lf_mbedge_uv_v, lf_inner_uv_h, lf_inner_uv_v;
     /* §15.2 simple loop filter on luma, same geometry; edge_limit as computed in §15.2. */
     vp8_lf_simple_fn lf_simple_h, lf_simple_v;
 

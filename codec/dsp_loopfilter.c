@@ -90,6 +90,16 @@ static void lf_mbedge_h_c(uint8_t *d, ptrdiff_t s, int n, int E, int I, int h) {
 static void lf_mbedge_v_c(uint8_t *d, ptrdiff_t s, int n, int E, int I, int h) { lf_mbedge(d, 1, s, n, E, I, h); }
 static void lf_inner_h_c(uint8_t *d, ptrdiff_t s, int n, int E, int I, int h) { lf_inner(d, s, 1, n, E, I, h); }
 static void lf_inner_v_c(uint8_t *d, ptrdiff_t s, int n, int E, int I, int h) { lf_inner(d, 1, s, n, E, I, h); }
+#define LF_UV(name, fn)                                                                      \
+    static void name(uint8_t *u, uint8_t *v, ptrdiff_t s, int E, int I, int h)               \
+    {                                                                                        \
+        fn(u, s, 8, E, I, h);                                                                \
+        fn(v, s, 8, E, I, h);                                                                \
+    }
+LF_UV(lf_mbedge_uv_h_c, lf_mbedge_h_c)
+LF_UV(lf_mbedge_uv_v_c, lf_mbedge_v_c)
+LF_UV(lf_inner_uv_h_c, lf_inner_h_c)
+LF_UV(lf_inner_uv_v_c, lf_inner_v_c)
 static void lf_simple_h_c(uint8_t *d, ptrdiff_t s, int n, int E) { lf_simple(d, s, 1, n, E); }
 static void lf_simple_v_c(uint8_t *d, ptrdiff_t s, int n, int E) { lf_simple(d, 1, s, n, E); }
 
@@ -99,6 +109,10 @@ void vp8_dsp_init_loopfilter_c(vp8_dsp *d)
     d->lf_mbedge_v = lf_mbedge_v_c;
     d->lf_inner_h = lf_inner_h_c;
     d->lf_inner_v = lf_inner_v_c;
+    d->lf_mbedge_uv_h = lf_mbedge_uv_h_c;
+    d->lf_mbedge_uv_v = lf_mbedge_uv_v_c;
+    d->lf_inner_uv_h = lf_inner_uv_h_c;
+    d->lf_inner_uv_v = lf_inner_uv_v_c;
     d->lf_simple_h = lf_simple_h_c;
     d->lf_simple_v = lf_simple_v_c;
 }

@@ -250,11 +250,11 @@ LF_INLINE void lf_h(uint8_t *d, ptrdiff_t s, int count, int E, int I, int T, int
 }
 
 /* 16 (or 8) rows of 8 bytes starting at p -> 8 vectors, one per column. */
-LF_INLINE void transpose_in(const uint8_t *p, ptrdiff_t s, int rows, __m128i o[8])
+LF_INLINE void transpose_in(uint8_t *const *row, int rows, __m128i o[8])
 {
     __m128i r[16], a[8], b[8], c[8];
     for (int i = 0; i < 16; i++)
-        r[i] = i < rows ? _mm_loadl_epi64((const __m128i *)(p + i * s)) : _mm_setzero_si128();
+        r[i] = i < rows ? _mm_loadl_epi64((const __m128i *)row[i]) : _mm_setzero_si128();
     for (int i = 0; i < 8; i++)
         a[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
     for (int i = 0; i < 4; i++) {
@@ -276,7 +276,7 @@ LF_INLINE void transpose_in(const uint8_t *p, ptrdiff_t s, int rows, __m128i o[8
 }
 
 /* Inverse of transpose_in: 8 column vectors -> rows of 8 bytes. */
-LF_INLINE void transpose_out(uint8_t *p, ptrdiff_t s, int rows, const __m128i o[8])
+LF_INLINE void transpose_out(uint8_t *const *rowp, int rows, const __m128i o[8])
 {
     for (int half = 0; half < 2 && half * 8 < rows; half++) {
         __m128i a[4], b[4], c[4];
@@ -292,25 +292,77 @@ LF_INLINE void transpose_out(uint8_t *p, ptrdiff_t s, int rows, const __m128i o[
         c[2] = _mm_unpacklo_epi32(b[1], b[3]);
         c[3] = _mm_unpackhi_epi32(b[1], b[3]);
         for (int i = 0; i < 4; i++) {
-            uint8_t *row = p + (half * 8 + 2 * i) * s;
-            _mm_storel_epi64((__m128i *)row, c[i]);
-            _mm_storel_epi64((__m128i *)(row + s), _mm_unpackhi_epi64(c[i], c[i]));
+            _mm_storel_epi64((__m128i *)rowp[half * 8 + 2 * i], c[i]);
+            _mm_storel_epi64((__m128i *)rowp[half * 8 + 2 * i + 1], _mm_unpackhi_epi64(c[i], c[i]));
         }
     }
 }
 
 /* Vertical edge: transpose the 8 columns around the edge into vectors. */
-LF_INLINE void lf_v(uint8_t *d, ptrdiff_t s, int count, int E, int I, int T, int mbedge)
+/* Vertical edge on the rows row[0..count-1] (each pointing 4 pixels left of the edge). */
+LF_INLINE void lf_v_rows(uint8_t *const *row, int count, int E, int I, int T, int mbedge)
 {
     __m128i o[8];
     lf_pixels v;
-    transpose_in(d - 4, s, count, o);
+    transpose_in(row, count, o);
     v.p3 = o[0]; v.p2 = o[1]; v.p1 = o[2]; v.p0 = o[3];
     v.q0 = o[4]; v.q1 = o[5]; v.q2 = o[6]; v.q3 = o[7];
     filter_normal(&v, E, I, T, mbedge);
     o[1] = v.p2; o[2] = v.p1; o[3] = v.p0; o[4] = v.q0; o[5] = v.q1; o[6] = v.q2;
-    transpose_out(d - 4, s, count, o);
+    transpose_out(row, count, o);
 }
+
+LF_INLINE void lf_v(uint8_t *d, ptrdiff_t s, int count, int E, int I, int T, int mbedge)
+{
+    uint8_t *row[16];
+    for (int i = 0; i < 16; i++)
+        row[i] = d - 4 + (i < count ? i : 0) * s;
+    lf_v_rows(row, count, E, I, T, mbedge);
+}
+
+/* U and V together: 8 rows of each make one 16-lane edge. */
+LF_INLINE void lf_uv_v(uint8_t *u, uint8_t *v, ptrdiff_t s, int E, int I, int T, int mbedge)
+{
+    uint8_t *row[16];
+    for (int i = 0; i < 8; i++) {
+        row[i] = u - 4 + i * s;
+        row[i + 8] = v - 4 + i * s;
+    }
+    lf_v_rows(row, 16, E, I, T, mbedge);
+}
+
+static inline __m128i load_uv(const uint8_t *u, const uint8_t *v)
+{
+    return _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)u), _mm_loadl_epi64((const __m128i *)v));
+}
+
+static inline void store_uv(uint8_t *u, uint8_t *v, __m128i x)
+{
+    _mm_storel_epi64((__m128i *)u, x);
+    _mm_storel_epi64((__m128i *)v, _mm_unpackhi_epi64(x, x));
+}
+
+LF_INLINE void lf_uv_h(uint8_t *u, uint8_t *v, ptrdiff_t s, int E, int I, int T, int mbedge)
+{
+    lf_pixels x = {load_uv(u - 4 * s, v - 4 * s), load_uv(u - 3 * s, v - 3 * s),
+                   load_uv(u - 2 * s, v - 2 * s), load_uv(u - s, v - s),
+                   load_uv(u, v),                 load_uv(u + s, v + s),
+                   load_uv(u + 2 * s, v + 2 * s), load_uv(u + 3 * s, v + 3 * s)};
+    filter_normal(&x, E, I, T, mbedge);
+    if (mbedge) {
+        store_uv(u - 3 * s, v - 3 * s, x.p2);
+        store_uv(u + 2 * s, v + 2 * s, x.q2);
+    }
+    store_uv(u - 2 * s, v - 2 * s, x.p1);
+    store_uv(u - s, v - s, x.p0);
+    store_uv(u, v, x.q0);
+    store_uv(u + s, v + s, x.q1);
+}
+
+static void lf_mbedge_uv_h_sse2(uint8_t *u, uint8_t *v, ptrdiff_t s, int E, int I, int T) { lf_uv_h(u, v, s, E, I, T, 1); }
+static void lf_mbedge_uv_v_sse2(uint8_t *u, uint8_t *v, ptrdiff_t s, int E, int I, int T) { lf_uv_v(u, v, s, E, I, T, 1); }
+static void lf_inner_uv_h_sse2(uint8_t *u, uint8_t *v, ptrdiff_t s, int E, int I, int T) { lf_uv_h(u, v, s, E, I, T, 0); }
+static void lf_inner_uv_v_sse2(uint8_t *u, uint8_t *v, ptrdiff_t s, int E, int I, int T) { lf_uv_v(u, v, s, E, I, T, 0); }
 
 /* Constant counts let the compiler drop the unused halves. */
 #define LF_WRAP(name, fn, mb)                                                                  \
@@ -335,6 +387,10 @@ void vp8_dsp_init_x86(vp8_dsp *d)
     d->lf_mbedge_v = lf_mbedge_v_sse2;
     d->lf_inner_h = lf_inner_h_sse2;
     d->lf_inner_v = lf_inner_v_sse2;
+    d->lf_mbedge_uv_h = lf_mbedge_uv_h_sse2;
+    d->lf_mbedge_uv_v = lf_mbedge_uv_v_sse2;
+    d->lf_inner_uv_h = lf_inner_uv_h_sse2;
+    d->lf_inner_uv_v = lf_inner_uv_v_sse2;
 }
 #else
 typedef int excam_dsp_x86_unused; /* ISO C forbids an empty translation unit */

@@ -59,25 +59,21 @@ static void filter_mb_normal(const vp8_dsp *dsp, uint8_t *p[3], const ptrdiff_t 
 
     if (mb_col > 0) {
         dsp->lf_mbedge_v(p[0], stride[0], 16, mbE, I, hev);
-        dsp->lf_mbedge_v(p[1], stride[1], 8, mbE, I, hev);
-        dsp->lf_mbedge_v(p[2], stride[2], 8, mbE, I, hev);
+        dsp->lf_mbedge_uv_v(p[1], p[2], stride[1], mbE, I, hev);
     }
     if (inner) {
         for (int x = 4; x < 16; x += 4)
             dsp->lf_inner_v(p[0] + x, stride[0], 16, subE, I, hev);
-        dsp->lf_inner_v(p[1] + 4, stride[1], 8, subE, I, hev);
-        dsp->lf_inner_v(p[2] + 4, stride[2], 8, subE, I, hev);
+        dsp->lf_inner_uv_v(p[1] + 4, p[2] + 4, stride[1], subE, I, hev);
     }
     if (mb_row > 0) {
         dsp->lf_mbedge_h(p[0], stride[0], 16, mbE, I, hev);
-        dsp->lf_mbedge_h(p[1], stride[1], 8, mbE, I, hev);
-        dsp->lf_mbedge_h(p[2], stride[2], 8, mbE, I, hev);
+        dsp->lf_mbedge_uv_h(p[1], p[2], stride[1], mbE, I, hev);
     }
     if (inner) {
         for (int y = 4; y < 16; y += 4)
             dsp->lf_inner_h(p[0] + y * stride[0], stride[0], 16, subE, I, hev);
-        dsp->lf_inner_h(p[1] + 4 * stride[1], stride[1], 8, subE, I, hev);
-        dsp->lf_inner_h(p[2] + 4 * stride[2], stride[2], 8, subE, I, hev);
+        dsp->lf_inner_uv_h(p[1] + 4 * stride[1], p[2] + 4 * stride[2], stride[1], subE, I, hev);
     }
 }
 
