@@ -1,6 +1,7 @@
 /* Decoding one frame against an explicit state (RFC 6386 §4, §5, §9.7-§9.11). */
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "boolreader.h"
 #include "dsp.h"
@@ -9,22 +10,25 @@
 
 excam_image *vp8_image_from_frame(vp8_frame *f);
 
+/* The kernel table: chosen once per process (call_once makes that race-free when
+ * several threads decode at once), then read-only. The one piece of static data in
+ * the codec, and it is a constant of the CPU, not state. */
+static vp8_dsp dsp_table;
+static once_flag dsp_once = ONCE_FLAG_INIT;
+
+static void dsp_table_init(void)
+{
+#ifdef EXCAM_FORCE_C
+    vp8_dsp_init(&dsp_table, 1);
+#else
+    vp8_dsp_init(&dsp_table, getenv("EXCAM_FORCE_C") != NULL);
+#endif
+}
+
 static const vp8_dsp *get_dsp(void)
 {
-    /* Filled once; every thread sees the same table (init is idempotent). */
-    static vp8_dsp dsp;
-    static atomic_int ready;
-    if (!atomic_load_explicit(&ready, memory_order_acquire)) {
-        vp8_dsp tmp;
-#ifdef EXCAM_FORCE_C
-        vp8_dsp_init(&tmp, 1);
-#else
-        vp8_dsp_init(&tmp, getenv("EXCAM_FORCE_C") != NULL);
-#endif
-        dsp = tmp;
-        atomic_store_explicit(&ready, 1, memory_order_release);
-    }
-    return &dsp;
+    call_once(&dsp_once, dsp_table_init);
+    return &dsp_table;
 }
 
 /* Key frames restore every default (§9.2-§9.11 "on key frames"). */

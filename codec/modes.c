@@ -49,15 +49,15 @@ static void read_intra_modes(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_en
 /* §17.1: one motion vector component, in quarter pels. */
 static int read_mv_component(vp8_bool_decoder *bd, const uint8_t p[19])
 {
-    enum { IS_SHORT = 0, SIGN = 1, SHORT_TREE = 2, LONG_BITS = 9, LONG_WIDTH = 10 };
+    enum { IS_SHORT = 0, SIGN = 1, SHORT_TREE = 2, MV_LONG_BITS = 9, MV_LONG_WIDTH = 10 };
     int x = 0;
 
     if (vp8_read_bool(bd, p[IS_SHORT])) {
         for (int i = 0; i < 3; i++)
-            x += vp8_read_bool(bd, p[LONG_BITS + i]) << i;
-        for (int i = LONG_WIDTH - 1; i > 3; i--)
-            x += vp8_read_bool(bd, p[LONG_BITS + i]) << i;
-        if (!(x & 0xfff0) || vp8_read_bool(bd, p[LONG_BITS + 3]))
+            x += vp8_read_bool(bd, p[MV_LONG_BITS + i]) << i;
+        for (int i = MV_LONG_WIDTH - 1; i > 3; i--)
+            x += vp8_read_bool(bd, p[MV_LONG_BITS + i]) << i;
+        if (!(x & 0xfff0) || vp8_read_bool(bd, p[MV_LONG_BITS + 3]))
             x += 8;
     } else {
         x = vp8_read_tree(bd, vp8_small_mv_tree, p + SHORT_TREE);

@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# Shared helpers for the shell tests (tests/t_*.sh); sourced, not run.
+#
+# Exit status convention (tests/run.sh): 0 pass, 77 skip, anything else fail.
+# A test that cannot find its test data skips; a test that cannot find the program
+# under test fails (a missing binary is a broken build, not a reason to skip).
+#
+# Environment:
+#   EXCAM_DATA  the test data folder (default: <repo>/../shared/data)
+#   EXCAM_BIN   the excam CLI to test (default: <repo>/build/excam); t_asan.sh points it
+#               at build-asan/excam to rerun the same tests under the sanitizers.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DATA=${EXCAM_DATA:-$ROOT/../shared/data}
+EXCAM=${EXCAM_BIN:-$ROOT/build/excam}
+# shellcheck disable=SC2034 # used by the tests that source this file
+VECTORS=$DATA/vp8-test-vectors
+
+# The name the test reports under.
+TEST_NAME=$(basename "$0" .sh)
+
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+die() {
+    echo "$TEST_NAME: $*" >&2
+    exit 1
+}
+
+need_data() {
+    local p
+    for p in "$@"; do
+        [[ -e $DATA/$p ]] || skip "test data $DATA/$p not found (set EXCAM_DATA)"
+    done
+}
+
+need_excam() {
+    [[ -x $EXCAM ]] || die "$EXCAM is not built (run make)"
+}
+
+need_tool() {
+    command -v "$1" >/dev/null 2>&1 || skip "$1 not installed"
+}
+
+# A scratch directory, removed on exit.
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/excam-$TEST_NAME.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+
+# True if a command's exit status or log shows a crash or a sanitizer report.
+# usage: crashed STATUS LOGFILE
+crashed() {
+    (($1 >= 128)) && return 0
+    grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' "$2"
+}
+
+# Little-endian unsigned integer of WIDTH (1, 2, 4) bytes at OFFSET of FILE.
+# usage: le_uint FILE OFFSET WIDTH
+le_uint() {
+    od -An -tu"$3" -j "$2" -N "$3" "$1" | tr -d ' \n'
+}
+
+# Number of frames of an IVF file, counted by walking its frame headers (the
+# header's own count is not trusted).
+ivf_frame_count() {
+    local file=$1 size off n=0 len
+    size=$(stat -c %s "$file")
+    off=$(le_uint "$file" 6 2)
+    while ((off + 12 <= size)); do
+        len=$(le_uint "$file" "$off" 4)
+        off=$((off + 12 + len))
+        ((off <= size)) || break
+        n=$((n + 1))
+    done
+    echo "$n"
+}
+
+# Byte offset of the end of frame N (0-based) of an IVF file: keeping that many bytes
+# keeps frames 0..N.
+ivf_frame_end() {
+    local file=$1 want=$2 off i len
+    off=$(le_uint "$file" 6 2)
+    for ((i = 0; i <= want; i++)); do
+        len=$(le_uint "$file" "$off" 4)
+        off=$((off + 12 + len))
+    done
+    echo "$off"
+}
+
+# Compare two `--md5` listings line by line.
+# usage: md5_compare EXPECTED ACTUAL
+# Prints nothing and returns 0 when equal; otherwise prints where they first differ
+# and returns 1.
+md5_compare() {
+    cmp -s "$1" "$2" && return 0
+    awk '
+        FILENAME == ARGV[1] { want[FNR] = $0; n = FNR; next }
+        { got[FNR] = $0; m = FNR }
+        END {
+            for (i = 1; i <= (n > m ? n : m); i++) {
+                if (i > n || i > m || want[i] != got[i]) {
+                    printf "first difference at line %d:\n  expected: %s\n  got:      %s\n",
+                           i, (i <= n) ? want[i] : "(end)", (i <= m) ? got[i] : "(end)"
+                    break
+                }
+            }
+            printf "  (%d lines expected, %d got)\n", n, m
+        }' "$1" "$2"
+    return 1
+}

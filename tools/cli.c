@@ -1,0 +1,114 @@
+/* Messages and small parsing helpers for the excam subcommands; see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "excam/vp8.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("excam: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "excam %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'excam %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+int cli_parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    if (!s || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+void cli_hex(const uint8_t *p, int n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+int cli_load_state(const char *path, excam_vp8_state **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 1 << 20;
+            uint8_t *b = realloc(buf, ncap);
+            if (!b) {
+                cli_error("%s: out of memory", path);
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            buf = b;
+            cap = ncap;
+        }
+        size_t k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (k == 0) break;
+    }
+    int rd_err = ferror(f);
+    fclose(f);
+    if (rd_err) {
+        cli_error("%s: read error", path);
+        free(buf);
+        return -1;
+    }
+    int err = excam_vp8_state_deserialize(buf, len, out);
+    free(buf);
+    if (err) {
+        cli_error("%s: not a valid excam state: %s", path, excam_strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
+void cli_decode_error(const char *file, unsigned frame, int err)
+{
+    if (err == EXCAM_ERR_NO_KEYFRAME)
+        cli_error("%s: frame %u: inter frame with no key frame before it "
+                  "(the stream must start with a key frame, or give --state-in)", file, frame);
+    else
+        cli_error("%s: frame %u: %s", file, frame, excam_strerror(err));
+}
+
+char *cli_stem(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *s = strdup(base);
+    if (!s) return NULL;
+    char *dot = strrchr(s, '.');
+    if (dot && dot != s) *dot = 0;
+    return s;
+}

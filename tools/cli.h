@@ -1,0 +1,37 @@
+/* Shared by the excam subcommands: messages, number parsing, the subcommand table. */
+#ifndef EXCAM_TOOLS_CLI_H
+#define EXCAM_TOOLS_CLI_H
+
+#include <stdint.h>
+
+/* Exit statuses: 0 success, 1 failure (bad input, I/O), 2 usage error. */
+enum { EXIT_USAGE = 2 };
+
+/* "excam: <message>\n" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "excam <cmd>: <message>\nTry 'excam <cmd> --help'.\n" on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a non-negative decimal integer no larger than max; 0 on success, -1 if not. */
+int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
+
+/* Lowercase hex of n bytes into out (2n+1 chars). */
+void cli_hex(const uint8_t *p, int n, char *out);
+
+struct excam_vp8_state;
+/* Read a state written by `excam state dump` (or excam_vp8_state_serialize).
+ * 0 on success; -1 with "excam: PATH: ..." printed. */
+int cli_load_state(const char *path, struct excam_vp8_state **out);
+
+/* Print "excam: FILE: frame N: <what the decoder said>" for a decode error. */
+void cli_decode_error(const char *file, unsigned frame, int err);
+
+/* The last path component without its extension ("a/b/x.ivf" -> "x"), allocated. */
+char *cli_stem(const char *path);
+
+/* The subcommands: main-like, argv[0] is the subcommand's name. */
+int cmd_decode(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+
+#endif

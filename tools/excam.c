@@ -1,0 +1,59 @@
+/* excam: one binary with subcommands, like git. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "excam/vp8.h"
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"decode", cmd_decode, "decode an IVF VP8 stream to Y4M/I420 or per-frame MD5s"},
+    {"info", cmd_info, "describe every frame of an IVF VP8 stream"},
+    {"state", cmd_state, "dump or hash the decoder state after a frame"},
+};
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: excam <command> [options]\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'excam <command> --help' describes a command. 'excam --version' prints the "
+               "version.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("excam %s\n", excam_version_string());
+        return 0;
+    }
+    if (!strcmp(cmd, "help")) {
+        if (argc < 3) {
+            print_usage(stdout);
+            return 0;
+        }
+        cmd = argv[2];
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+            if (!strcmp(cmd, commands[i].name)) {
+                char *av[] = {argv[2], "--help", NULL};
+                return commands[i].run(2, av);
+            }
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(cmd, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "excam: unknown command '%s'\n\n", cmd);
+    print_usage(stderr);
+    return EXIT_USAGE;
+}
