@@ -121,5 +121,36 @@ enc_case screen_content mb16x_testsrc 208x120 15 testsrc2 --rt --cpu-used=8 \
 enc_case resize_cbr "${cam[@]}" --rt --cpu-used=8 --end-usage=cbr --target-bitrate=30 \
     --resize-allowed=1 --resize-down=90 --resize-up=95 --buf-initial-sz=100 --buf-sz=200
 
+# Key frames that change the picture size mid-stream: three streams of different sizes
+# (the middle one odd) joined into one IVF (the frames of each after the 32-byte header).
+size_change() {
+    local name=size_change ivf=$SCRATCH/size_change.ivf rc=0 part
+    for part in "160x96 sc_a" "33x17 sc_b" "352x288 sc_c"; do
+        set -- $part
+        make_source "$2" "$1" 5 testsrc2
+        vpxenc --codec=vp8 --ivf -q --disable-warning-prompt --good --cpu-used=4 \
+            -o "$SCRATCH/$2.ivf" "$SCRATCH/$2.y4m" >/dev/null 2>&1 </dev/null ||
+            { echo "FAIL $name: vpxenc failed on $1"; failed=$((failed + 1)); return; }
+    done
+    { cat "$SCRATCH/sc_a.ivf"; tail -c +33 "$SCRATCH/sc_b.ivf"; tail -c +33 "$SCRATCH/sc_c.ivf"; } >"$ivf"
+    vpxdec --i420 --md5 -o "$name-%wx%h-%4.i420" "$ivf" >"$SCRATCH/$name.ref"
+    "$EXCAM" decode "$ivf" --md5 >"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err" || rc=$?
+    if ((rc != 0)) || crashed "$rc" "$SCRATCH/$name.err"; then
+        echo "FAIL $name: excam exited with status $rc"
+        failed=$((failed + 1))
+    elif [[ $(cut -d- -f2 "$SCRATCH/$name.ref" | sort -u | wc -l) != 3 ]]; then
+        echo "FAIL $name: expected three picture sizes in vpxdec's listing"
+        failed=$((failed + 1))
+    elif ! md5_compare "$SCRATCH/$name.ref" "$SCRATCH/$name.out" >"$SCRATCH/diff"; then
+        echo "FAIL $name: differs from vpxdec"
+        sed 's/^/  /' "$SCRATCH/diff"
+        failed=$((failed + 1))
+    else
+        echo "ok   $name (160x96 -> 33x17 -> 352x288, $(wc -l <"$SCRATCH/$name.ref") frames)"
+        passed=$((passed + 1))
+    fi
+}
+size_change
+
 echo "vpxenc: $passed passed, $failed failed"
 ((failed == 0))
