@@ -1,0 +1,303 @@
+/*
+ * Every kernel of the DSP table (codec/dsp.h) against its plain-C reference: the
+ * table this CPU gets (vp8_dsp_init) and the C table (vp8_dsp_init_c) run on the
+ * same random input, and every output byte must agree, including guard bytes around
+ * the destination (a kernel must not write outside its block). Inputs are stressed
+ * where the kernels branch: near-flat pixels with small steps so that the loop
+ * filters' masks and high-edge-variance paths all trigger, full-range pixels, every
+ * sub-pixel fraction, limits over the ranges the decoder uses, and coefficients up to
+ * the extremes of int16.
+ *
+ * usage: test_dsp [ITERATIONS]   (default 3000 per kernel and case)
+ * Exit status: 0 all match, 1 a mismatch (kernel, case and byte printed).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsp.h"
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+    /* xorshift64* */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static int rnd_range(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+
+/* A picture area: STRIDE is deliberately not a multiple of 16. */
+#define STRIDE 77
+#define ROWS 48
+#define AREA (STRIDE * ROWS)
+
+static uint8_t src[AREA], dst_ref[AREA], dst_opt[AREA], dst2_ref[AREA], dst2_opt[AREA];
+
+/* Fill with one of several pixel distributions. */
+static void fill(uint8_t *p, size_t n, int kind)
+{
+    int base = rnd_range(0, 255);
+    for (size_t i = 0; i < n; i++) {
+        int v;
+        switch (kind) {
+        case 0: v = (int)(rnd() & 255); break;                 /* full range */
+        case 1: v = base + rnd_range(-3, 3); break;            /* near flat: filters fire */
+        case 2: v = base + rnd_range(-12, 12); break;          /* mild texture */
+        default: v = (rnd() & 1) ? 0 : 255; break;             /* extremes */
+        }
+        p[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+}
+
+static long cases, mismatches;
+
+static int compare(const char *kernel, long iter, const uint8_t *ref, const uint8_t *opt,
+                   size_t n)
+{
+    cases++;
+    for (size_t i = 0; i < n; i++)
+        if (ref[i] != opt[i]) {
+            printf("MISMATCH %s, case %ld: byte %zu (row %zu, col %zu): C %d, optimized %d\n",
+                   kernel, iter, i, i / STRIDE, i % STRIDE, ref[i], opt[i]);
+            mismatches++;
+            return 1;
+        }
+    return 0;
+}
+
+static void report_kernel(const char *name, const void *c, const void *opt)
+{
+    printf("  %-18s %s\n", name, c == opt ? "C (same function)" : "optimized vs C");
+}
+
+/* ------------------------------------------------------------ transforms */
+
+static void rand_coeffs(int16_t *c, int kind)
+{
+    for (int i = 0; i < 16; i++) {
+        switch (kind) {
+        case 0: c[i] = (int16_t)rnd_range(-2048, 2047); break;
+        case 1: c[i] = (rnd() % 4) ? 0 : (int16_t)rnd_range(-300, 300); break;
+        default: c[i] = (int16_t)((rnd() & 1) ? 32767 : -32768); break; /* int16 extremes */
+        }
+    }
+}
+
+static int test_transforms(const vp8_dsp *c, const vp8_dsp *o, int iters)
+{
+    int bad = 0;
+    for (long it = 0; it < iters && !bad; it++) {
+        int16_t in[16], out_ref[16 * 16], out_opt[16 * 16];
+        rand_coeffs(in, it % 3);
+        memset(out_ref, 0x55, sizeof(out_ref));
+        memset(out_opt, 0x55, sizeof(out_opt));
+        c->iwht(in, out_ref);
+        o->iwht(in, out_opt);
+        bad |= compare("iwht", it, (uint8_t *)out_ref, (uint8_t *)out_opt, sizeof(out_ref));
+
+        fill(dst_ref, AREA, (int)(it % 4));
+        memcpy(dst_opt, dst_ref, AREA);
+        int off = rnd_range(0, 8) * STRIDE + rnd_range(0, STRIDE - 4);
+        c->idct_add(in, dst_ref + off, STRIDE);
+        o->idct_add(in, dst_opt + off, STRIDE);
+        bad |= compare("idct_add", it, dst_ref, dst_opt, AREA);
+
+        int dc = it % 3 == 2 ? ((rnd() & 1) ? 32767 : -32768) : rnd_range(-4096, 4095);
+        c->idct_dc_add(dc, dst_ref + off, STRIDE);
+        o->idct_dc_add(dc, dst_opt + off, STRIDE);
+        bad |= compare("idct_dc_add", it, dst_ref, dst_opt, AREA);
+    }
+    return bad;
+}
+
+/* ------------------------------------------------------------ inter prediction */
+
+static int test_subpel(const vp8_dsp *c, const vp8_dsp *o, int iters)
+{
+    static const char *names[2][3] = {{"sixtap16", "sixtap8", "sixtap4"},
+                                      {"bilinear16", "bilinear8", "bilinear4"}};
+    static const int size[3] = {16, 8, 4};
+    int bad = 0;
+    for (int filt = 0; filt < 2; filt++)
+        for (int s = 0; s < 3; s++)
+            for (long it = 0; it < iters && !bad; it++) {
+                vp8_subpel_fn fc = filt ? c->bilinear[s] : c->sixtap[s];
+                vp8_subpel_fn fo = filt ? o->bilinear[s] : o->sixtap[s];
+                int mx = (int)(it % 8), my = (int)((it / 8) % 8);
+                fill(src, AREA, (int)(it / 64) % 4);
+                fill(dst_ref, AREA, 0);
+                memcpy(dst_opt, dst_ref, AREA);
+                /* Source block with room for 2 rows/cols before and 3 after. */
+                int sx = rnd_range(2, STRIDE - size[s] - 3), sy = rnd_range(2, ROWS - size[s] - 3);
+                int dx = rnd_range(0, STRIDE - size[s]), dy = rnd_range(0, ROWS - size[s]);
+                const uint8_t *sp = src + sy * STRIDE + sx;
+                fc(dst_ref + dy * STRIDE + dx, STRIDE, sp, STRIDE, mx, my);
+                fo(dst_opt + dy * STRIDE + dx, STRIDE, sp, STRIDE, mx, my);
+                bad |= compare(names[filt][s], it, dst_ref, dst_opt, AREA);
+            }
+    return bad;
+}
+
+/* ------------------------------------------------------------ loop filters */
+
+/* Limits as the decoder derives them (RFC 6386 §15.2, §15.3): level 0..63,
+ * sharpness 0..7 -> interior limit 1..63, edge limits from ((level + 2) * 2 + I)
+ * (macroblock edges) and (level * 2 + I) (subblock edges), hev threshold 0..3. */
+static void rand_limits(int *E, int *I, int *T, int mbedge)
+{
+    int level = rnd_range(0, 63), sharp = rnd_range(0, 7);
+    int interior = level;
+    if (sharp) {
+        interior >>= sharp > 4 ? 2 : 1;
+        if (interior > 9 - sharp) interior = 9 - sharp;
+    }
+    if (!interior) interior = 1;
+    *I = interior;
+    *E = mbedge ? (level + 2) * 2 + interior : level * 2 + interior;
+    *T = rnd_range(0, 3);
+}
+
+static int test_loopfilters(const vp8_dsp *c, const vp8_dsp *o, int iters)
+{
+    int bad = 0;
+    struct {
+        const char *name;
+        vp8_lf_normal_fn fc, fo;
+        int mbedge, vertical;
+    } normal[] = {
+        {"lf_mbedge_h", c->lf_mbedge_h, o->lf_mbedge_h, 1, 0},
+        {"lf_mbedge_v", c->lf_mbedge_v, o->lf_mbedge_v, 1, 1},
+        {"lf_inner_h", c->lf_inner_h, o->lf_inner_h, 0, 0},
+        {"lf_inner_v", c->lf_inner_v, o->lf_inner_v, 0, 1},
+    };
+    for (size_t k = 0; k < sizeof(normal) / sizeof(normal[0]); k++)
+        for (long it = 0; it < iters && !bad; it++) {
+            int E, I, T, count = (it & 1) ? 16 : 8;
+            rand_limits(&E, &I, &T, normal[k].mbedge);
+            fill(dst_ref, AREA, (int)(it / 2) % 4);
+            memcpy(dst_opt, dst_ref, AREA);
+            /* q0 at (row 8.., col 8..): 4 pixels on each side are in the area. */
+            int off = rnd_range(8, ROWS - 24) * STRIDE + rnd_range(8, STRIDE - 24);
+            normal[k].fc(dst_ref + off, STRIDE, count, E, I, T);
+            normal[k].fo(dst_opt + off, STRIDE, count, E, I, T);
+            bad |= compare(normal[k].name, it, dst_ref, dst_opt, AREA);
+        }
+
+    struct {
+        const char *name;
+        vp8_lf_uv_fn fc, fo;
+        int mbedge;
+    } uv[] = {
+        {"lf_mbedge_uv_h", c->lf_mbedge_uv_h, o->lf_mbedge_uv_h, 1},
+        {"lf_mbedge_uv_v", c->lf_mbedge_uv_v, o->lf_mbedge_uv_v, 1},
+        {"lf_inner_uv_h", c->lf_inner_uv_h, o->lf_inner_uv_h, 0},
+        {"lf_inner_uv_v", c->lf_inner_uv_v, o->lf_inner_uv_v, 0},
+    };
+    for (size_t k = 0; k < sizeof(uv) / sizeof(uv[0]); k++)
+        for (long it = 0; it < iters && !bad; it++) {
+            int E, I, T;
+            rand_limits(&E, &I, &T, uv[k].mbedge);
+            fill(dst_ref, AREA, (int)it % 4);
+            fill(dst2_ref, AREA, (int)(it + 1) % 4);
+            memcpy(dst_opt, dst_ref, AREA);
+            memcpy(dst2_opt, dst2_ref, AREA);
+            int off = rnd_range(8, ROWS - 16) * STRIDE + rnd_range(8, STRIDE - 16);
+            uv[k].fc(dst_ref + off, dst2_ref + off, STRIDE, E, I, T);
+            uv[k].fo(dst_opt + off, dst2_opt + off, STRIDE, E, I, T);
+            bad |= compare(uv[k].name, it, dst_ref, dst_opt, AREA);
+            bad |= compare(uv[k].name, it, dst2_ref, dst2_opt, AREA);
+        }
+
+    struct {
+        const char *name;
+        vp8_lf_simple_fn fc, fo;
+        int mbedge;
+    } simple[] = {
+        {"lf_simple_h", c->lf_simple_h, o->lf_simple_h, 1},
+        {"lf_simple_v", c->lf_simple_v, o->lf_simple_v, 1},
+    };
+    for (size_t k = 0; k < sizeof(simple) / sizeof(simple[0]); k++)
+        for (long it = 0; it < iters && !bad; it++) {
+            int E, I, T;
+            rand_limits(&E, &I, &T, (int)(it & 1));
+            fill(dst_ref, AREA, (int)(it / 2) % 4);
+            memcpy(dst_opt, dst_ref, AREA);
+            int off = rnd_range(8, ROWS - 24) * STRIDE + rnd_range(8, STRIDE - 24);
+            simple[k].fc(dst_ref + off, STRIDE, 16, E);
+            simple[k].fo(dst_opt + off, STRIDE, 16, E);
+            bad |= compare(simple[k].name, it, dst_ref, dst_opt, AREA);
+        }
+    return bad;
+}
+
+/* ------------------------------------------------------------ intra prediction */
+
+static int test_intra(const vp8_dsp *c, const vp8_dsp *o, int iters)
+{
+    int bad = 0;
+    uint8_t edge[64], left[16];
+    for (long it = 0; it < iters && !bad; it++) {
+        int kind = (int)it % 4;
+        fill(edge, sizeof(edge), kind);
+        fill(left, sizeof(left), kind);
+        const uint8_t *above = edge + 1; /* above[-1] is the top-left pixel */
+        int mode = (int)(it / 4) % 4, ha = (int)(it / 16) & 1, hl = (int)(it / 32) & 1;
+        int off = rnd_range(0, ROWS - 16) * STRIDE + rnd_range(0, STRIDE - 16);
+        fill(dst_ref, AREA, 0);
+        memcpy(dst_opt, dst_ref, AREA);
+        c->pred16(dst_ref + off, STRIDE, mode, above, left, ha, hl);
+        o->pred16(dst_opt + off, STRIDE, mode, above, left, ha, hl);
+        bad |= compare("pred16", it, dst_ref, dst_opt, AREA);
+        c->pred8(dst_ref + off, STRIDE, mode, above, left, ha, hl);
+        o->pred8(dst_opt + off, STRIDE, mode, above, left, ha, hl);
+        bad |= compare("pred8", it, dst_ref, dst_opt, AREA);
+        int bmode = (int)it % VP8_NUM_BMODES;
+        c->pred4(dst_ref + off, STRIDE, bmode, above, left);
+        o->pred4(dst_opt + off, STRIDE, bmode, above, left);
+        bad |= compare("pred4", it, dst_ref, dst_opt, AREA);
+    }
+    return bad;
+}
+
+int main(int argc, char **argv)
+{
+    int iters = argc > 1 ? atoi(argv[1]) : 3000;
+    if (iters <= 0) iters = 3000;
+    vp8_dsp c, o, c2;
+    vp8_dsp_init_c(&c);
+    vp8_dsp_init(&o, 0);
+    vp8_dsp_init(&c2, 1);
+
+    /* vp8_dsp_init(.., force_c = 1) must give exactly the C table. */
+    if (memcmp(&c, &c2, sizeof(c)) != 0) {
+        printf("MISMATCH vp8_dsp_init(force_c) is not the C table\n");
+        return 1;
+    }
+
+    printf("kernels of this CPU's table:\n");
+#define R(f) report_kernel(#f, (const void *)c.f, (const void *)o.f)
+    R(iwht); R(idct_add); R(idct_dc_add);
+    R(sixtap[0]); R(sixtap[1]); R(sixtap[2]);
+    R(bilinear[0]); R(bilinear[1]); R(bilinear[2]);
+    R(lf_mbedge_h); R(lf_mbedge_v); R(lf_inner_h); R(lf_inner_v);
+    R(lf_mbedge_uv_h); R(lf_mbedge_uv_v); R(lf_inner_uv_h); R(lf_inner_uv_v);
+    R(lf_simple_h); R(lf_simple_v);
+    R(pred16); R(pred8); R(pred4);
+#undef R
+
+    int bad = test_transforms(&c, &o, iters);
+    bad |= test_subpel(&c, &o, iters);
+    bad |= test_loopfilters(&c, &o, iters);
+    bad |= test_intra(&c, &o, iters);
+    if (bad || mismatches) {
+        printf("test_dsp: %ld mismatches in %ld cases\n", mismatches, cases);
+        return 1;
+    }
+    printf("test_dsp: 22 kernels, %ld cases, all match C\n", cases);
+    return 0;
+}
