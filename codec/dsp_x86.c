@@ -40,14 +40,23 @@ static inline __m128i load8(const uint8_t *p)
     return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)p), _mm_setzero_si128());
 }
 
-/* One row of w (4, 8 or 16) outputs filtered along `step` (1: horizontal). */
+/* 4 pixels widened (the upper half zero): reads exactly the bytes a 4-wide block needs. */
+static inline __m128i load4(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm_unpacklo_epi8(_mm_cvtsi32_si128(v), _mm_setzero_si128());
+}
+
+/* One row of w (4, 8 or 16) outputs filtered along `step` (1: horizontal). Reads only
+ * src[-2 * step] .. src[w - 1 + 3 * step], as the C reference does. */
 static inline void filter_row(uint8_t *dst, const uint8_t *src, ptrdiff_t step, int w,
                               const filt *k)
 {
     for (int x = 0; x < w; x += 8) {
         __m128i v[6], r;
         for (int i = 0; i < 6; i++)
-            v[i] = load8(src + x + (i - 2) * step);
+            v[i] = w == 4 ? load4(src + x + (i - 2) * step) : load8(src + x + (i - 2) * step);
         r = _mm_packus_epi16(apply8(v, k), apply8(v, k));
         if (w == 4) {
             int32_t out = _mm_cvtsi128_si32(r);
