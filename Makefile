@@ -174,7 +174,8 @@ install: all
 	ln -sf libexcam.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libexcam.so.$(SOMAJOR)
 	ln -sf libexcam.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libexcam.so
 	install -m 644 include/excam/*.h $(DESTDIR)$(INCDIR)/excam/
-	install -m 644 $(BUILD)/excam.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' excam.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/excam.pc
 	install -m 755 $(EXCAM) $(DESTDIR)$(BINDIR)/
 
 uninstall:
