@@ -25,14 +25,14 @@ static void dsp_table_init(void)
 #endif
 }
 
-static const vp8_dsp *get_dsp(void)
+const vp8_dsp *vp8_get_dsp(void)
 {
     call_once(&dsp_once, dsp_table_init);
     return &dsp_table;
 }
 
 /* Key frames restore every default (§9.2-§9.11 "on key frames"). */
-static void reset_for_key_frame(excam_vp8_state *s)
+void vp8_state_reset_for_key(excam_vp8_state *s)
 {
     memcpy(s->ctx.coef, vp8_default_coef_probs, sizeof(s->ctx.coef));
     memcpy(s->ctx.ymode, vp8_default_ymode_probs, sizeof(s->ctx.ymode));
@@ -48,7 +48,7 @@ static void reset_for_key_frame(excam_vp8_state *s)
 static int clamp_q(int q) { return q < 0 ? 0 : q > 127 ? 127 : q; }
 
 /* §14.1, §9.6: dequantization factors for each segment. */
-static void setup_dequant(vp8_decoder *d)
+void vp8_setup_dequant(vp8_decoder *d)
 {
     const vp8_frame_header *h = &d->hdr;
     const excam_vp8_state *s = d->s;
@@ -261,7 +261,7 @@ static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
             return err;
         s->horiz_scale = h->horiz_scale;
         s->vert_scale = h->vert_scale;
-        reset_for_key_frame(s);
+        vp8_state_reset_for_key(s);
     }
     /* The first partition's decoder may run on into the rest of the frame, as in libvpx. */
     vp8_bool_init(&first, data + hdr_bytes, len - hdr_bytes);
@@ -284,7 +284,7 @@ static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
     d->nz_above = calloc((size_t)s->mb_cols, 9);
     if (!d->cur || !d->mbi || !d->nz_above)
         return EXCAM_ERR_NOMEM;
-    setup_dequant(d);
+    vp8_setup_dequant(d);
     if (decode_macroblocks(d, &first, parts) && !d->in->has_keyframe)
         return EXCAM_ERR_CORRUPT; /* a stream must start with a complete key frame */
     if (h->filter_level)
@@ -323,7 +323,7 @@ EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, s
         return err;
     if (!d.hdr.key_frame && !in->has_keyframe)
         return EXCAM_ERR_NO_KEYFRAME;
-    d.dsp = get_dsp();
+    d.dsp = vp8_get_dsp();
     d.in = in;
     d.s = excam_vp8_state_copy(in);
     if (!d.s)

@@ -6,7 +6,7 @@
 #include "vp8i.h"
 
 /* §11.3: the subblock mode implied by a 16x16 luma mode, for B_PRED contexts. */
-static uint8_t implied_bmode(int ymode)
+uint8_t vp8_implied_bmode(int ymode)
 {
     switch (ymode) {
     case VP8_V_PRED: return VP8_B_VE_PRED;
@@ -29,7 +29,7 @@ static void read_kf_modes(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_mb_in
             mb->bmodes[b] = (uint8_t)vp8_read_tree(bd, vp8_bmode_tree, vp8_kf_bmode_probs[a][l]);
         }
     } else {
-        uint8_t m = implied_bmode(mb->ymode);
+        uint8_t m = vp8_implied_bmode(mb->ymode);
         for (int b = 0; b < 16; b++)
             mb->bmodes[b] = m;
     }
@@ -76,10 +76,7 @@ static vp8_mv read_mv(vp8_bool_decoder *bd, const vp8_entropy *e, vp8_mv base)
     return mv;
 }
 
-/* How far a macroblock's vector may point outside the frame (§16.3 vp8_clamp_mv). */
-typedef struct mv_bounds { int to_left, to_right, to_top, to_bottom; } mv_bounds;
-
-static vp8_mv clamp_mv(vp8_mv mv, const mv_bounds *b)
+vp8_mv vp8_clamp_mv(vp8_mv mv, const vp8_mv_bounds *b)
 {
     if (mv.col < b->to_left)
         mv.col = (int16_t)b->to_left;
@@ -92,10 +89,21 @@ static vp8_mv clamp_mv(vp8_mv mv, const mv_bounds *b)
     return mv;
 }
 
-enum { CNT_ZERO = 0, CNT_NEAREST, CNT_NEAR, CNT_SPLIT };
+/* §16.3: how far a macroblock's vector may point outside the frame. */
+void vp8_mv_bounds_init(vp8_mv_bounds *b, int mb_row, int mb_col, int mb_rows, int mb_cols)
+{
+    enum { MARGIN = 16 << 3 };
+    b->to_left = -((mb_col * 16) << 3) - MARGIN;
+    b->to_right = (((mb_cols - 1 - mb_col) * 16) << 3) + MARGIN;
+    b->to_top = -((mb_row * 16) << 3) - MARGIN;
+    b->to_bottom = (((mb_rows - 1 - mb_row) * 16) << 3) + MARGIN;
+}
+
+enum { CNT_ZERO = VP8_CNT_ZERO, CNT_NEAREST = VP8_CNT_NEAREST, CNT_NEAR = VP8_CNT_NEAR,
+       CNT_SPLIT = VP8_CNT_SPLIT };
 
 /* §16.3 vp8_find_near_mvs: survey above, left and above-left. */
-static void find_near_mvs(const vp8_mb_info *above, const vp8_mb_info *left,
+void vp8_find_near_mvs(const vp8_mb_info *above, const vp8_mb_info *left,
                           const vp8_mb_info *aboveleft, int ref_frame, const int sign_bias[4],
                           vp8_mv near_mvs[4], int cnt[4])
 {
@@ -144,7 +152,7 @@ static void find_near_mvs(const vp8_mb_info *above, const vp8_mb_info *left,
 }
 
 /* §16.4 vp8_mvCont: context for a subblock's mode from its neighbours' vectors. */
-static int submv_context(vp8_mv l, vp8_mv a)
+int vp8_submv_context(vp8_mv l, vp8_mv a)
 {
     int lez = vp8_mv_is_zero(l), aez = vp8_mv_is_zero(a), lea = vp8_mv_equal(l, a);
     if (lea && lez)
@@ -173,7 +181,7 @@ static void read_split_mv(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_mb_in
             k++;
         lmv = (k & 3) ? mb->bmv[k - 1] : left->bmv[k + 3];
         amv = k >= 4 ? mb->bmv[k - 4] : above->bmv[k + 12];
-        switch (vp8_read_tree(bd, vp8_sub_mv_ref_tree, vp8_sub_mv_ref_probs[submv_context(lmv, amv)])) {
+        switch (vp8_read_tree(bd, vp8_sub_mv_ref_tree, vp8_sub_mv_ref_probs[vp8_submv_context(lmv, amv)])) {
         case VP8_SUBMV_LEFT: mv = lmv; break;
         case VP8_SUBMV_ABOVE: mv = amv; break;
         case VP8_SUBMV_ZERO: mv = (vp8_mv){0, 0}; break;
@@ -198,34 +206,30 @@ static void read_inter_modes(vp8_decoder *d, vp8_bool_decoder *bd, vp8_mb_info *
     vp8_mv near_mvs[4];
     int cnt[4];
     uint8_t probs[4];
-    mv_bounds bounds;
-    enum { MARGIN = 16 << 3 };
+    vp8_mv_bounds bounds;
 
     mb->ref_frame = VP8_REF_LAST;
     if (vp8_read_bool(bd, h->prob_last))
         mb->ref_frame = vp8_read_bool(bd, h->prob_golden) ? VP8_REF_ALTREF : VP8_REF_GOLDEN;
     mb->uvmode = VP8_DC_PRED;
 
-    find_near_mvs(above, left, aboveleft, mb->ref_frame, h->sign_bias, near_mvs, cnt);
+    vp8_find_near_mvs(above, left, aboveleft, mb->ref_frame, h->sign_bias, near_mvs, cnt);
     for (int i = 0; i < 4; i++)
         probs[i] = vp8_mode_contexts[cnt[i]][i];
 
-    bounds.to_left = -((mb_col * 16) << 3) - MARGIN;
-    bounds.to_right = (((d->s->mb_cols - 1 - mb_col) * 16) << 3) + MARGIN;
-    bounds.to_top = -((mb_row * 16) << 3) - MARGIN;
-    bounds.to_bottom = (((d->s->mb_rows - 1 - mb_row) * 16) << 3) + MARGIN;
+    vp8_mv_bounds_init(&bounds, mb_row, mb_col, d->s->mb_rows, d->s->mb_cols);
 
     mb->ymode = (uint8_t)vp8_read_tree(bd, vp8_mv_ref_tree, probs);
     switch (mb->ymode) {
-    case VP8_MV_NEAREST: mb->mv = clamp_mv(near_mvs[CNT_NEAREST], &bounds); break;
-    case VP8_MV_NEAR: mb->mv = clamp_mv(near_mvs[CNT_NEAR], &bounds); break;
+    case VP8_MV_NEAREST: mb->mv = vp8_clamp_mv(near_mvs[CNT_NEAREST], &bounds); break;
+    case VP8_MV_NEAR: mb->mv = vp8_clamp_mv(near_mvs[CNT_NEAR], &bounds); break;
     case VP8_MV_ZERO: mb->mv = (vp8_mv){0, 0}; break;
     case VP8_MV_NEW:
         /* Not clamped (as libvpx): prediction treats the reference as extended forever. */
-        mb->mv = read_mv(bd, &d->s->ctx, clamp_mv(near_mvs[CNT_ZERO], &bounds));
+        mb->mv = read_mv(bd, &d->s->ctx, vp8_clamp_mv(near_mvs[CNT_ZERO], &bounds));
         break;
     default:
-        read_split_mv(bd, mb, above, left, &d->s->ctx, clamp_mv(near_mvs[CNT_ZERO], &bounds));
+        read_split_mv(bd, mb, above, left, &d->s->ctx, vp8_clamp_mv(near_mvs[CNT_ZERO], &bounds));
         return;
     }
     for (int b = 0; b < 16; b++)

@@ -162,6 +162,25 @@ void vp8_parse_header_probs(struct vp8_bool_decoder *bd, vp8_frame_header *h, vp
 /* modes.c: §10, §11, §16, §17: the modes of one macroblock. */
 void vp8_read_mb_modes(vp8_decoder *d, struct vp8_bool_decoder *bd, int mb_row, int mb_col);
 
+/* modes.c, shared with the encoder: */
+uint8_t vp8_implied_bmode(int ymode); /* §11.3: B mode context of a 16x16 mode */
+typedef struct vp8_mv_bounds { int to_left, to_right, to_top, to_bottom; } vp8_mv_bounds;
+void vp8_mv_bounds_init(vp8_mv_bounds *b, int mb_row, int mb_col, int mb_rows, int mb_cols);
+vp8_mv vp8_clamp_mv(vp8_mv mv, const vp8_mv_bounds *b);
+enum { VP8_CNT_ZERO = 0, VP8_CNT_NEAREST, VP8_CNT_NEAR, VP8_CNT_SPLIT };
+/* §16.3: near_mvs[VP8_CNT_NEAREST], [VP8_CNT_NEAR], best in [VP8_CNT_ZERO] (unclamped);
+ * cnt[] indexes vp8_mode_contexts. */
+void vp8_find_near_mvs(const vp8_mb_info *above, const vp8_mb_info *left,
+                       const vp8_mb_info *aboveleft, int ref_frame, const int sign_bias[4],
+                       vp8_mv near_mvs[4], int cnt[4]);
+int vp8_submv_context(vp8_mv left, vp8_mv above); /* §16.4 */
+
+/* decoder.c: §14.1 dequantization factors of every segment into d->dequant. */
+void vp8_setup_dequant(vp8_decoder *d);
+/* decoder.c: the kernel table of this CPU; key-frame defaults of a state (§9.2-§9.11). */
+const struct vp8_dsp *vp8_get_dsp(void);
+void vp8_state_reset_for_key(excam_vp8_state *s);
+
 /* tokens.c: §13: coefficients of one macroblock; returns nonzero if any coefficient. */
 int vp8_read_mb_tokens(vp8_decoder *d, struct vp8_bool_decoder *bd, vp8_mb_info *mb,
                        uint8_t *nz_left, uint8_t *nz_above, int16_t coeffs[25][16],

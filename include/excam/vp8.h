@@ -135,6 +135,37 @@ EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, s
                                excam_vp8_state **out, excam_image **shown,
                                excam_vp8_frame_info *info);
 
+/* ---------------------------------------------------------------- encoding */
+
+enum { EXCAM_FRAME_AUTO = 0, EXCAM_FRAME_KEY = 1, EXCAM_FRAME_INTER = 2 };
+
+/* What to encode one frame with. Start from excam_vp8_enc_params_default(). */
+typedef struct excam_vp8_enc_params {
+    int frame_type;       /* EXCAM_FRAME_AUTO: key frame if the state has none, else inter */
+    int q_index;          /* quantizer index 0..127 (0 = finest) */
+    int speed;            /* 0 (slowest, best) .. 9 (fastest) */
+    int token_partitions; /* log2 of the partition count: 0..3 */
+    int filter_level;     /* loop filter 0..63, or -1 to let the encoder choose */
+    int sharpness;        /* 0..7 */
+    /* Reference updates: -1 = default (key frames refresh all; inter frames refresh
+     * last only), 0 = keep, 1 = refresh with this frame. */
+    int refresh_last, refresh_golden, refresh_altref;
+    int show_frame;       /* 0 makes a hidden frame (e.g. an alt-ref) */
+    int error_resilient;  /* 1: probabilities are not carried to the next frame */
+} excam_vp8_enc_params;
+
+EXCAM_API void excam_vp8_enc_params_default(excam_vp8_enc_params *p);
+
+/*
+ * Encode `src` as one compressed frame against the state `in` (never modified; it may
+ * come from any stream or process). *frame gets the bytes (free with excam_free) and,
+ * if `out` is not NULL, *out the new state: exactly what excam_vp8_decode(in, frame)
+ * gives. Inter frames need a state with a key frame and a picture of its size.
+ */
+EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src,
+                               const excam_vp8_enc_params *p, uint8_t **frame, size_t *len,
+                               excam_vp8_state **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,105 @@
+/*
+ * Internals of the excam VP8 encoder.
+ *
+ * The encoder reuses the decoder's machinery wherever the two must agree: it fills a
+ * vp8_decoder context (header, macroblock modes, dequantizers) as the decoder would,
+ * reconstructs each macroblock with the decoder's own vp8_reconstruct_mb(), and takes
+ * the new state by decoding the frame it wrote. So the state an encode returns is by
+ * construction the one the decoder derives, and prediction during encoding uses
+ * exactly the pixels a decoder will have.
+ */
+#ifndef EXCAM_CODEC_ENC_H
+#define EXCAM_CODEC_ENC_H
+
+#include <stdint.h>
+
+#include "boolwriter.h"
+#include "dsp.h"
+#include "vp8i.h"
+
+extern const uint16_t vp8_prob_cost[256];
+
+/* Cost (1/256 bit) of writing `bit` with probability prob/256 of a zero. */
+static inline int vp8_cost_bool(int prob, int bit) { return vp8_prob_cost[bit ? 256 - prob : prob]; }
+
+/* Cost of a tree-coded value (§8.1). */
+static inline int vp8_cost_tree(const int8_t *tree, const uint8_t *probs, int value)
+{
+    int path[16], cost = 0;
+    int n = vp8_tree_path(tree, 0, value, path, 0);
+    for (int k = 0; k < n; k++)
+        cost += vp8_cost_bool(probs[path[k] >> 1], path[k] & 1);
+    return cost;
+}
+
+/* The quantized residual of one macroblock, as it will be tokenized. */
+typedef struct vp8_mb_coeffs {
+    int16_t levels[25][16]; /* quantized, zigzag order: [0..15] Y, [16..23] U V, [24] Y2 */
+    uint8_t eobs[25];       /* index after the last nonzero level (0: none) */
+} vp8_mb_coeffs;
+
+/* Branch counts of the coefficient trees: [type][band][ctx][node][bit]. */
+typedef uint32_t vp8_coef_counts[4][8][3][11][2];
+
+typedef struct vp8_encoder {
+    vp8_decoder d;               /* hdr, s (probabilities in force), in, cur, mbi, dequant */
+    const excam_image *src;
+    const excam_vp8_enc_params *p;
+    vp8_frame *srcf;             /* the source, padded to whole macroblocks */
+    vp8_mb_coeffs *coeffs;       /* per macroblock */
+    uint8_t nz_left[9];          /* token contexts during analysis (as in tokens.c) */
+    uint8_t *nz_above;           /* 9 per macroblock column */
+    int use_ref[4];              /* references the analysis may try */
+    int rdmult;                  /* lambda of the rate-distortion cost */
+    /* Per-frame statistics for the header's probabilities. */
+    uint32_t skip_count[2];      /* MBs with / without coefficients */
+    uint32_t ref_count[4];       /* MBs per reference (intra, last, golden, altref) */
+    vp8_coef_counts coef_counts;
+    /* Quantizer tables of the frame: [Y1, Y2, UV][DC, AC]. */
+    int16_t q[3][2], zbin[3][2], round[3][2];
+    uint32_t iq[3][2];           /* 2^16 / q */
+} vp8_encoder;
+
+/* RD cost: distortion (SSE) plus rate (1/256 bits) weighted by lambda. */
+static inline int64_t vp8_rdcost(const vp8_encoder *e, int rate, int64_t dist)
+{
+    return ((int64_t)rate * e->rdmult + 128) / 256 + dist;
+}
+
+/* enc_transform.c: forward transforms (§14.3, §14.4 inverses; libvpx's forward). */
+void vp8_fdct4x4(const int16_t *in, ptrdiff_t in_stride, int16_t out[16]);
+void vp8_fwht4x4(const int16_t in[16], int16_t out[16]);
+
+/* enc_quant.c: quantize one block of transform coefficients (natural order) into
+ * levels (zigzag order) and dequantized coefficients (natural order) for the
+ * reconstruction. kind: 0 Y1, 1 Y2, 2 UV. Returns the eob (index after the last
+ * nonzero level in zigzag order, or `first` if none). */
+void vp8_enc_init_quant(vp8_encoder *e);
+int vp8_quantize_block(const vp8_encoder *e, int kind, int first, const int16_t coef[16],
+                       int16_t levels[16], int16_t dq[16]);
+
+/* enc_tokens.c: §13. Rate of a block's tokens with the frame's probabilities, counting
+ * and writing. nz context handling mirrors tokens.c. */
+int vp8_token_cost(const vp8_entropy *en, int type, int ctx, int first, const int16_t *levels,
+                   int eob);
+void vp8_tokens_count_mb(vp8_encoder *e, const vp8_mb_info *mb, const vp8_mb_coeffs *c,
+                         uint8_t *nz_left, uint8_t *nz_above);
+void vp8_tokens_write_mb(vp8_bool_writer *w, const vp8_entropy *en, const vp8_mb_info *mb,
+                         const vp8_mb_coeffs *c, uint8_t *nz_left, uint8_t *nz_above);
+/* Choose coefficient probability updates (§13.4) from e->coef_counts; writes them
+ * into `w` (NULL: only choose) and applies them to `en`. */
+void vp8_coef_updates(vp8_encoder *e, vp8_bool_writer *w, vp8_entropy *en);
+
+/* enc_header.c: §9 / §19.2 frame header (first partition, before the modes). */
+void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w);
+
+/* enc_modes.c: §10, §11, §16, §17 macroblock headers. */
+void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_col);
+int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref);    /* 1/256 bits */
+void vp8_write_mv(vp8_bool_writer *w, const vp8_entropy *en, vp8_mv mv, vp8_mv ref);
+
+/* enc_analysis.c: choose the modes of one macroblock, quantize its residual and
+ * reconstruct it into e->d.cur. */
+void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col);
+
+#endif /* EXCAM_CODEC_ENC_H */

@@ -1,0 +1,616 @@
+/*
+ * Mode decision for one macroblock, by rate-distortion: each candidate (intra 16x16
+ * modes, B_PRED with its subblock modes, and on inter frames ZEROMV / NEARESTMV /
+ * NEARMV / NEWMV on each usable reference) is transformed, quantized and
+ * reconstructed, and the one with the least distortion + lambda * bits wins.
+ * The chosen macroblock is then reconstructed by the decoder's own
+ * vp8_reconstruct_mb(), so what later macroblocks predict from is exactly what a
+ * decoder will have.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "enc.h"
+#include "tables.h"
+
+enum { TYPE_Y_AFTER_Y2 = 0, TYPE_Y2 = 1, TYPE_UV = 2, TYPE_Y_WITH_DC = 3 };
+enum { KIND_Y1 = 0, KIND_Y2 = 1, KIND_UV = 2 };
+
+/* The work of one candidate: its header, quantized levels and dequantized coefficients. */
+typedef struct candidate {
+    vp8_mb_info mb;
+    vp8_mb_coeffs c;
+    int16_t dq[25][16];
+    int64_t rd;
+    int rate;
+    int64_t dist;
+} candidate;
+
+/* ------------------------------------------------------------ pixels */
+
+static int64_t sse_block(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
+                         int h)
+{
+    int64_t s = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int d = a[y * as + x] - b[y * bs + x];
+            s += d * d;
+        }
+    return s;
+}
+
+static unsigned sad16(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs,
+                      unsigned limit)
+{
+    unsigned s = 0;
+    for (int y = 0; y < 16; y++) {
+        for (int x = 0; x < 16; x++) {
+            int d = a[y * as + x] - b[y * bs + x];
+            s += (unsigned)(d < 0 ? -d : d);
+        }
+        if (s >= limit) return s;
+    }
+    return s;
+}
+
+static void diff_block(const uint8_t *src, ptrdiff_t ss, const uint8_t *pred, ptrdiff_t ps,
+                       int16_t *out, ptrdiff_t os, int w, int h)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            out[y * os + x] = (int16_t)(src[y * ss + x] - pred[y * ps + x]);
+}
+
+/* Mirror of recon.c's residue step for one 4x4 block. */
+static void add_block(const vp8_dsp *dsp, const int16_t dq[16], int eob, uint8_t *dst,
+                      ptrdiff_t stride)
+{
+    int16_t tmp[16];
+    if (eob > 1) {
+        memcpy(tmp, dq, sizeof(tmp));
+        dsp->idct_add(tmp, dst, stride);
+    } else if (dq[0]) {
+        dsp->idct_dc_add(dq[0], dst, stride);
+    }
+}
+
+/* ------------------------------------------------------------ residual coding */
+
+/* Luma with a Y2 block (all 16x16 modes and whole-MB inter modes): transform,
+ * quantize; returns the token rate with the contexts nz_left/nz_above (not changed). */
+static int code_luma16(vp8_encoder *e, const uint8_t *src, ptrdiff_t ss, const uint8_t *pred,
+                       ptrdiff_t ps, candidate *cd, const uint8_t *nz_left,
+                       const uint8_t *nz_above)
+{
+    const vp8_entropy *en = &e->d.s->ctx;
+    int16_t diff[256], coef[16][16], dc[16], y2[16];
+    uint8_t l[4], a[4];
+    int rate;
+
+    diff_block(src, ss, pred, ps, diff, 16, 16, 16);
+    for (int b = 0; b < 16; b++) {
+        vp8_fdct4x4(diff + (b >> 2) * 64 + (b & 3) * 4, 16, coef[b]);
+        dc[b] = coef[b][0];
+    }
+    vp8_fwht4x4(dc, y2);
+    cd->c.eobs[24] = (uint8_t)vp8_quantize_block(e, KIND_Y2, 0, y2, cd->c.levels[24], cd->dq[24]);
+    rate = vp8_token_cost(en, TYPE_Y2, nz_left[8] + nz_above[8], 0, cd->c.levels[24],
+                          cd->c.eobs[24]);
+    memcpy(l, nz_left, 4);
+    memcpy(a, nz_above, 4);
+    for (int b = 0; b < 16; b++) {
+        int eob = vp8_quantize_block(e, KIND_Y1, 1, coef[b], cd->c.levels[b], cd->dq[b]);
+        cd->c.eobs[b] = (uint8_t)eob;
+        rate += vp8_token_cost(en, TYPE_Y_AFTER_Y2, l[b >> 2] + a[b & 3], 1, cd->c.levels[b], eob);
+        l[b >> 2] = a[b & 3] = eob > 1;
+    }
+    return rate;
+}
+
+/* Reconstruct luma coded by code_luma16 onto `pred` (modified) and return its SSE. */
+static int64_t recon_luma16(vp8_encoder *e, candidate *cd, uint8_t *pred, ptrdiff_t ps,
+                            const uint8_t *src, ptrdiff_t ss)
+{
+    const vp8_dsp *dsp = e->d.dsp;
+    int16_t y2[16], dcs[16 * 16];
+    memcpy(y2, cd->dq[24], sizeof(y2));
+    dsp->iwht(y2, dcs);
+    for (int b = 0; b < 16; b++) {
+        int16_t blk[16];
+        memcpy(blk, cd->dq[b], sizeof(blk));
+        blk[0] = dcs[16 * b];
+        add_block(dsp, blk, cd->c.eobs[b], pred + (b >> 2) * 4 * ps + (b & 3) * 4, ps);
+    }
+    return sse_block(src, ss, pred, ps, 16, 16);
+}
+
+/* Chroma: both planes; rate with contexts, reconstruction onto pred, SSE. */
+static int code_chroma(vp8_encoder *e, const uint8_t *src[2], ptrdiff_t ss, uint8_t *pred[2],
+                       ptrdiff_t ps, candidate *cd, const uint8_t *nz_left,
+                       const uint8_t *nz_above, int64_t *dist)
+{
+    const vp8_entropy *en = &e->d.s->ctx;
+    uint8_t l[4], a[4];
+    int rate = 0;
+    memcpy(l, nz_left + 4, 4);
+    memcpy(a, nz_above + 4, 4);
+    *dist = 0;
+    for (int p = 0; p < 2; p++) {
+        int16_t diff[64];
+        diff_block(src[p], ss, pred[p], ps, diff, 8, 8, 8);
+        for (int y = 0; y < 2; y++)
+            for (int x = 0; x < 2; x++) {
+                int b = 16 + p * 4 + y * 2 + x;
+                int16_t coef[16];
+                vp8_fdct4x4(diff + y * 32 + x * 4, 8, coef);
+                int eob = vp8_quantize_block(e, KIND_UV, 0, coef, cd->c.levels[b], cd->dq[b]);
+                cd->c.eobs[b] = (uint8_t)eob;
+                uint8_t *lc = &l[p * 2 + y], *ac = &a[p * 2 + x];
+                rate += vp8_token_cost(en, TYPE_UV, *lc + *ac, 0, cd->c.levels[b], eob);
+                *lc = *ac = eob > 0;
+                add_block(e->d.dsp, cd->dq[b], eob, pred[p] + y * 4 * ps + x * 4, ps);
+            }
+        *dist += sse_block(src[p], ss, pred[p], ps, 8, 8);
+    }
+    return rate;
+}
+
+/* ------------------------------------------------------------ context */
+
+typedef struct mb_ctx {
+    int row, col;
+    uint8_t *dst[3];        /* the MB in the frame being reconstructed */
+    ptrdiff_t ds[3];
+    const uint8_t *src[3];  /* the MB in the (padded) source */
+    ptrdiff_t ss[3];
+    uint8_t *nz_left, *nz_above;
+    vp8_mb_info *above, *left;
+} mb_ctx;
+
+static void left_column(const uint8_t *p, ptrdiff_t stride, int n, uint8_t *out)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = p[i * stride - 1];
+}
+
+/* Rate of the luma mode in the MB header. */
+static int ymode_cost(vp8_encoder *e, int ymode)
+{
+    if (e->d.hdr.key_frame) return vp8_cost_tree(vp8_kf_ymode_tree, vp8_kf_ymode_probs, ymode);
+    return vp8_cost_tree(vp8_ymode_tree, e->d.s->ctx.ymode, ymode) + vp8_cost_bool(e->d.hdr.prob_intra, 0);
+}
+
+static int uvmode_cost(vp8_encoder *e, int uvmode)
+{
+    if (e->d.hdr.key_frame) return vp8_cost_tree(vp8_uv_mode_tree, vp8_kf_uv_mode_probs, uvmode);
+    return vp8_cost_tree(vp8_uv_mode_tree, e->d.s->ctx.uvmode, uvmode);
+}
+
+/* ------------------------------------------------------------ intra */
+
+/* Best 16x16 luma mode: fills cd (luma part) and returns its RD cost. */
+static int64_t pick_intra16(vp8_encoder *e, const mb_ctx *m, candidate *best)
+{
+    uint8_t left[16], pred[256];
+    candidate cd;
+    int64_t best_rd = INT64_MAX;
+    left_column(m->dst[0], m->ds[0], 16, left);
+    for (int mode = VP8_DC_PRED; mode <= VP8_TM_PRED; mode++) {
+        e->d.dsp->pred16(pred, 16, mode, m->dst[0] - m->ds[0], left, m->row > 0, m->col > 0);
+        int rate = code_luma16(e, m->src[0], m->ss[0], pred, 16, &cd, m->nz_left, m->nz_above);
+        rate += ymode_cost(e, mode);
+        int64_t dist = recon_luma16(e, &cd, pred, 16, m->src[0], m->ss[0]);
+        int64_t rd = vp8_rdcost(e, rate, dist);
+        if (rd < best_rd) {
+            best_rd = rd;
+            cd.mb.ymode = (uint8_t)mode;
+            cd.rate = rate;
+            cd.dist = dist;
+            memcpy(best->c.levels, cd.c.levels, sizeof(cd.c.levels[0]) * 16);
+            memcpy(best->c.levels[24], cd.c.levels[24], sizeof(cd.c.levels[24]));
+            memcpy(best->c.eobs, cd.c.eobs, 16);
+            best->c.eobs[24] = cd.c.eobs[24];
+            memcpy(best->dq, cd.dq, sizeof(cd.dq[0]) * 16);
+            memcpy(best->dq[24], cd.dq[24], sizeof(cd.dq[24]));
+            best->mb.ymode = (uint8_t)mode;
+            best->rate = rate;
+            best->dist = dist;
+        }
+    }
+    return best_rd;
+}
+
+/* B_PRED: each subblock's mode chosen in turn, reconstructed into the frame as it goes
+ * (the next subblock predicts from it). Returns the RD cost; cd gets the luma part. */
+static int64_t pick_bpred(vp8_encoder *e, const mb_ctx *m, candidate *cd, int64_t budget)
+{
+    const vp8_dsp *dsp = e->d.dsp;
+    const vp8_entropy *en = &e->d.s->ctx;
+    uint8_t *y = m->dst[0];
+    const ptrdiff_t ys = m->ds[0];
+    const uint8_t *mb_above_right = y - ys + 16;
+    uint8_t l[4], a[4];
+    int key = e->d.hdr.key_frame;
+    int rate = ymode_cost(e, VP8_B_PRED);
+    int64_t dist = 0, rd = vp8_rdcost(e, rate, 0);
+
+    memcpy(l, m->nz_left, 4);
+    memcpy(a, m->nz_above, 4);
+    for (int b = 0; b < 16; b++) {
+        uint8_t *dst = y + (b >> 2) * 4 * ys + (b & 3) * 4;
+        const uint8_t *src = m->src[0] + (b >> 2) * 4 * m->ss[0] + (b & 3) * 4;
+        uint8_t edge[9], left[4], pred[16], best_pix[16];
+        int16_t diff[16], coef[16], levels[16], dq[16], best_levels[16], best_dq[16];
+        int ctx_a = b < 4 ? m->above->bmodes[b + 12] : cd->mb.bmodes[b - 4];
+        int ctx_l = (b & 3) == 0 ? m->left->bmodes[b + 3] : cd->mb.bmodes[b - 1];
+        const uint8_t *mprobs = key ? vp8_kf_bmode_probs[ctx_a][ctx_l] : vp8_bmode_probs;
+        int64_t best = INT64_MAX, best_d = 0;
+        int best_mode = 0, best_eob = 0, best_rate = 0;
+
+        memcpy(edge, dst - ys - 1, 5);
+        memcpy(edge + 5, (b & 3) == 3 ? mb_above_right : dst - ys + 4, 4);
+        left_column(dst, ys, 4, left);
+        for (int mode = 0; mode < VP8_NUM_BMODES; mode++) {
+            dsp->pred4(pred, 4, mode, edge + 1, left);
+            diff_block(src, m->ss[0], pred, 4, diff, 4, 4, 4);
+            vp8_fdct4x4(diff, 4, coef);
+            int eob = vp8_quantize_block(e, KIND_Y1, 0, coef, levels, dq);
+            int r = vp8_token_cost(en, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, levels, eob) +
+                    vp8_cost_tree(vp8_bmode_tree, mprobs, mode);
+            add_block(dsp, dq, eob, pred, 4);
+            int64_t d = sse_block(src, m->ss[0], pred, 4, 4, 4);
+            int64_t c = vp8_rdcost(e, r, d);
+            if (c < best) {
+                best = c;
+                best_mode = mode;
+                best_eob = eob;
+                best_rate = r;
+                best_d = d;
+                memcpy(best_levels, levels, sizeof(levels));
+                memcpy(best_dq, dq, sizeof(dq));
+                memcpy(best_pix, pred, sizeof(pred));
+            }
+        }
+        cd->mb.bmodes[b] = (uint8_t)best_mode;
+        memcpy(cd->c.levels[b], best_levels, sizeof(best_levels));
+        memcpy(cd->dq[b], best_dq, sizeof(best_dq));
+        cd->c.eobs[b] = (uint8_t)best_eob;
+        l[b >> 2] = a[b & 3] = best_eob > 0;
+        for (int r = 0; r < 4; r++)
+            memcpy(dst + r * ys, best_pix + r * 4, 4);
+        rate += best_rate;
+        dist += best_d;
+        rd = vp8_rdcost(e, rate, dist);
+        if (rd >= budget) return INT64_MAX; /* cannot win: stop early */
+    }
+    cd->mb.ymode = VP8_B_PRED;
+    cd->rate = rate;
+    cd->dist = dist;
+    return rd;
+}
+
+/* Best chroma mode for an intra MB: fills cd's chroma part. Returns RD. */
+static int64_t pick_intra_uv(vp8_encoder *e, const mb_ctx *m, candidate *cd)
+{
+    uint8_t left[2][8], pred[2][64];
+    candidate tmp;
+    int64_t best_rd = INT64_MAX;
+    left_column(m->dst[1], m->ds[1], 8, left[0]);
+    left_column(m->dst[2], m->ds[2], 8, left[1]);
+    for (int mode = VP8_DC_PRED; mode <= VP8_TM_PRED; mode++) {
+        int64_t dist;
+        for (int p = 0; p < 2; p++)
+            e->d.dsp->pred8(pred[p], 8, mode, m->dst[1 + p] - m->ds[1 + p], left[p], m->row > 0,
+                            m->col > 0);
+        uint8_t *pp[2] = {pred[0], pred[1]};
+        const uint8_t *sp[2] = {m->src[1], m->src[2]};
+        int rate = code_chroma(e, sp, m->ss[1], pp, 8, &tmp, m->nz_left, m->nz_above, &dist);
+        rate += uvmode_cost(e, mode);
+        int64_t rd = vp8_rdcost(e, rate, dist);
+        if (rd < best_rd) {
+            best_rd = rd;
+            cd->mb.uvmode = (uint8_t)mode;
+            memcpy(cd->c.levels[16], tmp.c.levels[16], sizeof(tmp.c.levels[0]) * 8);
+            memcpy(cd->c.eobs + 16, tmp.c.eobs + 16, 8);
+            memcpy(cd->dq[16], tmp.dq[16], sizeof(tmp.dq[0]) * 8);
+        }
+    }
+    return best_rd;
+}
+
+/* ------------------------------------------------------------ inter */
+
+/* Predict the whole MB with mb (an inter mode) into the frame, by the decoder's code. */
+static void predict_inter(vp8_encoder *e, const mb_ctx *m, const vp8_mb_info *mb)
+{
+    uint8_t eobs[25] = {0};
+    int16_t coeffs[25][16];
+    vp8_reconstruct_mb(&e->d, m->row, m->col, mb, 0, coeffs, eobs);
+}
+
+/* Code a whole-MB inter candidate whose prediction is in the frame: luma with Y2 and
+ * chroma. Sets cd's rate (residual + rate_hdr), dist and rd. */
+static void code_inter(vp8_encoder *e, const mb_ctx *m, candidate *cd, int rate_hdr)
+{
+    uint8_t pred[256], upred[2][64];
+    for (int r = 0; r < 16; r++)
+        memcpy(pred + r * 16, m->dst[0] + r * m->ds[0], 16);
+    for (int p = 0; p < 2; p++)
+        for (int r = 0; r < 8; r++)
+            memcpy(upred[p] + r * 8, m->dst[1 + p] + r * m->ds[1 + p], 8);
+    int rate = code_luma16(e, m->src[0], m->ss[0], pred, 16, cd, m->nz_left, m->nz_above);
+    int64_t dist = recon_luma16(e, cd, pred, 16, m->src[0], m->ss[0]), udist;
+    uint8_t *pp[2] = {upred[0], upred[1]};
+    const uint8_t *sp[2] = {m->src[1], m->src[2]};
+    rate += code_chroma(e, sp, m->ss[1], pp, 8, cd, m->nz_left, m->nz_above, &udist);
+    cd->rate = rate + rate_hdr;
+    cd->dist = dist + udist;
+    cd->rd = vp8_rdcost(e, cd->rate, cd->dist);
+}
+
+/* Full-pel motion search around `center` (1/8 units) on luma, by SAD: a small
+ * diamond, repeated while it improves, within the allowed range. */
+static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv center,
+                             const vp8_mv_bounds *lim, unsigned *best_sad)
+{
+    static const int dirs[8][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1},
+                                   {-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
+    const ptrdiff_t rs = ref->stride[0];
+    const uint8_t *base = ref->plane[0] + (ptrdiff_t)m->row * 16 * rs + m->col * 16;
+    int bx = center.col >> 3, by = center.row >> 3; /* full pels */
+    int minx = lim->to_left >> 3, maxx = lim->to_right >> 3;
+    int miny = lim->to_top >> 3, maxy = lim->to_bottom >> 3;
+    bx = bx < minx ? minx : bx > maxx ? maxx : bx;
+    by = by < miny ? miny : by > maxy ? maxy : by;
+    unsigned best = sad16(m->src[0], m->ss[0], base + by * rs + bx, rs, UINT_MAX);
+    int range = e->p->speed >= 6 ? 16 : e->p->speed >= 3 ? 32 : 64;
+    for (int step = range / 2; step >= 1; step /= 2) {
+        int improved = 1;
+        while (improved) {
+            improved = 0;
+            for (int i = 0; i < 8; i++) {
+                int x = bx + dirs[i][0] * step, y = by + dirs[i][1] * step;
+                if (x < minx || x > maxx || y < miny || y > maxy) continue;
+                unsigned s = sad16(m->src[0], m->ss[0], base + y * rs + x, rs, best);
+                if (s < best) {
+                    best = s;
+                    bx = x;
+                    by = y;
+                    improved = 1;
+                }
+            }
+        }
+    }
+    *best_sad = best;
+    return (vp8_mv){(int16_t)(by * 8), (int16_t)(bx * 8)};
+}
+
+/* Sub-pel refinement (half, then quarter pel) with the real six-tap filter, by SSE. */
+static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv mv,
+                            const vp8_mv_bounds *lim)
+{
+    const ptrdiff_t rs = ref->stride[0];
+    const uint8_t *base = ref->plane[0] + (ptrdiff_t)m->row * 16 * rs + m->col * 16;
+    uint8_t pred[256];
+    int64_t best;
+    {
+        const uint8_t *p = base + (mv.row >> 3) * rs + (mv.col >> 3);
+        best = sse_block(m->src[0], m->ss[0], p, rs, 16, 16);
+    }
+    for (int step = 4; step >= 2; step /= 2) {
+        vp8_mv center = mv;
+        for (int dy = -step; dy <= step; dy += step)
+            for (int dx = -step; dx <= step; dx += step) {
+                if (!dx && !dy) continue;
+                vp8_mv c = {(int16_t)(center.row + dy), (int16_t)(center.col + dx)};
+                if (c.col < lim->to_left || c.col > lim->to_right || c.row < lim->to_top ||
+                    c.row > lim->to_bottom)
+                    continue;
+                const uint8_t *p = base + (c.row >> 3) * rs + (c.col >> 3);
+                if (e->d.hdr.version == 0)
+                    e->d.dsp->sixtap[VP8_PRED_16x16](pred, 16, p, rs, c.col & 7, c.row & 7);
+                else
+                    e->d.dsp->bilinear[VP8_PRED_16x16](pred, 16, p, rs, c.col & 7, c.row & 7);
+                int64_t s = sse_block(m->src[0], m->ss[0], pred, 16, 16, 16);
+                if (s < best) {
+                    best = s;
+                    mv = c;
+                }
+            }
+    }
+    return mv;
+}
+
+/* The inter candidates on one reference; keeps the best in *best. */
+static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candidate *best,
+                          candidate *cd)
+{
+    vp8_decoder *d = &e->d;
+    const vp8_frame_header *h = &d->hdr;
+    const vp8_frame *ref = d->in->ref[ref_frame];
+    vp8_mv near_mvs[4];
+    int cnt[4];
+    uint8_t probs[4];
+    vp8_mv_bounds bounds, lim;
+    int ref_rate = vp8_cost_bool(h->prob_intra, 1);
+
+    if (ref_frame == VP8_REF_LAST) {
+        ref_rate += vp8_cost_bool(h->prob_last, 0);
+    } else {
+        ref_rate += vp8_cost_bool(h->prob_last, 1) +
+                    vp8_cost_bool(h->prob_golden, ref_frame == VP8_REF_ALTREF);
+    }
+    vp8_find_near_mvs(m->above, m->left, vp8_mbi(d, m->row - 1, m->col - 1), ref_frame,
+                      h->sign_bias, near_mvs, cnt);
+    for (int i = 0; i < 4; i++)
+        probs[i] = vp8_mode_contexts[cnt[i]][i];
+    vp8_mv_bounds_init(&bounds, m->row, m->col, d->s->mb_rows, d->s->mb_cols);
+    vp8_mv best_ref = vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds);
+
+    /* Search limits: inside the frame's border (with room for the filter taps) and
+     * within reach of the MV coding from best_ref (|delta| <= 1023 quarter pels). */
+    lim = bounds;
+    {
+        int reach = 1000 * 2;
+        if (lim.to_left < best_ref.col - reach) lim.to_left = best_ref.col - reach;
+        if (lim.to_right > best_ref.col + reach) lim.to_right = best_ref.col + reach;
+        if (lim.to_top < best_ref.row - reach) lim.to_top = best_ref.row - reach;
+        if (lim.to_bottom > best_ref.row + reach) lim.to_bottom = best_ref.row + reach;
+    }
+
+    struct try_mv { int mode; vp8_mv mv; } tries[4];
+    int n = 0;
+    tries[n++] = (struct try_mv){VP8_MV_ZERO, {0, 0}};
+    tries[n++] = (struct try_mv){VP8_MV_NEAREST, vp8_clamp_mv(near_mvs[VP8_CNT_NEAREST], &bounds)};
+    tries[n++] = (struct try_mv){VP8_MV_NEAR, vp8_clamp_mv(near_mvs[VP8_CNT_NEAR], &bounds)};
+    {
+        unsigned sad;
+        vp8_mv mv = search_fullpel(e, m, ref, best_ref, &lim, &sad);
+        unsigned sad0;
+        vp8_mv mv0 = search_fullpel(e, m, ref, (vp8_mv){0, 0}, &lim, &sad0);
+        if (sad0 < sad) mv = mv0;
+        mv = refine_subpel(e, m, ref, mv, &lim);
+        tries[n++] = (struct try_mv){VP8_MV_NEW, mv};
+    }
+    for (int i = 0; i < n; i++) {
+        int mode = tries[i].mode;
+        /* The same vector through a cheaper mode is tried by that mode. */
+        if (mode == VP8_MV_NEAREST && vp8_mv_is_zero(tries[i].mv)) continue;
+        if (mode == VP8_MV_NEAR && (vp8_mv_is_zero(tries[i].mv) || vp8_mv_equal(tries[i].mv, tries[1].mv)))
+            continue;
+        if (mode == VP8_MV_NEW) {
+            int dup = 0;
+            for (int j = 0; j < 3; j++)
+                dup |= vp8_mv_equal(tries[i].mv, tries[j].mv);
+            if (dup) continue;
+        }
+        memset(&cd->mb, 0, sizeof(cd->mb));
+        cd->mb.ref_frame = (uint8_t)ref_frame;
+        cd->mb.ymode = (uint8_t)mode;
+        cd->mb.uvmode = VP8_DC_PRED;
+        cd->mb.mv = tries[i].mv;
+        for (int b = 0; b < 16; b++)
+            cd->mb.bmv[b] = cd->mb.mv;
+        int rate = ref_rate + vp8_cost_tree(vp8_mv_ref_tree, probs, mode);
+        if (mode == VP8_MV_NEW) rate += vp8_mv_cost(&d->s->ctx, cd->mb.mv, best_ref);
+        predict_inter(e, m, &cd->mb);
+        code_inter(e, m, cd, rate);
+        if (cd->rd < best->rd) *best = *cd;
+    }
+}
+
+/* ------------------------------------------------------------ the macroblock */
+
+static int has_coeffs(const vp8_mb_coeffs *c, int has_y2)
+{
+    int first = has_y2 ? 1 : 0;
+    for (int b = 0; b < 16; b++)
+        if (c->eobs[b] > first) return 1;
+    for (int b = 16; b < 24; b++)
+        if (c->eobs[b]) return 1;
+    return has_y2 && c->eobs[24];
+}
+
+void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
+{
+    vp8_decoder *d = &e->d;
+    vp8_frame *f = d->cur;
+    const vp8_frame *srcf = e->srcf;
+    candidate best, cd;
+    mb_ctx m;
+
+    memset(&best, 0, sizeof(best));
+    m.row = mb_row;
+    m.col = mb_col;
+    for (int p = 0; p < 3; p++) {
+        int sz = p ? 8 : 16;
+        m.ds[p] = f->stride[p];
+        m.dst[p] = f->plane[p] + (ptrdiff_t)mb_row * sz * f->stride[p] + mb_col * sz;
+        m.ss[p] = srcf->stride[p];
+        m.src[p] = srcf->plane[p] + (ptrdiff_t)mb_row * sz * srcf->stride[p] + mb_col * sz;
+    }
+    m.nz_left = e->nz_left;
+    m.nz_above = e->nz_above + 9 * mb_col;
+    m.above = vp8_mbi(d, mb_row - 1, mb_col);
+    m.left = vp8_mbi(d, mb_row, mb_col - 1);
+
+    /* Intra: the best 16x16 mode, then B_PRED if it can beat it. */
+    best.rd = INT64_MAX;
+    int64_t rd16 = pick_intra16(e, &m, &best);
+    best.mb.ref_frame = VP8_REF_INTRA;
+    int key = d->hdr.key_frame;
+    if (!key || e->p->speed < 9) {
+        cd = best;
+        int64_t rdb = pick_bpred(e, &m, &cd, rd16);
+        if (rdb < rd16) {
+            best = cd;
+            rd16 = rdb;
+        }
+    }
+    int64_t rduv = pick_intra_uv(e, &m, &best);
+    /* The chroma RD includes its own mode cost; combine. */
+    best.rd = rd16 + rduv;
+    if (best.mb.ymode != VP8_B_PRED) {
+        uint8_t m16 = vp8_implied_bmode(best.mb.ymode);
+        for (int b = 0; b < 16; b++)
+            best.mb.bmodes[b] = m16;
+    }
+
+    if (!key) {
+        static const int refs[3] = {VP8_REF_LAST, VP8_REF_GOLDEN, VP8_REF_ALTREF};
+        for (int i = 0; i < 3; i++) {
+            int r = refs[i];
+            /* A reference identical to one already tried adds nothing. */
+            if (i > 0 && d->in->ref[r] == d->in->ref[VP8_REF_LAST]) continue;
+            if (i > 1 && d->in->ref[r] == d->in->ref[VP8_REF_GOLDEN]) continue;
+            if (!e->use_ref[r]) continue;
+            try_reference(e, &m, r, &best, &cd);
+        }
+    }
+
+    /* Commit: the header, then the reconstruction by the decoder's code. */
+    vp8_mb_info *mb = vp8_mbi(d, mb_row, mb_col);
+    int has_y2 = best.mb.ymode != VP8_B_PRED && best.mb.ymode != VP8_MV_SPLIT;
+    int nz = has_coeffs(&best.c, has_y2);
+    *mb = best.mb;
+    mb->segment = 0;
+    if (mb->ref_frame == VP8_REF_INTRA) {
+        mb->mv = (vp8_mv){0, 0};
+        for (int b = 0; b < 16; b++)
+            mb->bmv[b] = mb->mv;
+    }
+    mb->skip = (uint8_t)!nz;
+    e->coeffs[mb_row * d->s->mb_cols + mb_col] = best.c;
+    e->skip_count[!nz ? 1 : 0]++;
+    e->ref_count[mb->ref_frame]++;
+
+    /* Contexts for the next macroblocks' estimates, as the tokens will set them. */
+    {
+        uint8_t *l = e->nz_left, *a = e->nz_above + 9 * mb_col;
+        if (!nz) {
+            memset(l, 0, has_y2 ? 9 : 8);
+            memset(a, 0, has_y2 ? 9 : 8);
+        } else {
+            int first = has_y2 ? 1 : 0;
+            if (has_y2) l[8] = a[8] = best.c.eobs[24] > 0;
+            for (int b = 0; b < 16; b++)
+                l[b >> 2] = a[b & 3] = best.c.eobs[b] > first;
+            for (int p = 0; p < 2; p++)
+                for (int y = 0; y < 2; y++)
+                    for (int x = 0; x < 2; x++)
+                        l[4 + p * 2 + y] = a[4 + p * 2 + x] = best.c.eobs[16 + p * 4 + y * 2 + x] > 0;
+        }
+    }
+
+    /* vp8_reconstruct_mb wants the dequantized coefficients and the decoder's eobs:
+     * for luma after Y2 the eob counts from 1, and Y2 itself supplies the DCs. */
+    {
+        int16_t coeffs[25][16];
+        uint8_t eobs[25];
+        memcpy(coeffs, best.dq, sizeof(coeffs));
+        memcpy(eobs, best.c.eobs, sizeof(eobs));
+        if (!has_y2) memset(coeffs[24], 0, sizeof(coeffs[24]));
+        vp8_reconstruct_mb(d, mb_row, mb_col, mb, nz, coeffs, eobs);
+    }
+}

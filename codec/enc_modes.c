@@ -1,0 +1,129 @@
+/*
+ * Macroblock headers on the encoder side (RFC 6386 §10, §11, §16, §17, §19.3): the
+ * mirror of modes.c, using its context functions so that both sides agree.
+ */
+#include "enc.h"
+#include "tables.h"
+
+enum { IS_SHORT = 0, SIGN = 1, SHORT_TREE = 2, MV_LONG_BITS = 9, MV_LONG_WIDTH = 10 };
+
+/* §17.1: one component (in quarter pels, |x| <= 1023); writes or costs it. */
+static int mv_component(vp8_bool_writer *w, const uint8_t p[19], int v)
+{
+    int x = v < 0 ? -v : v, cost = 0;
+#define PUT(prob, bit)                                                                        \
+    do {                                                                                      \
+        if (w) vp8_write_bool(w, (prob), (bit));                                              \
+        else cost += vp8_cost_bool((prob), (bit));                                            \
+    } while (0)
+    if (x >= 8) {
+        PUT(p[IS_SHORT], 1);
+        for (int i = 0; i < 3; i++)
+            PUT(p[MV_LONG_BITS + i], (x >> i) & 1);
+        for (int i = MV_LONG_WIDTH - 1; i > 3; i--)
+            PUT(p[MV_LONG_BITS + i], (x >> i) & 1);
+        if (x & 0xfff0) PUT(p[MV_LONG_BITS + 3], (x >> 3) & 1);
+    } else {
+        PUT(p[IS_SHORT], 0);
+        if (w) vp8_write_tree(w, vp8_small_mv_tree, p + SHORT_TREE, x);
+        else cost += vp8_cost_tree(vp8_small_mv_tree, p + SHORT_TREE, x);
+    }
+    if (x) PUT(p[SIGN], v < 0);
+#undef PUT
+    return cost;
+}
+
+/* A vector relative to `ref`, both in 1/8-pel luma units (even), as read_mv reads it. */
+void vp8_write_mv(vp8_bool_writer *w, const vp8_entropy *en, vp8_mv mv, vp8_mv ref)
+{
+    mv_component(w, en->mv[0], (mv.row - ref.row) / 2);
+    mv_component(w, en->mv[1], (mv.col - ref.col) / 2);
+}
+
+int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref)
+{
+    return mv_component(NULL, en->mv[0], (mv.row - ref.row) / 2) +
+           mv_component(NULL, en->mv[1], (mv.col - ref.col) / 2);
+}
+
+/* §16.4: SPLITMV, mirror of read_split_mv. */
+static void write_split_mv(vp8_bool_writer *w, const vp8_entropy *en, const vp8_mb_info *mb,
+                           const vp8_mb_info *above, const vp8_mb_info *left, vp8_mv best)
+{
+    const uint8_t *map = vp8_split_mv_map[mb->partitioning];
+    vp8_write_tree(w, vp8_split_mv_tree, vp8_split_mv_probs, mb->partitioning);
+    for (int j = 0; j < vp8_split_mv_count[mb->partitioning]; j++) {
+        int k = 0;
+        while (map[k] != j)
+            k++;
+        vp8_mv lmv = (k & 3) ? mb->bmv[k - 1] : left->bmv[k + 3];
+        vp8_mv amv = k >= 4 ? mb->bmv[k - 4] : above->bmv[k + 12];
+        vp8_mv mv = mb->bmv[k];
+        int sub;
+        if (vp8_mv_equal(mv, lmv))
+            sub = VP8_SUBMV_LEFT;
+        else if (vp8_mv_equal(mv, amv))
+            sub = VP8_SUBMV_ABOVE;
+        else if (vp8_mv_is_zero(mv))
+            sub = VP8_SUBMV_ZERO;
+        else
+            sub = VP8_SUBMV_NEW;
+        vp8_write_tree(w, vp8_sub_mv_ref_tree, vp8_sub_mv_ref_probs[vp8_submv_context(lmv, amv)],
+                       sub);
+        if (sub == VP8_SUBMV_NEW) vp8_write_mv(w, en, mv, best);
+    }
+}
+
+void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_col)
+{
+    vp8_decoder *d = &e->d;
+    const vp8_frame_header *h = &d->hdr;
+    const vp8_entropy *en = &d->s->ctx;
+    const vp8_mb_info *mb = vp8_mbi(d, mb_row, mb_col);
+    const vp8_mb_info *above = vp8_mbi(d, mb_row - 1, mb_col);
+    const vp8_mb_info *left = vp8_mbi(d, mb_row, mb_col - 1);
+
+    vp8_write_bool(w, h->prob_skip_false, mb->skip);
+    if (h->key_frame) {
+        /* §11.2-§11.4 */
+        vp8_write_tree(w, vp8_kf_ymode_tree, vp8_kf_ymode_probs, mb->ymode);
+        if (mb->ymode == VP8_B_PRED)
+            for (int b = 0; b < 16; b++) {
+                int a = b < 4 ? above->bmodes[b + 12] : mb->bmodes[b - 4];
+                int l = (b & 3) == 0 ? left->bmodes[b + 3] : mb->bmodes[b - 1];
+                vp8_write_tree(w, vp8_bmode_tree, vp8_kf_bmode_probs[a][l], mb->bmodes[b]);
+            }
+        vp8_write_tree(w, vp8_uv_mode_tree, vp8_kf_uv_mode_probs, mb->uvmode);
+        return;
+    }
+    vp8_write_bool(w, h->prob_intra, mb->ref_frame != VP8_REF_INTRA);
+    if (mb->ref_frame == VP8_REF_INTRA) {
+        /* §16.1 */
+        vp8_write_tree(w, vp8_ymode_tree, en->ymode, mb->ymode);
+        if (mb->ymode == VP8_B_PRED)
+            for (int b = 0; b < 16; b++)
+                vp8_write_tree(w, vp8_bmode_tree, vp8_bmode_probs, mb->bmodes[b]);
+        vp8_write_tree(w, vp8_uv_mode_tree, en->uvmode, mb->uvmode);
+        return;
+    }
+    /* §16.2-§16.3 */
+    vp8_write_bool(w, h->prob_last, mb->ref_frame != VP8_REF_LAST);
+    if (mb->ref_frame != VP8_REF_LAST)
+        vp8_write_bool(w, h->prob_golden, mb->ref_frame == VP8_REF_ALTREF);
+    {
+        vp8_mv near_mvs[4];
+        int cnt[4];
+        uint8_t probs[4];
+        vp8_mv_bounds bounds;
+        vp8_find_near_mvs(above, left, vp8_mbi(d, mb_row - 1, mb_col - 1), mb->ref_frame,
+                          h->sign_bias, near_mvs, cnt);
+        for (int i = 0; i < 4; i++)
+            probs[i] = vp8_mode_contexts[cnt[i]][i];
+        vp8_mv_bounds_init(&bounds, mb_row, mb_col, d->s->mb_rows, d->s->mb_cols);
+        vp8_write_tree(w, vp8_mv_ref_tree, probs, mb->ymode);
+        if (mb->ymode == VP8_MV_NEW)
+            vp8_write_mv(w, en, mb->mv, vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds));
+        else if (mb->ymode == VP8_MV_SPLIT)
+            write_split_mv(w, en, mb, above, left, vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds));
+    }
+}

@@ -1,0 +1,229 @@
+/*
+ * DCT tokens on the encoder side (RFC 6386 §13): writing, counting and costing the
+ * tokens of a block, and choosing the coefficient probability updates (§13.4).
+ * One traversal (walk_block) serves all three, so they cannot disagree with each
+ * other; it mirrors read_block() in tokens.c branch for branch.
+ */
+#include <string.h>
+
+#include "enc.h"
+#include "tables.h"
+
+enum { TYPE_Y_AFTER_Y2 = 0, TYPE_Y2 = 1, TYPE_UV = 2, TYPE_Y_WITH_DC = 3 };
+enum { WALK_WRITE, WALK_COUNT, WALK_COST };
+
+typedef struct walker {
+    int mode;
+    vp8_bool_writer *w;
+    uint32_t (*counts)[3][11][2]; /* [band][ctx][node][bit] of the block's type */
+    int cost;
+} walker;
+
+/* One tree decision at node `node` of the (band, ctx) context. */
+static inline void emit(walker *k, const uint8_t *p, int band, int ctx, int node, int bit)
+{
+    switch (k->mode) {
+    case WALK_WRITE: vp8_write_bool(k->w, p[node], bit); break;
+    case WALK_COUNT: k->counts[band][ctx][node][bit]++; break;
+    default: k->cost += vp8_cost_bool(p[node], bit); break;
+    }
+}
+
+/* A bool outside the adaptive contexts (sign, extra bits). */
+static inline void emit_fixed(walker *k, int prob, int bit)
+{
+    if (k->mode == WALK_WRITE)
+        vp8_write_bool(k->w, prob, bit);
+    else if (k->mode == WALK_COST)
+        k->cost += vp8_cost_bool(prob, bit);
+}
+
+/* §13.2: the magnitude a >= 2 of a token (mirror of read_magnitude). */
+static void emit_magnitude(walker *k, const uint8_t *p, int band, int ctx, int a)
+{
+    int cat;
+    if (a <= 4) {
+        emit(k, p, band, ctx, 3, 0);
+        if (a == 2) {
+            emit(k, p, band, ctx, 4, 0);
+        } else {
+            emit(k, p, band, ctx, 4, 1);
+            emit(k, p, band, ctx, 5, a - 3);
+        }
+        return;
+    }
+    emit(k, p, band, ctx, 3, 1);
+    cat = a >= 67 ? 5 : a >= 35 ? 4 : a >= 19 ? 3 : a >= 11 ? 2 : a >= 7 ? 1 : 0;
+    if (cat < 2) {
+        emit(k, p, band, ctx, 6, 0);
+        emit(k, p, band, ctx, 7, cat);
+    } else {
+        int b1 = (cat - 2) >> 1, b0 = (cat - 2) & 1;
+        emit(k, p, band, ctx, 6, 1);
+        emit(k, p, band, ctx, 8, b1);
+        emit(k, p, band, ctx, 9 + b1, b0);
+    }
+    {
+        const uint8_t *ep = vp8_pcat_probs[cat];
+        int n = 0, extra = a - vp8_dct_cat_base[cat];
+        while (ep[n])
+            n++;
+        for (int i = 0; i < n; i++)
+            emit_fixed(k, ep[i], (extra >> (n - 1 - i)) & 1);
+    }
+}
+
+/* The tokens of one block: levels in zigzag order, from `first` to eob. */
+static void walk_block(walker *k, const uint8_t (*probs)[3][11], int ctx, int first,
+                       const int16_t *levels, int eob)
+{
+    int i = first, band = vp8_coef_bands[i];
+    const uint8_t *p = probs[band][ctx];
+
+    if (eob <= first) {
+        emit(k, p, band, ctx, 0, 0); /* EOB at once */
+        return;
+    }
+    emit(k, p, band, ctx, 0, 1);
+    for (;;) {
+        int v = levels[i], a = v < 0 ? -v : v;
+        if (!a) {
+            emit(k, p, band, ctx, 1, 0); /* DCT_0: no EOB check follows */
+            i++;
+            band = vp8_coef_bands[i];
+            ctx = 0;
+            p = probs[band][0];
+            continue;
+        }
+        emit(k, p, band, ctx, 1, 1);
+        if (a == 1) {
+            emit(k, p, band, ctx, 2, 0);
+            ctx = 1;
+        } else {
+            emit(k, p, band, ctx, 2, 1);
+            emit_magnitude(k, p, band, ctx, a);
+            ctx = 2;
+        }
+        emit_fixed(k, 128, v < 0);
+        if (++i == 16)
+            return;
+        band = vp8_coef_bands[i];
+        p = probs[band][ctx];
+        if (i == eob) {
+            emit(k, p, band, ctx, 0, 0);
+            return;
+        }
+        emit(k, p, band, ctx, 0, 1);
+    }
+}
+
+int vp8_token_cost(const vp8_entropy *en, int type, int ctx, int first, const int16_t *levels,
+                   int eob)
+{
+    walker k = {WALK_COST, NULL, NULL, 0};
+    walk_block(&k, (const uint8_t (*)[3][11])en->coef[type], ctx, first, levels, eob);
+    return k.cost;
+}
+
+/* The blocks of a macroblock in bitstream order with their contexts (mirror of
+ * vp8_read_mb_tokens). */
+static void walk_mb(walker *k, vp8_encoder *e, const vp8_entropy *en, const vp8_mb_info *mb,
+                    const vp8_mb_coeffs *c, uint8_t *nz_left, uint8_t *nz_above)
+{
+    int has_y2 = mb->ymode != VP8_B_PRED && mb->ymode != VP8_MV_SPLIT;
+    int first = 0, ytype = TYPE_Y_WITH_DC;
+#define PROBS(t) ((const uint8_t (*)[3][11])en->coef[t])
+#define COUNTS(t) (e ? e->coef_counts[t] : NULL)
+
+    if (has_y2) {
+        k->counts = COUNTS(TYPE_Y2);
+        walk_block(k, PROBS(TYPE_Y2), nz_left[8] + nz_above[8], 0, c->levels[24], c->eobs[24]);
+        nz_left[8] = nz_above[8] = c->eobs[24] > 0;
+        first = 1;
+        ytype = TYPE_Y_AFTER_Y2;
+    }
+    k->counts = COUNTS(ytype);
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 4; x++) {
+            int b = y * 4 + x, eob = c->eobs[b] > first ? c->eobs[b] : first;
+            walk_block(k, PROBS(ytype), nz_left[y] + nz_above[x], first, c->levels[b], eob);
+            nz_left[y] = nz_above[x] = eob > first;
+        }
+    k->counts = COUNTS(TYPE_UV);
+    for (int plane = 0; plane < 2; plane++)
+        for (int y = 0; y < 2; y++)
+            for (int x = 0; x < 2; x++) {
+                int b = 16 + plane * 4 + y * 2 + x;
+                uint8_t *l = &nz_left[4 + plane * 2 + y], *a = &nz_above[4 + plane * 2 + x];
+                walk_block(k, PROBS(TYPE_UV), *l + *a, 0, c->levels[b], c->eobs[b]);
+                *l = *a = c->eobs[b] > 0;
+            }
+#undef PROBS
+#undef COUNTS
+}
+
+/* §13.1: a skipped macroblock resets the contexts (Y2's only if it has a Y2 block). */
+static void skip_contexts(const vp8_mb_info *mb, uint8_t *nz_left, uint8_t *nz_above)
+{
+    int keep_y2 = mb->ymode == VP8_B_PRED || mb->ymode == VP8_MV_SPLIT;
+    memset(nz_left, 0, keep_y2 ? 8 : 9);
+    memset(nz_above, 0, keep_y2 ? 8 : 9);
+}
+
+void vp8_tokens_count_mb(vp8_encoder *e, const vp8_mb_info *mb, const vp8_mb_coeffs *c,
+                         uint8_t *nz_left, uint8_t *nz_above)
+{
+    if (mb->skip) {
+        skip_contexts(mb, nz_left, nz_above);
+        return;
+    }
+    walker k = {WALK_COUNT, NULL, NULL, 0};
+    walk_mb(&k, e, &e->d.s->ctx, mb, c, nz_left, nz_above);
+}
+
+void vp8_tokens_write_mb(vp8_bool_writer *w, const vp8_entropy *en, const vp8_mb_info *mb,
+                         const vp8_mb_coeffs *c, uint8_t *nz_left, uint8_t *nz_above)
+{
+    if (mb->skip) {
+        skip_contexts(mb, nz_left, nz_above);
+        return;
+    }
+    walker k = {WALK_WRITE, w, NULL, 0};
+    walk_mb(&k, NULL, en, mb, c, nz_left, nz_above);
+}
+
+/* The probability of a zero that best fits counts n0, n1 (libvpx get_binary_prob). */
+static int best_prob(uint32_t n0, uint32_t n1)
+{
+    uint64_t n = (uint64_t)n0 + n1;
+    if (!n) return 128;
+    int p = (int)(((uint64_t)n0 * 256 + n / 2) / n);
+    return p < 1 ? 1 : p > 255 ? 255 : p;
+}
+
+static int64_t branch_cost(uint32_t n0, uint32_t n1, int p)
+{
+    return (int64_t)n0 * vp8_cost_bool(p, 0) + (int64_t)n1 * vp8_cost_bool(p, 1);
+}
+
+/* §13.4: an update is sent when the bits it saves exceed what it costs (the flag
+ * and the 8-bit value). Without a writer, only the choice is made and applied. */
+void vp8_coef_updates(vp8_encoder *e, vp8_bool_writer *w, vp8_entropy *en)
+{
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 8; j++)
+            for (int k = 0; k < 3; k++)
+                for (int l = 0; l < 11; l++) {
+                    const uint32_t *n = e->coef_counts[i][j][k][l];
+                    int old = en->coef[i][j][k][l], upd = vp8_coef_update_probs[i][j][k][l];
+                    int np = best_prob(n[0], n[1]);
+                    int64_t saving = branch_cost(n[0], n[1], old) - branch_cost(n[0], n[1], np) -
+                                     (vp8_cost_bool(upd, 1) - vp8_cost_bool(upd, 0)) - 8 * 256;
+                    int update = np != old && saving > 0;
+                    if (w) {
+                        vp8_write_bool(w, upd, update);
+                        if (update) vp8_write_literal(w, (uint32_t)np, 8);
+                    }
+                    if (update) en->coef[i][j][k][l] = (uint8_t)np;
+                }
+}

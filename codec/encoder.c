@@ -1,0 +1,347 @@
+/*
+ * Encoding one frame against an explicit state (RFC 6386 as the decoder reads it;
+ * §9.1 frame tag, §9.5 partitions, §19).
+ *
+ * 1. analysis: every macroblock's modes chosen by rate-distortion and reconstructed
+ *    (enc_analysis.c), in raster order, into a new frame;
+ * 2. the loop-filter level chosen on that reconstruction;
+ * 3. token statistics gathered, coefficient probability updates chosen;
+ * 4. the first partition (header, modes) and the token partitions written;
+ * 5. the new state: the decoder run on the frame just written. It is therefore
+ *    exactly the decoder's state, whatever the encoder did.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "enc.h"
+#include "tables.h"
+
+EXCAM_API void excam_vp8_enc_params_default(excam_vp8_enc_params *p)
+{
+    if (!p) return;
+    memset(p, 0, sizeof(*p));
+    p->frame_type = EXCAM_FRAME_AUTO;
+    p->q_index = 40;
+    p->speed = 4;
+    p->token_partitions = 0;
+    p->filter_level = -1;
+    p->sharpness = 0;
+    p->refresh_last = p->refresh_golden = p->refresh_altref = -1;
+    p->show_frame = 1;
+}
+
+static int check_params(const excam_vp8_enc_params *p)
+{
+    return p->frame_type >= EXCAM_FRAME_AUTO && p->frame_type <= EXCAM_FRAME_INTER &&
+           p->q_index >= 0 && p->q_index <= 127 && p->speed >= 0 && p->speed <= 9 &&
+           p->token_partitions >= 0 && p->token_partitions <= 3 && p->filter_level >= -1 &&
+           p->filter_level <= 63 && p->sharpness >= 0 && p->sharpness <= 7 &&
+           p->refresh_last >= -1 && p->refresh_last <= 1 && p->refresh_golden >= -1 &&
+           p->refresh_golden <= 1 && p->refresh_altref >= -1 && p->refresh_altref <= 1;
+}
+
+/* The source copied into a frame of whole macroblocks, edges replicated, so that
+ * every macroblock has a full 16x16 (8x8) source. */
+static vp8_frame *pad_source(const excam_image *src)
+{
+    vp8_frame *f = vp8_frame_new(src->width, src->height);
+    if (!f) return NULL;
+    for (int p = 0; p < 3; p++) {
+        int w = p ? (src->width + 1) / 2 : src->width, h = p ? (src->height + 1) / 2 : src->height;
+        int W = p ? f->mb_cols * 8 : f->mb_cols * 16, H = p ? f->mb_rows * 8 : f->mb_rows * 16;
+        for (int y = 0; y < H; y++) {
+            const uint8_t *s = src->plane[p] + (ptrdiff_t)(y < h ? y : h - 1) * src->stride[p];
+            uint8_t *d = f->plane[p] + (ptrdiff_t)y * f->stride[p];
+            memcpy(d, s, (size_t)w);
+            if (W > w) memset(d + w, s[w - 1], (size_t)(W - w));
+        }
+    }
+    return f;
+}
+
+/* ------------------------------------------------------------ loop filter level */
+
+static int64_t frame_sse(const vp8_frame *a, const vp8_frame *b, int width, int height)
+{
+    int64_t s = 0;
+    for (int p = 0; p < 3; p++) {
+        int w = p ? (width + 1) / 2 : width, h = p ? (height + 1) / 2 : height;
+        for (int y = 0; y < h; y++) {
+            const uint8_t *ra = a->plane[p] + (ptrdiff_t)y * a->stride[p];
+            const uint8_t *rb = b->plane[p] + (ptrdiff_t)y * b->stride[p];
+            for (int x = 0; x < w; x++) {
+                int d = ra[x] - rb[x];
+                s += d * d;
+            }
+        }
+    }
+    return s;
+}
+
+static void copy_frame(vp8_frame *dst, const vp8_frame *src)
+{
+    for (int p = 0; p < 3; p++) {
+        int w = p ? src->mb_cols * 8 : src->mb_cols * 16, h = p ? src->mb_rows * 8 : src->mb_rows * 16;
+        for (int y = 0; y < h; y++)
+            memcpy(dst->plane[p] + (ptrdiff_t)y * dst->stride[p],
+                   src->plane[p] + (ptrdiff_t)y * src->stride[p], (size_t)w);
+    }
+}
+
+/* SSE against the source after filtering the reconstruction at `level`. */
+static int64_t try_filter_level(vp8_encoder *e, vp8_frame *work, int level)
+{
+    vp8_decoder *d = &e->d;
+    vp8_frame *saved = d->cur;
+    int saved_level = d->hdr.filter_level;
+    copy_frame(work, saved);
+    d->cur = work;
+    d->hdr.filter_level = level;
+    if (level) vp8_loop_filter_frame(d);
+    d->cur = saved;
+    d->hdr.filter_level = saved_level;
+    return frame_sse(work, e->srcf, d->s->width, d->s->height);
+}
+
+/* libvpx's search (vp8cx_pick_filter_level): from a guess, step down and up while
+ * the filtered picture gets closer to the source. A small bias favours lower levels. */
+static int pick_filter_level(vp8_encoder *e)
+{
+    vp8_decoder *d = &e->d;
+    int q = d->hdr.q_index;
+    int guess = q * 3 / 8;
+    if (guess > 63) guess = 63;
+    if (e->p->speed >= 8) return guess;
+    vp8_frame *work = vp8_frame_new(d->s->width, d->s->height);
+    if (!work) return guess;
+    int best = guess;
+    int64_t best_sse = try_filter_level(e, work, guess);
+    int step = guess / 4 > 2 ? guess / 4 : 2;
+    while (step >= 1) {
+        int moved = 0;
+        for (int dir = -1; dir <= 1; dir += 2) {
+            int l = best + dir * step;
+            if (l < 0 || l > 63) continue;
+            int64_t s = try_filter_level(e, work, l);
+            /* Prefer the lower level unless the higher one is clearly better. */
+            int64_t bias = dir > 0 ? best_sse >> 10 : 0;
+            if (s + bias < best_sse) {
+                best_sse = s;
+                best = l;
+                moved = 1;
+                break;
+            }
+        }
+        if (!moved) step /= 2;
+    }
+    vp8_frame_unref(work);
+    return best;
+}
+
+/* ------------------------------------------------------------ writing */
+
+static int write_frame(vp8_encoder *e, uint8_t **frame, size_t *len)
+{
+    vp8_decoder *d = &e->d;
+    vp8_frame_header *h = &d->hdr;
+    const int rows = d->s->mb_rows, cols = d->s->mb_cols, n = h->num_partitions;
+    vp8_bool_writer first, parts[8];
+    uint8_t nz_left[9];
+    int err = EXCAM_OK;
+
+    /* Token statistics with the real contexts, for the probability updates. */
+    memset(e->nz_above, 0, (size_t)cols * 9);
+    memset(e->coef_counts, 0, sizeof(e->coef_counts));
+    for (int r = 0; r < rows; r++) {
+        memset(nz_left, 0, sizeof(nz_left));
+        for (int c = 0; c < cols; c++)
+            vp8_tokens_count_mb(e, vp8_mbi(d, r, c), &e->coeffs[r * cols + c], nz_left,
+                                e->nz_above + 9 * c);
+    }
+
+    vp8_bw_init(&first, (size_t)rows * cols * 8 + 1024);
+    vp8_write_frame_header(e, &first);
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            vp8_write_mb_modes(e, &first, r, c);
+    vp8_bw_flush(&first);
+
+    for (int k = 0; k < n; k++)
+        vp8_bw_init(&parts[k], (size_t)rows * cols * 64 / n + 1024);
+    memset(e->nz_above, 0, (size_t)cols * 9);
+    for (int r = 0; r < rows; r++) {
+        memset(nz_left, 0, sizeof(nz_left));
+        for (int c = 0; c < cols; c++)
+            vp8_tokens_write_mb(&parts[r % n], &d->s->ctx, vp8_mbi(d, r, c),
+                                &e->coeffs[r * cols + c], nz_left, e->nz_above + 9 * c);
+    }
+    for (int k = 0; k < n; k++)
+        vp8_bw_flush(&parts[k]);
+
+    int bad = first.err;
+    size_t total = (h->key_frame ? 10 : 3) + first.pos + 3 * (size_t)(n - 1);
+    for (int k = 0; k < n; k++) {
+        bad |= parts[k].err;
+        total += parts[k].pos;
+        if (k < n - 1 && parts[k].pos >= (1u << 24)) bad = 2;
+    }
+    if (first.pos >= (1u << 19)) bad = 2; /* the 19-bit first_part_size of §9.1 */
+    uint8_t *out = bad ? NULL : malloc(total);
+    if (!out) {
+        err = bad == 2 ? EXCAM_ERR_UNSUPPORTED : EXCAM_ERR_NOMEM;
+    } else {
+        /* §9.1 frame tag */
+        uint32_t tag = (uint32_t)!h->key_frame | (uint32_t)h->version << 1 |
+                       (uint32_t)h->show_frame << 4 | (uint32_t)first.pos << 5;
+        uint8_t *p = out;
+        *p++ = (uint8_t)tag;
+        *p++ = (uint8_t)(tag >> 8);
+        *p++ = (uint8_t)(tag >> 16);
+        if (h->key_frame) {
+            *p++ = 0x9d;
+            *p++ = 0x01;
+            *p++ = 0x2a;
+            *p++ = (uint8_t)h->width;
+            *p++ = (uint8_t)(h->width >> 8);
+            *p++ = (uint8_t)h->height;
+            *p++ = (uint8_t)(h->height >> 8);
+        }
+        memcpy(p, first.buf, first.pos);
+        p += first.pos;
+        for (int k = 0; k < n - 1; k++) { /* §9.5 partition sizes */
+            *p++ = (uint8_t)parts[k].pos;
+            *p++ = (uint8_t)(parts[k].pos >> 8);
+            *p++ = (uint8_t)(parts[k].pos >> 16);
+        }
+        for (int k = 0; k < n; k++) {
+            memcpy(p, parts[k].buf, parts[k].pos);
+            p += parts[k].pos;
+        }
+        *frame = out;
+        *len = total;
+    }
+    vp8_bw_free(&first);
+    for (int k = 0; k < n; k++)
+        vp8_bw_free(&parts[k]);
+    return err;
+}
+
+/* ------------------------------------------------------------ the API */
+
+static void set_header(vp8_encoder *e, const excam_vp8_state *in, int key, int w, int h)
+{
+    const excam_vp8_enc_params *p = e->p;
+    vp8_frame_header *hd = &e->d.hdr;
+    memset(hd, 0, sizeof(*hd));
+    hd->key_frame = key;
+    hd->version = 0;
+    hd->show_frame = p->show_frame ? 1 : 0;
+    hd->width = w;
+    hd->height = h;
+    hd->filter_type = 0;
+    hd->sharpness = p->sharpness;
+    hd->num_partitions = 1 << p->token_partitions;
+    hd->q_index = p->q_index;
+    hd->refresh_entropy = !p->error_resilient;
+    if (key) {
+        hd->refresh_last = hd->refresh_golden = hd->refresh_altref = 1;
+    } else {
+        hd->refresh_last = p->refresh_last != 0;
+        hd->refresh_golden = p->refresh_golden == 1;
+        hd->refresh_altref = p->refresh_altref == 1;
+    }
+    (void)in;
+    /* Estimates for the analysis; the header's values come from the final counts. */
+    hd->prob_skip_false = 128;
+    hd->prob_intra = 63;
+    hd->prob_last = 200;
+    hd->prob_golden = 128;
+}
+
+EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src,
+                               const excam_vp8_enc_params *p, uint8_t **frame, size_t *len,
+                               excam_vp8_state **out)
+{
+    vp8_encoder e;
+    vp8_decoder *d = &e.d;
+    int err = EXCAM_OK, key;
+
+    if (frame) *frame = NULL;
+    if (len) *len = 0;
+    if (out) *out = NULL;
+    if (!in || !src || !p || !frame || !len || !check_params(p) || src->width < 1 ||
+        src->height < 1 || src->width > 16383 || src->height > 16383)
+        return EXCAM_ERR_INVALID_ARG;
+    key = p->frame_type == EXCAM_FRAME_KEY || (p->frame_type == EXCAM_FRAME_AUTO && !in->has_keyframe);
+    if (!key) {
+        if (!in->has_keyframe) return EXCAM_ERR_NO_KEYFRAME;
+        if (src->width != in->width || src->height != in->height) return EXCAM_ERR_INVALID_ARG;
+    }
+
+    memset(&e, 0, sizeof(e));
+    e.p = p;
+    e.src = src;
+    d->dsp = vp8_get_dsp();
+    d->in = in;
+    set_header(&e, in, key, src->width, src->height);
+    if (key) {
+        d->s = vp8_state_alloc();
+        if (d->s && (err = vp8_state_set_size(d->s, src->width, src->height)) == EXCAM_OK)
+            vp8_state_reset_for_key(d->s);
+    } else {
+        d->s = excam_vp8_state_copy(in);
+    }
+    if (!d->s) return EXCAM_ERR_NOMEM;
+    if (err) goto done;
+
+    {
+        const int rows = d->s->mb_rows, cols = d->s->mb_cols;
+        d->cur = vp8_frame_new(src->width, src->height);
+        d->mbi_stride = cols + 1;
+        d->mbi = calloc((size_t)(cols + 1) * (size_t)(rows + 1), sizeof(*d->mbi));
+        e.srcf = pad_source(src);
+        e.coeffs = malloc((size_t)rows * cols * sizeof(*e.coeffs));
+        e.nz_above = calloc((size_t)cols, 9);
+        if (!d->cur || !d->mbi || !e.srcf || !e.coeffs || !e.nz_above) {
+            err = EXCAM_ERR_NOMEM;
+            goto done;
+        }
+        vp8_setup_dequant(d);
+        vp8_enc_init_quant(&e);
+        {
+            int qa = d->dequant[0][0][1];
+            e.rdmult = (qa * qa * 9) >> 8;
+            if (e.rdmult < 1) e.rdmult = 1;
+        }
+        e.use_ref[VP8_REF_LAST] = 1;
+        e.use_ref[VP8_REF_GOLDEN] = e.use_ref[VP8_REF_ALTREF] = p->speed < 5;
+
+        for (int r = 0; r < rows; r++) {
+            memset(e.nz_left, 0, sizeof(e.nz_left));
+            vp8_recon_setup_row(d, r);
+            for (int c = 0; c < cols; c++)
+                vp8_encode_mb(&e, r, c);
+            vp8_recon_finish_row(d, r);
+        }
+        d->hdr.filter_level = p->filter_level >= 0 ? p->filter_level : pick_filter_level(&e);
+        err = write_frame(&e, frame, len);
+    }
+    if (!err && out) {
+        err = excam_vp8_decode(in, *frame, *len, out, NULL, NULL);
+        if (err) {
+            /* The decoder refused what the encoder wrote: a bug, reported as such. */
+            excam_free(*frame);
+            *frame = NULL;
+            *len = 0;
+            err = EXCAM_ERR_CORRUPT;
+        }
+    }
+done:
+    vp8_frame_unref(d->cur);
+    vp8_frame_unref(e.srcf);
+    free(d->mbi);
+    free(e.coeffs);
+    free(e.nz_above);
+    excam_vp8_state_free(d->s);
+    return err;
+}
