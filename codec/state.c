@@ -401,3 +401,10 @@ EXCAM_API int excam_vp8_state_deserialize(const uint8_t *buf, size_t len, excam_
     *out = s;
     return EXCAM_OK;
 }
+
+excam_image *vp8_image_from_frame(vp8_frame *f);
+
+EXCAM_API excam_image *excam_vp8_state_shown(const excam_vp8_state *s)
+{
+    return s && s->shown ? vp8_image_from_frame(s->shown) : NULL;
+}

@@ -14,6 +14,7 @@ set -euo pipefail
 #   libvpx-dev vpx-tools         libvpx: test oracle (vpxdec/vpxenc), benchmark baseline
 #   ffmpeg                       test and benchmark inputs (camera clips to Y4M, WebM to IVF)
 #   clang libclang-rt-dev        libFuzzer targets (make fuzz)
+#   gnuplot-nox                  RD plots (PNG) in make bench
 PACKAGES=(
     build-essential pkg-config
     libsodium-dev libssl-dev
@@ -22,6 +23,7 @@ PACKAGES=(
     libvpx-dev vpx-tools
     ffmpeg
     clang libclang-rt-dev
+    gnuplot-nox
 )
 
 missing=()

@@ -31,6 +31,7 @@ char *cli_stem(const char *path);
 
 /* The subcommands: main-like, argv[0] is the subcommand's name. */
 int cmd_decode(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 

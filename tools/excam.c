@@ -10,6 +10,7 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"encode", cmd_encode, "encode Y4M video to VP8 (IVF) with excam's encoder"},
     {"decode", cmd_decode, "decode an IVF VP8 stream to Y4M/I420 or per-frame MD5s"},
     {"info", cmd_info, "describe every frame of an IVF VP8 stream"},
     {"state", cmd_state, "dump or hash the decoder state after a frame"},

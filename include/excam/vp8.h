@@ -94,6 +94,10 @@ EXCAM_API int excam_vp8_state_hash(const excam_vp8_state *s, uint8_t digest[32])
 /* 1 if the two states are equal (same serialized bytes), 0 if not. */
 EXCAM_API int excam_vp8_state_equal(const excam_vp8_state *a, const excam_vp8_state *b);
 
+/* The picture last shown by the stream (what a player displays now), or NULL before
+ * the first shown frame. Free with excam_image_free. */
+EXCAM_API excam_image *excam_vp8_state_shown(const excam_vp8_state *s);
+
 /* ---------------------------------------------------------------- decoding */
 
 /* What the frame header says (RFC 6386 §9, §19.2); filled by excam_vp8_peek / decode. */

@@ -1,0 +1,278 @@
+/*
+ * excam encode: Y4M → VP8 in IVF with excam's own encoder, one frame after another
+ * (the parallel ExCamera pipeline comes with --chunk / --rebase). Options follow
+ * vpxenc's names where they mean the same.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "excam/vp8.h"
+#include "ivf.h"
+#include "outfile.h"
+#include "quality.h"
+#include "ratectl.h"
+#include "y4m.h"
+
+static const char usage[] =
+    "usage: excam encode IN.y4m -o OUT.ivf [options]\n"
+    "\n"
+    "Encode 8-bit 4:2:0 Y4M (\"-\" reads stdin) to VP8 in an IVF file.\n"
+    "\n"
+    "Output:\n"
+    "  -o, --output FILE        the IVF file (written atomically; removed on error)\n"
+    "      --limit N            encode at most N frames\n"
+    "      --skip N             skip the first N input frames\n"
+    "Rate control (vpxenc's scale: quantizers 0..63):\n"
+    "      --end-usage MODE     q (constant quality, default), cq, vbr or cbr\n"
+    "      --cq-level N         quality for q and cq (default 20)\n"
+    "      --target-bitrate K   kbit/s for vbr and cbr (and the cap of cq)\n"
+    "      --min-q N, --max-q N quantizer bounds (default 0 and 63)\n"
+    "Speed:\n"
+    "      --good | --best | --rt   presets (default --good)\n"
+    "      --cpu-used N         0 (slowest, best) .. 9 (fastest); default 4 (--good)\n"
+    "Stream:\n"
+    "      --kf-max-dist N      a key frame at least every N frames (default 128)\n"
+    "      --token-parts N      log2 of the token partitions, 0..3 (default 0)\n"
+    "      --sharpness N        loop filter sharpness 0..7 (default 0)\n"
+    "      --error-resilient    probabilities are not carried between frames\n"
+    "Report:\n"
+    "      --psnr, --ssim       print the stream's quality against the input\n"
+    "  -q, --quiet              no progress or summary\n"
+    "  -h, --help               this text\n";
+
+enum {
+    OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
+    OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Parse an option's integer within [lo, hi]; on failure print a usage error. */
+static int int_opt(const char *name, const char *arg, long lo, long hi, int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || v < lo || v > hi) {
+        cli_usage_error("encode", "%s needs a number from %ld to %ld, not '%s'", name, lo, hi, arg);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int cmd_encode(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"skip", required_argument, NULL, OPT_SKIP},
+        {"end-usage", required_argument, NULL, OPT_END_USAGE},
+        {"cq-level", required_argument, NULL, OPT_CQ},
+        {"target-bitrate", required_argument, NULL, OPT_BITRATE},
+        {"min-q", required_argument, NULL, OPT_MINQ},
+        {"max-q", required_argument, NULL, OPT_MAXQ},
+        {"good", no_argument, NULL, OPT_GOOD},
+        {"best", no_argument, NULL, OPT_BEST},
+        {"rt", no_argument, NULL, OPT_RT},
+        {"cpu-used", required_argument, NULL, OPT_CPU},
+        {"kf-max-dist", required_argument, NULL, OPT_KFMAX},
+        {"token-parts", required_argument, NULL, OPT_TOKEN_PARTS},
+        {"sharpness", required_argument, NULL, OPT_SHARP},
+        {"error-resilient", no_argument, NULL, OPT_ER},
+        {"psnr", no_argument, NULL, OPT_PSNR},
+        {"ssim", no_argument, NULL, OPT_SSIM},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *output = NULL;
+    int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
+    int er = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
+    ratectl rc = {.mode = RC_Q, .cq = 20, .min_q = 0, .max_q = 63};
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'o': output = optarg; break;
+        case OPT_LIMIT: bad = int_opt("--limit", optarg, 0, 1L << 30, &limit); break;
+        case OPT_SKIP: bad = int_opt("--skip", optarg, 0, 1L << 30, &skip); break;
+        case OPT_END_USAGE:
+            if (!strcmp(optarg, "q")) rc.mode = RC_Q;
+            else if (!strcmp(optarg, "cq")) rc.mode = RC_CQ;
+            else if (!strcmp(optarg, "vbr")) rc.mode = RC_VBR;
+            else if (!strcmp(optarg, "cbr")) rc.mode = RC_CBR;
+            else return cli_usage_error("encode", "--end-usage is q, cq, vbr or cbr, not '%s'", optarg);
+            break;
+        case OPT_CQ: bad = int_opt("--cq-level", optarg, 0, 63, &rc.cq); break;
+        case OPT_BITRATE: {
+            int k;
+            bad = int_opt("--target-bitrate", optarg, 1, 1000000, &k);
+            rc.target_kbps = k;
+            break;
+        }
+        case OPT_MINQ: bad = int_opt("--min-q", optarg, 0, 63, &rc.min_q); break;
+        case OPT_MAXQ: bad = int_opt("--max-q", optarg, 0, 63, &rc.max_q); break;
+        case OPT_GOOD: case OPT_BEST: case OPT_RT: preset = c; break;
+        case OPT_CPU: bad = int_opt("--cpu-used", optarg, -16, 16, &cpu); break;
+        case OPT_KFMAX: bad = int_opt("--kf-max-dist", optarg, 1, 1 << 30, &kf_max); break;
+        case OPT_TOKEN_PARTS: bad = int_opt("--token-parts", optarg, 0, 3, &parts); break;
+        case OPT_SHARP: bad = int_opt("--sharpness", optarg, 0, 7, &sharp); break;
+        case OPT_ER: er = 1; break;
+        case OPT_PSNR: want_psnr = 1; break;
+        case OPT_SSIM: want_ssim = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(usage, stdout); return 0;
+        case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error("encode", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (bad) return EXIT_USAGE;
+    }
+    if (optind >= argc) return cli_usage_error("encode", "no input file");
+    if (optind + 1 < argc)
+        return cli_usage_error("encode", "one input file only (extra: '%s')", argv[optind + 1]);
+    if (!output) return cli_usage_error("encode", "no output file: give -o OUT.ivf");
+    if (rc.min_q > rc.max_q) return cli_usage_error("encode", "--min-q is above --max-q");
+    if ((rc.mode == RC_VBR || rc.mode == RC_CBR) && rc.target_kbps <= 0)
+        return cli_usage_error("encode", "--end-usage=%s needs --target-bitrate",
+                               rc.mode == RC_VBR ? "vbr" : "cbr");
+    const char *input = argv[optind];
+    int speed = cpu >= 0 ? cpu : -cpu;
+    if (cpu < 0 && preset == OPT_GOOD) speed = 4;
+    if (preset == OPT_BEST) speed = cpu >= 0 ? cpu : 0;
+    if (preset == OPT_RT && cpu < 0) speed = 8;
+    if (speed > 9) speed = 9;
+
+    y4m_reader in;
+    if (y4m_open(&in, input) != 0) {
+        cli_error("%s: %s", input, in.err);
+        return 1;
+    }
+    int ret = 1;
+    outfile out = {0};
+    out.slot = -1;
+    excam_image *img = excam_image_alloc(in.width, in.height);
+    excam_vp8_state *state = excam_vp8_state_new();
+    ivf_writer ivf;
+    quality qual = {0};
+    uint64_t bytes = 0;
+    unsigned encoded = 0, since_key = 0;
+    int tty = !quiet && isatty(STDERR_FILENO);
+    double t0 = now();
+
+    if (!img || !state) {
+        cli_error("out of memory");
+        goto done;
+    }
+    rc.fps = in.fps_den ? (double)in.fps_num / in.fps_den : 30.0;
+    if (rc.fps <= 0) rc.fps = 30.0;
+    ratectl_init(&rc);
+    if (outfile_open(&out, output) != 0) goto done;
+    if (ivf_writer_start(&ivf, out.f, "VP80", in.width, in.height, in.fps_num, in.fps_den) != 0) {
+        cli_error("%s: write error", output);
+        goto done;
+    }
+    for (;;) {
+        int r;
+        if (limit >= 0 && encoded >= (unsigned)limit) break;
+        r = y4m_read_frame(&in, img);
+        if (r < 0) {
+            cli_error("%s: %s", in.name, in.err);
+            goto done;
+        }
+        if (r == 0) break;
+        if (in.frames_read <= (unsigned)skip) continue;
+
+        excam_vp8_enc_params p;
+        excam_vp8_enc_params_default(&p);
+        int key = encoded == 0 || since_key >= (unsigned)kf_max;
+        p.frame_type = key ? EXCAM_FRAME_KEY : EXCAM_FRAME_INTER;
+        p.q_index = ratectl_next_q(&rc, key);
+        p.speed = speed;
+        p.token_partitions = parts;
+        p.sharpness = sharp;
+        p.error_resilient = er;
+        uint8_t *frame;
+        size_t len;
+        excam_vp8_state *next;
+        int err = excam_vp8_encode(state, img, &p, &frame, &len, &next);
+        if (err) {
+            cli_error("%s: frame %u: encoding failed: %s", in.name, in.frames_read,
+                      excam_strerror(err));
+            goto done;
+        }
+        int werr = ivf_write_frame(&ivf, frame, len, encoded);
+        excam_free(frame);
+        excam_vp8_state_free(state);
+        state = next;
+        if (werr) {
+            cli_error("%s: write error", output);
+            goto done;
+        }
+        ratectl_update(&rc, key, len);
+        bytes += len;
+        encoded++;
+        since_key = key ? 1 : since_key + 1;
+        if (want_psnr || want_ssim) {
+            excam_image *rec = excam_vp8_state_shown(state);
+            if (rec) {
+                quality_add(&qual, img, rec, want_ssim);
+                excam_image_free(rec);
+            }
+        }
+        if (tty) {
+            double t = now() - t0;
+            fprintf(stderr, "\rexcam encode: frame %u, %.1f fps, %.0f kbit/s   ", encoded,
+                    t > 0 ? encoded / t : 0.0,
+                    encoded ? bytes * 8.0 * rc.fps / encoded / 1000.0 : 0.0);
+        }
+    }
+    if (encoded == 0) {
+        cli_error("%s: no frames to encode", in.name);
+        goto done;
+    }
+    if (ivf_writer_finish(&ivf) != 0 || outfile_commit(&out) != 0) {
+        if (out.f) cli_error("%s: write error", output);
+        goto done;
+    }
+    if (tty) fputc('\n', stderr);
+    if (!quiet) {
+        double t = now() - t0;
+        fprintf(stderr, "%s: %u frames, %llu bytes, %.1f kbit/s, %.2f s (%.1f fps)\n", output,
+                encoded, (unsigned long long)bytes, bytes * 8.0 * rc.fps / encoded / 1000.0, t,
+                t > 0 ? encoded / t : 0.0);
+    }
+    if (want_psnr) {
+        uint64_t sse = qual.sse[0] + qual.sse[1] + qual.sse[2];
+        uint64_t n = qual.samples[0] + qual.samples[1] + qual.samples[2];
+        printf("Stream 0 PSNR (Overall/Avg/Y/U/V) %.3f %.3f %.3f %.3f %.3f\n",
+               quality_psnr(sse, n), qual.psnr_sum[0] / qual.frames,
+               qual.psnr_sum[1] / qual.frames, qual.psnr_sum[2] / qual.frames,
+               qual.psnr_sum[3] / qual.frames);
+    }
+    if (want_ssim)
+        printf("Stream 0 SSIM (Avg/Y/U/V) %.5f %.5f %.5f %.5f\n", qual.ssim_sum[0] / qual.frames,
+               qual.ssim_sum[1] / qual.frames, qual.ssim_sum[2] / qual.frames,
+               qual.ssim_sum[3] / qual.frames);
+    ret = 0;
+done:
+    if (ret) {
+        if (tty) fputc('\n', stderr);
+        outfile_abort(&out);
+    }
+    excam_image_free(img);
+    excam_vp8_state_free(state);
+    y4m_close(&in);
+    return ret;
+}
