@@ -42,12 +42,15 @@ static const char usage[] =
     "      --error-resilient    probabilities are not carried between frames\n"
     "Report:\n"
     "      --psnr, --ssim       print the stream's quality against the input\n"
+    "      --verify             decode every frame written and check that the decoder's\n"
+    "                           state equals the encoder's own (a self-test; slower)\n"
     "  -q, --quiet              no progress or summary\n"
     "  -h, --help               this text\n";
 
 enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
-    OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM
+    OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
+    OPT_VERIFY
 };
 
 static double now(void)
@@ -91,13 +94,14 @@ int cmd_encode(int argc, char **argv)
         {"error-resilient", no_argument, NULL, OPT_ER},
         {"psnr", no_argument, NULL, OPT_PSNR},
         {"ssim", no_argument, NULL, OPT_SSIM},
+        {"verify", no_argument, NULL, OPT_VERIFY},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *output = NULL;
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
-    int er = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
+    int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
     ratectl rc = {.mode = RC_Q, .cq = 20, .min_q = 0, .max_q = 63};
 
     opterr = 0;
@@ -132,6 +136,7 @@ int cmd_encode(int argc, char **argv)
         case OPT_ER: er = 1; break;
         case OPT_PSNR: want_psnr = 1; break;
         case OPT_SSIM: want_ssim = 1; break;
+        case OPT_VERIFY: verify = 1; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
@@ -211,6 +216,20 @@ int cmd_encode(int argc, char **argv)
             cli_error("%s: frame %u: encoding failed: %s", in.name, in.frames_read,
                       excam_strerror(err));
             goto done;
+        }
+        if (verify) {
+            excam_vp8_state *dec = NULL;
+            int derr = excam_vp8_decode(state, frame, len, &dec, NULL, NULL);
+            int same = !derr && excam_vp8_state_equal(dec, next) == 1;
+            excam_vp8_state_free(dec);
+            if (!same) {
+                cli_error("%s: frame %u: --verify: %s", in.name, in.frames_read,
+                          derr ? "the decoder rejects the encoded frame"
+                               : "the decoder's state differs from the encoder's");
+                excam_free(frame);
+                excam_vp8_state_free(next);
+                goto done;
+            }
         }
         int werr = ivf_write_frame(&ivf, frame, len, encoded);
         excam_free(frame);
