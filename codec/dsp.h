@@ -77,6 +77,11 @@ typedef struct vp8_dsp {
      * the row above, above[4..7] the row above-right; left[0..3] the column to the left. */
     void (*pred4)(uint8_t *dst, ptrdiff_t stride, int bmode, const uint8_t *above,
                   const uint8_t *left);
+
+    /* Encoder metrics (dsp_enc.c). sad16x16: sum of absolute differences of two 16x16
+     * blocks; sse[size]: sum of squared differences of two blocks, size as in sixtap[]. */
+    uint32_t (*sad16x16)(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs);
+    uint32_t (*sse[3])(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs);
 } vp8_dsp;
 
 /* Fill `dsp` with the best kernels for this CPU, or the C references if force_c. */

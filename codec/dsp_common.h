@@ -12,6 +12,8 @@ void vp8_dsp_init_idct_c(struct vp8_dsp *d);
 void vp8_dsp_init_inter_c(struct vp8_dsp *d);
 void vp8_dsp_init_loopfilter_c(struct vp8_dsp *d);
 void vp8_dsp_init_intra_c(struct vp8_dsp *d);
+void vp8_dsp_init_enc_c(struct vp8_dsp *d);
 void vp8_dsp_init_x86(struct vp8_dsp *d);
+void vp8_dsp_init_enc_x86(struct vp8_dsp *d);
 
 #endif

@@ -28,30 +28,11 @@ typedef struct candidate {
 
 /* ------------------------------------------------------------ pixels */
 
-static int64_t sse_block(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
-                         int h)
+/* The SSE of a square block (w = h = 16, 8 or 4) by the kernel table. */
+static inline int64_t sse_block(const vp8_dsp *dsp, const uint8_t *a, ptrdiff_t as,
+                                const uint8_t *b, ptrdiff_t bs, int w)
 {
-    int64_t s = 0;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            int d = a[y * as + x] - b[y * bs + x];
-            s += d * d;
-        }
-    return s;
-}
-
-static unsigned sad16(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs,
-                      unsigned limit)
-{
-    unsigned s = 0;
-    for (int y = 0; y < 16; y++) {
-        for (int x = 0; x < 16; x++) {
-            int d = a[y * as + x] - b[y * bs + x];
-            s += (unsigned)(d < 0 ? -d : d);
-        }
-        if (s >= limit) return s;
-    }
-    return s;
+    return dsp->sse[w == 16 ? VP8_PRED_16x16 : w == 8 ? VP8_PRED_8x8 : VP8_PRED_4x4](a, as, b, bs);
 }
 
 static void diff_block(const uint8_t *src, ptrdiff_t ss, const uint8_t *pred, ptrdiff_t ps,
@@ -122,7 +103,7 @@ static int64_t recon_luma16(vp8_encoder *e, candidate *cd, uint8_t *pred, ptrdif
         blk[0] = dcs[16 * b];
         add_block(dsp, blk, cd->c.eobs[b], pred + (b >> 2) * 4 * ps + (b & 3) * 4, ps);
     }
-    return sse_block(src, ss, pred, ps, 16, 16);
+    return sse_block(dsp, src, ss, pred, ps, 16);
 }
 
 /* Chroma: both planes; rate with contexts, reconstruction onto pred, SSE. */
@@ -151,7 +132,7 @@ static int code_chroma(vp8_encoder *e, const uint8_t *src[2], ptrdiff_t ss, uint
                 *lc = *ac = eob > 0;
                 add_block(e->d.dsp, cd->dq[b], eob, pred[p] + y * 4 * ps + x * 4, ps);
             }
-        *dist += sse_block(src[p], ss, pred[p], ps, 8, 8);
+        *dist += sse_block(e->d.dsp, src[p], ss, pred[p], ps, 8);
     }
     return rate;
 }
@@ -259,7 +240,7 @@ static int64_t pick_bpred(vp8_encoder *e, const mb_ctx *m, candidate *cd, int64_
             int r = vp8_token_cost(en, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, levels, eob) +
                     vp8_cost_tree(vp8_bmode_tree, mprobs, mode);
             add_block(dsp, dq, eob, pred, 4);
-            int64_t d = sse_block(src, m->ss[0], pred, 4, 4, 4);
+            int64_t d = sse_block(dsp, src, m->ss[0], pred, 4, 4);
             int64_t c = vp8_rdcost(e, r, d);
             if (c < best) {
                 best = c;
@@ -363,7 +344,8 @@ static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *r
     int miny = lim->to_top >> 3, maxy = lim->to_bottom >> 3;
     bx = bx < minx ? minx : bx > maxx ? maxx : bx;
     by = by < miny ? miny : by > maxy ? maxy : by;
-    unsigned best = sad16(m->src[0], m->ss[0], base + by * rs + bx, rs, UINT_MAX);
+    uint32_t (*sad)(const uint8_t *, ptrdiff_t, const uint8_t *, ptrdiff_t) = e->d.dsp->sad16x16;
+    unsigned best = sad(m->src[0], m->ss[0], base + by * rs + bx, rs);
     int range = e->p->speed >= 6 ? 16 : e->p->speed >= 3 ? 32 : 64;
     for (int step = range / 2; step >= 1; step /= 2) {
         int improved = 1;
@@ -372,7 +354,7 @@ static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *r
             for (int i = 0; i < 8; i++) {
                 int x = bx + dirs[i][0] * step, y = by + dirs[i][1] * step;
                 if (x < minx || x > maxx || y < miny || y > maxy) continue;
-                unsigned s = sad16(m->src[0], m->ss[0], base + y * rs + x, rs, best);
+                unsigned s = sad(m->src[0], m->ss[0], base + y * rs + x, rs);
                 if (s < best) {
                     best = s;
                     bx = x;
@@ -396,7 +378,7 @@ static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
     int64_t best;
     {
         const uint8_t *p = base + (mv.row >> 3) * rs + (mv.col >> 3);
-        best = sse_block(m->src[0], m->ss[0], p, rs, 16, 16);
+        best = sse_block(e->d.dsp, m->src[0], m->ss[0], p, rs, 16);
     }
     for (int step = 4; step >= 2; step /= 2) {
         vp8_mv center = mv;
@@ -412,7 +394,7 @@ static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
                     e->d.dsp->sixtap[VP8_PRED_16x16](pred, 16, p, rs, c.col & 7, c.row & 7);
                 else
                     e->d.dsp->bilinear[VP8_PRED_16x16](pred, 16, p, rs, c.col & 7, c.row & 7);
-                int64_t s = sse_block(m->src[0], m->ss[0], pred, 16, 16, 16);
+                int64_t s = sse_block(e->d.dsp, m->src[0], m->ss[0], pred, 16, 16);
                 if (s < best) {
                     best = s;
                     mv = c;

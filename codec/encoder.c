@@ -309,8 +309,11 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
         vp8_setup_dequant(d);
         vp8_enc_init_quant(&e);
         {
+            /* Lambda per bit = rdmult = qa^2 / 64 (qa: the luma AC step). Measured on
+             * foreman CIF at fixed q 8..56 against 9/256: 3.0% lower BD-rate (PSNR);
+             * 2/256 and 18/256 were worse. */
             int qa = d->dequant[0][0][1];
-            e.rdmult = (qa * qa * 9) >> 8;
+            e.rdmult = (qa * qa * 4) >> 8;
             if (e.rdmult < 1) e.rdmult = 1;
         }
         e.use_ref[VP8_REF_LAST] = 1;

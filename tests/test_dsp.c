@@ -264,6 +264,35 @@ static int test_intra(const vp8_dsp *c, const vp8_dsp *o, int iters)
     return bad;
 }
 
+/* ------------------------------------------------------------ encoder metrics */
+
+static int test_metrics(const vp8_dsp *c, const vp8_dsp *o, int iters)
+{
+    static const int size[3] = {16, 8, 4};
+    int bad = 0;
+    for (long it = 0; it < iters && !bad; it++) {
+        fill(src, AREA, (int)it % 4);
+        fill(dst_ref, AREA, (int)(it / 4) % 4);
+        int n = size[it % 3];
+        const uint8_t *a = src + rnd_range(0, ROWS - n) * STRIDE + rnd_range(0, STRIDE - n);
+        const uint8_t *b = dst_ref + rnd_range(0, ROWS - n) * STRIDE + rnd_range(0, STRIDE - n);
+        uint32_t rc = c->sse[it % 3](a, STRIDE, b, STRIDE), ro = o->sse[it % 3](a, STRIDE, b, STRIDE);
+        cases++;
+        if (rc != ro) {
+            printf("MISMATCH sse[%ld], case %ld: C %u, optimized %u\n", it % 3, it, rc, ro);
+            mismatches++;
+            bad = 1;
+        }
+        if (n == 16 && (rc = c->sad16x16(a, STRIDE, b, STRIDE)) !=
+                           (ro = o->sad16x16(a, STRIDE, b, STRIDE))) {
+            printf("MISMATCH sad16x16, case %ld: C %u, optimized %u\n", it, rc, ro);
+            mismatches++;
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     int iters = argc > 1 ? atoi(argv[1]) : 3000;
@@ -288,16 +317,18 @@ int main(int argc, char **argv)
     R(lf_mbedge_uv_h); R(lf_mbedge_uv_v); R(lf_inner_uv_h); R(lf_inner_uv_v);
     R(lf_simple_h); R(lf_simple_v);
     R(pred16); R(pred8); R(pred4);
+    R(sad16x16); R(sse[0]); R(sse[1]); R(sse[2]);
 #undef R
 
     int bad = test_transforms(&c, &o, iters);
     bad |= test_subpel(&c, &o, iters);
     bad |= test_loopfilters(&c, &o, iters);
     bad |= test_intra(&c, &o, iters);
+    bad |= test_metrics(&c, &o, iters);
     if (bad || mismatches) {
         printf("test_dsp: %ld mismatches in %ld cases\n", mismatches, cases);
         return 1;
     }
-    printf("test_dsp: 22 kernels, %ld cases, all match C\n", cases);
+    printf("test_dsp: 26 kernels, %ld cases, all match C\n", cases);
     return 0;
 }
