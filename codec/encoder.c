@@ -226,6 +226,20 @@ static int write_frame(vp8_encoder *e, uint8_t **frame, size_t *len)
     return err;
 }
 
+/* p->self_check: the encoder's reconstruction, loop-filtered as the header says, must
+ * be the picture the decoder made of the frame (the reference it refreshed). This is
+ * what keeps the encoder's decisions honest: they were made on these pixels. */
+static int self_check(vp8_encoder *e, const excam_vp8_state *out)
+{
+    vp8_decoder *d = &e->d;
+    const vp8_frame *dec = NULL;
+    for (int r = VP8_REF_LAST; r <= VP8_REF_ALTREF && !dec; r++)
+        if (out->ref[r] != d->in->ref[r]) dec = out->ref[r];
+    if (!dec) return EXCAM_OK; /* refreshes nothing: no picture to compare */
+    if (d->hdr.filter_level) vp8_loop_filter_frame(d);
+    return frame_sse(d->cur, dec, d->s->width, d->s->height) ? EXCAM_ERR_INTERNAL : EXCAM_OK;
+}
+
 /* ------------------------------------------------------------ the API */
 
 static void set_header(vp8_encoder *e, const excam_vp8_state *in, int key, int w, int h)
@@ -337,6 +351,12 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
             *frame = NULL;
             *len = 0;
             err = EXCAM_ERR_CORRUPT;
+        } else if (p->self_check && (err = self_check(&e, *out)) != EXCAM_OK) {
+            excam_free(*frame);
+            *frame = NULL;
+            *len = 0;
+            excam_vp8_state_free(*out);
+            *out = NULL;
         }
     }
 done:

@@ -56,6 +56,7 @@ EXCAM_API const char *excam_strerror(int err)
     case EXCAM_ERR_NO_KEYFRAME: return "inter frame before the first key frame";
     case EXCAM_ERR_BAD_STATE: return "invalid serialized state (magic, version, size or checksum)";
     case EXCAM_ERR_IO: return "input/output error";
+    case EXCAM_ERR_INTERNAL: return "internal self-check failed (a bug in excam)";
     default: return "unknown error";
     }
 }

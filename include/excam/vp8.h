@@ -41,6 +41,7 @@ typedef enum excam_err {
     EXCAM_ERR_NO_KEYFRAME = -5,  /* an inter frame was given to a state with no key frame yet */
     EXCAM_ERR_BAD_STATE = -6,    /* serialized state: bad magic, version, size or checksum */
     EXCAM_ERR_IO = -7,           /* file I/O (used by the tools and container readers) */
+    EXCAM_ERR_INTERNAL = -8,     /* a self-check failed: a bug in excam (please report it) */
 } excam_err;
 
 /* A static, human-readable message for an excam_err. Never NULL. */
@@ -156,6 +157,9 @@ typedef struct excam_vp8_enc_params {
     int refresh_last, refresh_golden, refresh_altref;
     int show_frame;       /* 0 makes a hidden frame (e.g. an alt-ref) */
     int error_resilient;  /* 1: probabilities are not carried to the next frame */
+    int self_check;       /* 1: also check that the encoder's own reconstruction (the
+                           * pixels its decisions were made on, loop-filtered) equals the
+                           * decoder's picture: EXCAM_ERR_INTERNAL if not. Slower. */
 } excam_vp8_enc_params;
 
 EXCAM_API void excam_vp8_enc_params_default(excam_vp8_enc_params *p);

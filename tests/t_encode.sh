@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# The encoder (excam encode): every stream it writes, over rate-control modes, presets,
+# stream options, sizes from 1x1 to wider than 2048 and static to noisy content, must
+#  - encode with --verify (the encoder's own reconstruction, loop-filtered, equals the
+#    decoder's picture for every frame: a mismatch fails the encode),
+#  - decode with libvpx (`vpxdec --i420 --md5`) to exactly the frames that
+#    `excam decode --md5` gives, one shown frame per input frame.
+# And a frame encoded against a state from another stream (--state-in; issue 4, point 2):
+# vpxdec, fed stream A's frames then that inter frame, shows what excam's decoder shows.
+set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_tool ffmpeg
+need_tool vpxdec
+need_excam
+
+# usage: make_source NAME WxH FRAMES KIND; writes $SCRATCH/NAME.y4m (once).
+# KIND: testsrc2 (moving synthetic), still (one picture repeated), noise (every pixel
+# changes), mandelbrot (zooming), camera (real footage when the test data has it).
+CAMERA=$DATA/clips/camera/bus_352x288_17f.y4m
+make_source() {
+    local name=$1 size=$2 frames=$3 kind=$4 input
+    local out=$SCRATCH/$name.y4m
+    [[ -f $out ]] && return 0
+    case $kind in
+    testsrc2) input=(-f lavfi -i "testsrc2=size=320x240:rate=30") ;;
+    still) input=(-f lavfi -i "testsrc2=size=320x240:rate=30,trim=end_frame=1,loop=loop=-1:size=1") ;;
+    noise) input=(-f lavfi -i "testsrc2=size=320x240:rate=30,noise=alls=60:allf=t+u") ;;
+    mandelbrot) input=(-f lavfi -i "mandelbrot=size=320x240:rate=30") ;;
+    camera)
+        if [[ -f $CAMERA ]]; then
+            input=(-i "$CAMERA")
+        else
+            input=(-f lavfi -i "testsrc2=size=320x240:rate=30,noise=alls=20:allf=t")
+        fi
+        ;;
+    *) die "unknown source kind $kind" ;;
+    esac
+    ffmpeg -v error -nostdin -y "${input[@]}" -frames:v "$frames" \
+        -vf "scale=${size%x*}:${size#*x}:flags=bicubic" -pix_fmt yuv420p \
+        -f yuv4mpegpipe "$out"
+}
+[[ -f $CAMERA ]] || echo "note: $CAMERA not found: a noisy synthetic clip stands in for camera content"
+
+passed=0 failed=0
+
+# usage: check_stream NAME IVF FRAMES: vpxdec and excam decode agree on every frame,
+# and there are FRAMES shown frames.
+check_stream() {
+    local name=$1 ivf=$2 frames=$3 n
+    if ! vpxdec --codec=vp8 --i420 --md5 -o "$name-%wx%h-%4.i420" "$ivf" \
+        >"$SCRATCH/want.md5" 2>"$SCRATCH/dec.log"; then
+        echo "FAIL $name: vpxdec rejects the stream"
+        sed 's/^/  /' "$SCRATCH/dec.log" | tail -n 3
+        return 1
+    fi
+    if ! "$EXCAM" decode --md5 "$ivf" >"$SCRATCH/got.md5" 2>"$SCRATCH/dec.log"; then
+        echo "FAIL $name: excam decode rejects the stream"
+        sed 's/^/  /' "$SCRATCH/dec.log" | tail -n 3
+        return 1
+    fi
+    # excam names frames after the file; vpxdec after -o: compare the hashes and numbers.
+    sed -E 's/  .*-([0-9]+)\.i420$/ \1/' "$SCRATCH/want.md5" >"$SCRATCH/want"
+    sed -E 's/  .*-([0-9]+)\.i420$/ \1/' "$SCRATCH/got.md5" >"$SCRATCH/got"
+    if ! md5_compare "$SCRATCH/want" "$SCRATCH/got" >"$SCRATCH/diff"; then
+        echo "FAIL $name: excam decode and vpxdec differ"
+        sed 's/^/  /' "$SCRATCH/diff"
+        return 1
+    fi
+    n=$(wc -l <"$SCRATCH/want")
+    if ((n != frames)); then
+        echo "FAIL $name: $n frames shown, $frames expected"
+        return 1
+    fi
+    return 0
+}
+
+# usage: enc_case NAME SOURCE-NAME SIZE FRAMES KIND [excam encode options...]
+# Encodes the first FRAMES frames of the source (options may override --limit).
+enc_case() {
+    local name=$1 src=$2 size=$3 frames=$4 kind=$5
+    shift 5
+    local ivf=$SCRATCH/$name.ivf rc=0
+    make_source "$src" "$size" "$frames" "$kind"
+    "$EXCAM" encode "$SCRATCH/$src.y4m" -o "$ivf" -q --verify --limit "$frames" "$@" >"$SCRATCH/enc.log" 2>&1 || rc=$?
+    if crashed "$rc" "$SCRATCH/enc.log" || ((rc != 0)); then
+        echo "FAIL $name: excam encode $* exited with $rc"
+        sed 's/^/  /' "$SCRATCH/enc.log" | tail -n 5
+        failed=$((failed + 1))
+        return 0
+    fi
+    if check_stream "$name" "$ivf" "$frames"; then
+        echo "ok   $name ($size, $frames frames, $(stat -c %s "$ivf") bytes): $*"
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+    rm -f "$ivf"
+}
+
+# Rate control and quantizers.
+enc_case q-default cam 352x288 12 camera
+enc_case q0 cam 352x288 6 camera --end-usage q --min-q 0 --max-q 0 --cq-level 0
+enc_case q63 cam 352x288 12 camera --end-usage q --cq-level 63 --min-q 63
+enc_case cq cam 352x288 12 camera --end-usage cq --cq-level 30 --target-bitrate 300
+enc_case vbr cam 352x288 12 camera --end-usage vbr --target-bitrate 400
+enc_case cbr cam 352x288 12 camera --end-usage cbr --target-bitrate 200
+# Presets and speeds.
+enc_case best cam 352x288 6 camera --best
+enc_case good-cpu0 cam 352x288 6 camera --good --cpu-used 0
+enc_case good-cpu2 cam 352x288 8 camera --good --cpu-used 2
+enc_case rt cam 352x288 12 camera --rt
+enc_case rt-cpu9 cam 352x288 12 camera --rt --cpu-used 9
+# Stream options.
+enc_case keyframes-only cam 352x288 8 camera --kf-max-dist 1
+enc_case kf-every-5 cam 352x288 12 camera --kf-max-dist 5
+enc_case parts2 cam 352x288 6 camera --token-parts 1
+enc_case parts4 cam 352x288 6 camera --token-parts 2
+enc_case parts8 cam 352x288 6 camera --token-parts 3
+enc_case sharpness7 cam 352x288 6 camera --sharpness 7
+enc_case error-resilient cam 352x288 8 camera --error-resilient
+enc_case skip-limit cam 352x288 5 camera --skip 3 --limit 5
+# Sizes: tiny, odd, not a multiple of 16, wider than 2048.
+enc_case size-1x1 s1x1 1x1 4 testsrc2
+enc_case size-2x2 s2x2 2x2 4 testsrc2
+enc_case size-3x5 s3x5 3x5 4 testsrc2 --cq-level 5
+enc_case size-17x9 s17x9 17x9 5 mandelbrot
+enc_case size-33x47 s33x47 33x47 5 testsrc2 --rt
+enc_case size-175x143 s175x143 175x143 5 camera
+enc_case wide-2100x48 wide 2100x48 3 testsrc2
+enc_case tall-40x1100 tall 40x1100 2 mandelbrot
+# Content: a long inter run on a still picture, zooming, and noise.
+enc_case still-long still 160x96 60 still
+enc_case zoom mandel 160x120 20 mandelbrot
+enc_case noise noise 160x120 8 noise
+enc_case noise-q0 noise 160x120 3 noise --end-usage q --min-q 0 --max-q 0 --cq-level 0
+
+# ----------------------------------------------------------- a state from elsewhere
+
+# Stream A: 8 frames of camera content; its state written by the encoder and, again,
+# by `excam state dump` from the written stream: the two must be the same bytes.
+# Then frames of clip B (different content, same size) encoded as inter frames against
+# that state. vpxdec, fed A then B', must show what excam's decoder shows.
+cross_state() {
+    local a=$SCRATCH/a.ivf b=$SCRATCH/b.ivf ab=$SCRATCH/ab.ivf
+    make_source cam 352x288 12 camera
+    make_source zoom352 352x288 10 mandelbrot
+    "$EXCAM" encode "$SCRATCH/cam.y4m" --limit 8 -o "$a" -q --verify \
+        --state-out "$SCRATCH/a.state" || { echo "FAIL cross-state: encoding A"; return 1; }
+    "$EXCAM" state dump "$a" --frame 8 -o "$SCRATCH/a.dump" ||
+        { echo "FAIL cross-state: excam state dump A"; return 1; }
+    if ! cmp -s "$SCRATCH/a.state" "$SCRATCH/a.dump"; then
+        echo "FAIL cross-state: the encoder's final state differs from the decoder's"
+        return 1
+    fi
+    "$EXCAM" encode "$SCRATCH/zoom352.y4m" --skip 4 --limit 3 -o "$b" -q --verify \
+        --state-in "$SCRATCH/a.state" || { echo "FAIL cross-state: encoding B on A's state"; return 1; }
+    # A's IVF then B's frames (B's 32-byte file header dropped).
+    { cat "$a"; tail -c +33 "$b"; } >"$ab"
+    if [[ $("$EXCAM" info "$ab" | grep -cE '^frame +(9|10|11) .* inter ') != 3 ]]; then
+        echo "FAIL cross-state: B's frames must all be inter frames"
+        "$EXCAM" info "$ab" | sed 's/^/  /'
+        return 1
+    fi
+    check_stream cross-state "$ab" 11 || return 1
+    # Without A before it, B' cannot be decoded.
+    if "$EXCAM" decode --md5 "$b" >/dev/null 2>&1; then
+        echo "FAIL cross-state: B' decodes without A's state"
+        return 1
+    fi
+    echo "ok   cross-state: 3 inter frames of clip B on the state of clip A's frame 8"
+}
+if cross_state; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+echo "encode: $passed passed, $failed failed"
+((failed == 0))
