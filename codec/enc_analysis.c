@@ -404,6 +404,225 @@ static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
     return mv;
 }
 
+
+/* ------------------------------------------------------------ SPLITMV (§16.4) */
+
+/* SAD of a w x h block (w, h multiples of 4). */
+static unsigned sad_wh(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
+                       int h)
+{
+    unsigned s = 0;
+    for (int y = 0; y < h; y++, a += as, b += bs)
+        for (int x = 0; x < w; x++)
+            s += (unsigned)(a[x] > b[x] ? a[x] - b[x] : b[x] - a[x]);
+    return s;
+}
+
+/* Luma prediction of the w x h region at (x0, y0) of the MB with vector mv, into
+ * pred (stride 16, at the region's offset), in 8x8 or 4x4 tiles as the decoder does
+ * (the filters are position-invariant, so the tiling gives the same pixels). The
+ * vector must be inside the search limits, so no edge clamping is needed. */
+static void predict_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv mv,
+                           int x0, int y0, int w, int h, uint8_t *pred)
+{
+    const ptrdiff_t rs = ref->stride[0];
+    const int t = (w % 8 || h % 8) ? 4 : 8, size = t == 8 ? VP8_PRED_8x8 : VP8_PRED_4x4;
+    for (int y = y0; y < y0 + h; y += t)
+        for (int x = x0; x < x0 + w; x += t) {
+            const uint8_t *p = ref->plane[0] + (ptrdiff_t)(m->row * 16 + y + (mv.row >> 3)) * rs +
+                               m->col * 16 + x + (mv.col >> 3);
+            uint8_t *d = pred + y * 16 + x;
+            if (e->d.hdr.version == 0)
+                e->d.dsp->sixtap[size](d, 16, p, rs, mv.col & 7, mv.row & 7);
+            else
+                e->d.dsp->bilinear[size](d, 16, p, rs, mv.col & 7, mv.row & 7);
+        }
+}
+
+static int64_t sse_region(const vp8_dsp *dsp, const mb_ctx *m, const uint8_t *pred, int x0,
+                          int y0, int w, int h)
+{
+    const int t = (w % 8 || h % 8) ? 4 : 8;
+    int64_t s = 0;
+    for (int y = y0; y < y0 + h; y += t)
+        for (int x = x0; x < x0 + w; x += t)
+            s += sse_block(dsp, m->src[0] + y * m->ss[0] + x, m->ss[0], pred + y * 16 + x, 16, t);
+    return s;
+}
+
+static int mv_inside(vp8_mv mv, const vp8_mv_bounds *lim)
+{
+    return mv.col >= lim->to_left && mv.col <= lim->to_right && mv.row >= lim->to_top &&
+           mv.row <= lim->to_bottom;
+}
+
+/* Motion search for one region: full-pel diamond by SAD from `start`, then half and
+ * quarter pel by SSE with the real filter. */
+static vp8_mv search_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv start,
+                            const vp8_mv_bounds *lim, int x0, int y0, int w, int h)
+{
+    static const int dirs[8][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1},
+                                   {-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
+    const ptrdiff_t rs = ref->stride[0];
+    const uint8_t *src = m->src[0] + y0 * m->ss[0] + x0;
+    const uint8_t *base = ref->plane[0] + (ptrdiff_t)(m->row * 16 + y0) * rs + m->col * 16 + x0;
+    int minx = (lim->to_left + 7) >> 3, maxx = lim->to_right >> 3;
+    int miny = (lim->to_top + 7) >> 3, maxy = lim->to_bottom >> 3;
+    int bx = start.col >> 3, by = start.row >> 3;
+    bx = bx < minx ? minx : bx > maxx ? maxx : bx;
+    by = by < miny ? miny : by > maxy ? maxy : by;
+    unsigned best = sad_wh(src, m->ss[0], base + by * rs + bx, rs, w, h);
+    for (int step = 4; step >= 1; step /= 2) {
+        int improved = 1;
+        while (improved) {
+            improved = 0;
+            for (int i = 0; i < 8; i++) {
+                int x = bx + dirs[i][0] * step, y = by + dirs[i][1] * step;
+                if (x < minx || x > maxx || y < miny || y > maxy) continue;
+                unsigned sd = sad_wh(src, m->ss[0], base + y * rs + x, rs, w, h);
+                if (sd < best) {
+                    best = sd;
+                    bx = x;
+                    by = y;
+                    improved = 1;
+                }
+            }
+        }
+    }
+    vp8_mv mv = {(int16_t)(by * 8), (int16_t)(bx * 8)};
+    uint8_t pred[256];
+    predict_region(e, m, ref, mv, x0, y0, w, h, pred);
+    int64_t best_sse = sse_region(e->d.dsp, m, pred, x0, y0, w, h);
+    for (int step = 4; step >= 2; step /= 2) {
+        vp8_mv center = mv;
+        for (int dy = -step; dy <= step; dy += step)
+            for (int dx = -step; dx <= step; dx += step) {
+                if (!dx && !dy) continue;
+                vp8_mv c = {(int16_t)(center.row + dy), (int16_t)(center.col + dx)};
+                if (!mv_inside(c, lim)) continue;
+                predict_region(e, m, ref, c, x0, y0, w, h, pred);
+                int64_t sq = sse_region(e->d.dsp, m, pred, x0, y0, w, h);
+                if (sq < best_sse) {
+                    best_sse = sq;
+                    mv = c;
+                }
+            }
+    }
+    return mv;
+}
+
+/* Luma without Y2 (B_PRED-like coding of an inter prediction): every block carries
+ * its DC. Returns the token rate with the contexts (not changed) and the SSE after
+ * reconstruction onto pred. */
+static int code_luma_noy2(vp8_encoder *e, const uint8_t *src, ptrdiff_t ss, uint8_t *pred,
+                          candidate *cd, const uint8_t *nz_left, const uint8_t *nz_above,
+                          int64_t *dist)
+{
+    const vp8_entropy *en = &e->d.s->ctx;
+    uint8_t l[4], a[4];
+    int rate = 0;
+    memcpy(l, nz_left, 4);
+    memcpy(a, nz_above, 4);
+    for (int b = 0; b < 16; b++) {
+        int16_t diff[16], coef[16];
+        uint8_t *p = pred + (b >> 2) * 64 + (b & 3) * 4;
+        diff_block(src + (b >> 2) * 4 * ss + (b & 3) * 4, ss, p, 16, diff, 4, 4, 4);
+        vp8_fdct4x4(diff, 4, coef);
+        int eob = vp8_quantize_block(e, KIND_Y1, 0, coef, cd->c.levels[b], cd->dq[b]);
+        cd->c.eobs[b] = (uint8_t)eob;
+        rate += vp8_token_cost(en, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, cd->c.levels[b], eob);
+        l[b >> 2] = a[b & 3] = eob > 0;
+        add_block(e->d.dsp, cd->dq[b], eob, p, 16);
+    }
+    cd->c.eobs[24] = 0;
+    *dist = sse_block(e->d.dsp, src, ss, pred, 16, 16);
+    return rate;
+}
+
+/* The four SPLITMV partitionings on one reference. new_mv: the whole-MB search result
+ * (a start for the regions); best_ref: what NEW4x4 vectors are coded against. */
+static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_hdr,
+                      vp8_mv new_mv, vp8_mv best_ref, const vp8_mv_bounds *lim,
+                      candidate *best, candidate *cd)
+{
+    static const int geom[3][4] = {{16, 8}, {8, 16}, {8, 8}}; /* w, h of 16x8, 8x16, 8x8 */
+    const vp8_frame *ref = e->d.in->ref[ref_frame];
+    const vp8_entropy *en = &e->d.s->ctx;
+    int nparts = e->p->speed <= 1 ? 4 : 3;
+    for (int part = 0; part < nparts; part++) {
+        const uint8_t *map = vp8_split_mv_map[part];
+        const int w = part < 3 ? geom[part][0] : 4, h = part < 3 ? geom[part][1] : 4;
+        int rate = rate_hdr + vp8_cost_tree(vp8_split_mv_tree, vp8_split_mv_probs, part);
+        memset(&cd->mb, 0, sizeof(cd->mb));
+        cd->mb.ref_frame = (uint8_t)ref_frame;
+        cd->mb.ymode = VP8_MV_SPLIT;
+        cd->mb.uvmode = VP8_DC_PRED;
+        cd->mb.partitioning = (uint8_t)part;
+        for (int j = 0; j < vp8_split_mv_count[part]; j++) {
+            int k = 0;
+            while (map[k] != j)
+                k++;
+            const int x0 = (k & 3) * 4, y0 = (k >> 2) * 4;
+            vp8_mv lmv = (k & 3) ? cd->mb.bmv[k - 1] : m->left->bmv[k + 3];
+            vp8_mv amv = k >= 4 ? cd->mb.bmv[k - 4] : m->above->bmv[k + 12];
+            const uint8_t *sprobs = vp8_sub_mv_ref_probs[vp8_submv_context(lmv, amv)];
+            vp8_mv start = new_mv;
+            if (part == 3) start = (k & 3) ? lmv : (k >= 4 ? amv : new_mv);
+            if (!mv_inside(start, lim)) start = new_mv;
+            vp8_mv found = search_region(e, m, ref, start, lim, x0, y0, w, h);
+            /* The sub-block mode: what the writer will choose for each vector. */
+            struct { vp8_mv mv; int sub; } c[4] = {
+                {lmv, VP8_SUBMV_LEFT}, {amv, VP8_SUBMV_ABOVE}, {{0, 0}, VP8_SUBMV_ZERO},
+                {found, VP8_SUBMV_NEW}};
+            int64_t best_c = INT64_MAX;
+            vp8_mv pick = {0, 0};
+            int pick_rate = 0;
+            for (int i = 0; i < 4; i++) {
+                vp8_mv v = c[i].mv;
+                int sub = vp8_mv_equal(v, lmv)   ? VP8_SUBMV_LEFT
+                          : vp8_mv_equal(v, amv) ? VP8_SUBMV_ABOVE
+                          : vp8_mv_is_zero(v)    ? VP8_SUBMV_ZERO
+                                                 : VP8_SUBMV_NEW;
+                if (sub != c[i].sub || !mv_inside(v, lim)) continue;
+                int r = vp8_cost_tree(vp8_sub_mv_ref_tree, sprobs, sub);
+                if (sub == VP8_SUBMV_NEW) r += vp8_mv_cost(en, v, best_ref);
+                uint8_t pred[256];
+                predict_region(e, m, ref, v, x0, y0, w, h, pred);
+                int64_t cost = vp8_rdcost(e, r, sse_region(e->d.dsp, m, pred, x0, y0, w, h));
+                if (cost < best_c) {
+                    best_c = cost;
+                    pick = v;
+                    pick_rate = r;
+                }
+            }
+            if (best_c == INT64_MAX) goto next_part; /* nothing codable */
+            rate += pick_rate;
+            for (int b = 0; b < 16; b++)
+                if (map[b] == j) cd->mb.bmv[b] = pick;
+        }
+        cd->mb.mv = cd->mb.bmv[15];
+        {
+            uint8_t pred[256], upred[2][64];
+            int64_t dist, udist;
+            predict_inter(e, m, &cd->mb);
+            for (int r = 0; r < 16; r++)
+                memcpy(pred + r * 16, m->dst[0] + r * m->ds[0], 16);
+            for (int p = 0; p < 2; p++)
+                for (int r = 0; r < 8; r++)
+                    memcpy(upred[p] + r * 8, m->dst[1 + p] + r * m->ds[1 + p], 8);
+            rate += code_luma_noy2(e, m->src[0], m->ss[0], pred, cd, m->nz_left, m->nz_above, &dist);
+            uint8_t *pp[2] = {upred[0], upred[1]};
+            const uint8_t *sp[2] = {m->src[1], m->src[2]};
+            rate += code_chroma(e, sp, m->ss[1], pp, 8, cd, m->nz_left, m->nz_above, &udist);
+            cd->rate = rate;
+            cd->dist = dist + udist;
+            cd->rd = vp8_rdcost(e, cd->rate, cd->dist);
+            if (cd->rd < best->rd) *best = *cd;
+        }
+    next_part:;
+    }
+}
+
 /* The inter candidates on one reference; keeps the best in *best. */
 static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candidate *best,
                           candidate *cd)
@@ -442,6 +661,7 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
     }
 
     struct try_mv { int mode; vp8_mv mv; } tries[4];
+    vp8_mv new_mv;
     int n = 0;
     tries[n++] = (struct try_mv){VP8_MV_ZERO, {0, 0}};
     tries[n++] = (struct try_mv){VP8_MV_NEAREST, vp8_clamp_mv(near_mvs[VP8_CNT_NEAREST], &bounds)};
@@ -454,6 +674,7 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
         if (sad0 < sad) mv = mv0;
         mv = refine_subpel(e, m, ref, mv, &lim);
         tries[n++] = (struct try_mv){VP8_MV_NEW, mv};
+        new_mv = mv;
     }
     for (int i = 0; i < n; i++) {
         int mode = tries[i].mode;
@@ -480,6 +701,9 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
         code_inter(e, m, cd, rate);
         if (cd->rd < best->rd) *best = *cd;
     }
+    if (e->p->speed <= 4 && (ref_frame == VP8_REF_LAST || e->p->speed <= 2))
+        try_split(e, m, ref_frame, ref_rate + vp8_cost_tree(vp8_mv_ref_tree, probs, VP8_MV_SPLIT),
+                  new_mv, best_ref, &lim, best, cd);
 }
 
 /* ------------------------------------------------------------ the macroblock */
