@@ -81,6 +81,9 @@ typedef struct vp8_dsp {
     /* Encoder metrics (dsp_enc.c). sad16x16: sum of absolute differences of two 16x16
      * blocks; sse[size]: sum of squared differences of two blocks, size as in sixtap[]. */
     uint32_t (*sad16x16)(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs);
+    /* SAD of a w x h block, w in {4, 8, 16}, h a multiple of 2 (split-MV regions). */
+    uint32_t (*sad_wh)(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
+                       int h);
     uint32_t (*sse[3])(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs);
 } vp8_dsp;
 

@@ -69,8 +69,37 @@ static uint32_t sse4x4_sse2(const uint8_t *a, ptrdiff_t as, const uint8_t *b, pt
     return hsum32(acc);
 }
 
+static uint32_t sad_wh_sse2(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs,
+                            int w, int h)
+{
+    __m128i acc = _mm_setzero_si128();
+    if (w == 16) {
+        for (int y = 0; y < h; y++, a += as, b += bs)
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)a),
+                                                  _mm_loadu_si128((const __m128i *)b)));
+    } else if (w == 8) {
+        for (int y = 0; y < h; y += 2, a += 2 * as, b += 2 * bs) {
+            __m128i va = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)a),
+                                            _mm_loadl_epi64((const __m128i *)(a + as)));
+            __m128i vb = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)b),
+                                            _mm_loadl_epi64((const __m128i *)(b + bs)));
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(va, vb));
+        }
+    } else {
+        for (int y = 0; y < h; y += 2, a += 2 * as, b += 2 * bs) {
+            /* Two rows of 4 in the low 8 bytes; the high 8 are zero in both. */
+            __m128i va = _mm_unpacklo_epi32(load4(a), load4(a + as));
+            __m128i vb = _mm_unpacklo_epi32(load4(b), load4(b + bs));
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(va, vb));
+        }
+    }
+    acc = _mm_add_epi64(acc, _mm_srli_si128(acc, 8));
+    return (uint32_t)_mm_cvtsi128_si32(acc);
+}
+
 void vp8_dsp_init_enc_x86(vp8_dsp *d)
 {
+    d->sad_wh = sad_wh_sse2;
     d->sad16x16 = sad16x16_sse2;
     d->sse[VP8_PRED_16x16] = sse16x16_sse2;
     d->sse[VP8_PRED_8x8] = sse8x8_sse2;

@@ -407,17 +407,6 @@ static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
 
 /* ------------------------------------------------------------ SPLITMV (§16.4) */
 
-/* SAD of a w x h block (w, h multiples of 4). */
-static unsigned sad_wh(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
-                       int h)
-{
-    unsigned s = 0;
-    for (int y = 0; y < h; y++, a += as, b += bs)
-        for (int x = 0; x < w; x++)
-            s += (unsigned)(a[x] > b[x] ? a[x] - b[x] : b[x] - a[x]);
-    return s;
-}
-
 /* Luma prediction of the w x h region at (x0, y0) of the MB with vector mv, into
  * pred (stride 16, at the region's offset), in 8x8 or 4x4 tiles as the decoder does
  * (the filters are position-invariant, so the tiling gives the same pixels). The
@@ -471,7 +460,7 @@ static vp8_mv search_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
     int bx = start.col >> 3, by = start.row >> 3;
     bx = bx < minx ? minx : bx > maxx ? maxx : bx;
     by = by < miny ? miny : by > maxy ? maxy : by;
-    unsigned best = sad_wh(src, m->ss[0], base + by * rs + bx, rs, w, h);
+    unsigned best = e->d.dsp->sad_wh(src, m->ss[0], base + by * rs + bx, rs, w, h);
     for (int step = 4; step >= 1; step /= 2) {
         int improved = 1;
         while (improved) {
@@ -479,7 +468,7 @@ static vp8_mv search_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
             for (int i = 0; i < 8; i++) {
                 int x = bx + dirs[i][0] * step, y = by + dirs[i][1] * step;
                 if (x < minx || x > maxx || y < miny || y > maxy) continue;
-                unsigned sd = sad_wh(src, m->ss[0], base + y * rs + x, rs, w, h);
+                unsigned sd = e->d.dsp->sad_wh(src, m->ss[0], base + y * rs + x, rs, w, h);
                 if (sd < best) {
                     best = sd;
                     bx = x;
@@ -741,27 +730,23 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
     m.above = vp8_mbi(d, mb_row - 1, mb_col);
     m.left = vp8_mbi(d, mb_row, mb_col - 1);
 
-    /* Intra: the best 16x16 mode, then B_PRED if it can beat it. */
-    best.rd = INT64_MAX;
-    int64_t rd16 = pick_intra16(e, &m, &best);
-    best.mb.ref_frame = VP8_REF_INTRA;
+    /* Intra chroma and the best 16x16 luma mode first, then the inter modes, and last
+     * B_PRED, whose subblock-by-subblock search stops as soon as its running cost
+     * passes the best so far (less the chroma it would carry): the tighter that
+     * bound, the sooner. The order does not change the choice. */
+    candidate intra;
     int key = d->hdr.key_frame;
-    if (!key || e->p->speed < 9) {
-        cd = best;
-        int64_t rdb = pick_bpred(e, &m, &cd, rd16);
-        if (rdb < rd16) {
-            best = cd;
-            rd16 = rdb;
-        }
-    }
-    int64_t rduv = pick_intra_uv(e, &m, &best);
-    /* The chroma RD includes its own mode cost; combine. */
-    best.rd = rd16 + rduv;
-    if (best.mb.ymode != VP8_B_PRED) {
-        uint8_t m16 = vp8_implied_bmode(best.mb.ymode);
+    memset(&intra, 0, sizeof(intra));
+    intra.mb.ref_frame = VP8_REF_INTRA;
+    int64_t rduv = pick_intra_uv(e, &m, &intra); /* includes its mode's cost */
+    int64_t rd16 = pick_intra16(e, &m, &intra);
+    intra.rd = rd16 + rduv;
+    {
+        uint8_t m16 = vp8_implied_bmode(intra.mb.ymode);
         for (int b = 0; b < 16; b++)
-            best.mb.bmodes[b] = m16;
+            intra.mb.bmodes[b] = m16;
     }
+    best = intra;
 
     if (!key) {
         static const int refs[3] = {VP8_REF_LAST, VP8_REF_GOLDEN, VP8_REF_ALTREF};
@@ -772,6 +757,17 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
             if (i > 1 && d->in->ref[r] == d->in->ref[VP8_REF_GOLDEN]) continue;
             if (!e->use_ref[r]) continue;
             try_reference(e, &m, r, &best, &cd);
+        }
+    }
+
+    if (!key || e->p->speed < 9) {
+        int64_t budget = best.rd - rduv;
+        if (budget > rd16) budget = rd16;
+        cd = intra;
+        int64_t rdb = pick_bpred(e, &m, &cd, budget);
+        if (rdb < budget) {
+            cd.rd = rdb + rduv;
+            best = cd;
         }
     }
 

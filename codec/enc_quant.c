@@ -26,6 +26,19 @@ int vp8_quantize_block(const vp8_encoder *e, int kind, int first, const int16_t 
 {
     int eob = first;
     memset(dq, 0, 16 * sizeof(*dq));
+    {
+        /* Most blocks of an inter frame quantize to nothing: find out in one pass that
+         * the compiler vectorizes, before the per-coefficient work. */
+        const int zdc = first ? 32767 : e->zbin[kind][0], zac = e->zbin[kind][1];
+        int any = 0;
+        any |= (coef[0] < 0 ? -coef[0] : coef[0]) >= zdc;
+        for (int i = 1; i < 16; i++)
+            any |= (coef[i] < 0 ? -coef[i] : coef[i]) >= zac;
+        if (!any) {
+            memset(levels, 0, 16 * sizeof(*levels));
+            return first;
+        }
+    }
     for (int i = 0; i < first; i++)
         levels[i] = 0;
     for (int i = first; i < 16; i++) {

@@ -283,6 +283,15 @@ static int test_metrics(const vp8_dsp *c, const vp8_dsp *o, int iters)
             mismatches++;
             bad = 1;
         }
+        int w = size[(it / 3) % 3], h = size[(it / 9) % 3] >> ((it / 27) % 2);
+        const uint8_t *sa = src + rnd_range(0, ROWS - 16) * STRIDE + rnd_range(0, STRIDE - 16);
+        const uint8_t *sb = dst_ref + rnd_range(0, ROWS - 16) * STRIDE + rnd_range(0, STRIDE - 16);
+        if ((rc = c->sad_wh(sa, STRIDE, sb, STRIDE, w, h)) !=
+            (ro = o->sad_wh(sa, STRIDE, sb, STRIDE, w, h))) {
+            printf("MISMATCH sad_wh %dx%d, case %ld: C %u, optimized %u\n", w, h, it, rc, ro);
+            mismatches++;
+            bad = 1;
+        }
         if (n == 16 && (rc = c->sad16x16(a, STRIDE, b, STRIDE)) !=
                            (ro = o->sad16x16(a, STRIDE, b, STRIDE))) {
             printf("MISMATCH sad16x16, case %ld: C %u, optimized %u\n", it, rc, ro);
@@ -317,7 +326,7 @@ int main(int argc, char **argv)
     R(lf_mbedge_uv_h); R(lf_mbedge_uv_v); R(lf_inner_uv_h); R(lf_inner_uv_v);
     R(lf_simple_h); R(lf_simple_v);
     R(pred16); R(pred8); R(pred4);
-    R(sad16x16); R(sse[0]); R(sse[1]); R(sse[2]);
+    R(sad16x16); R(sad_wh); R(sse[0]); R(sse[1]); R(sse[2]);
 #undef R
 
     int bad = test_transforms(&c, &o, iters);
@@ -329,6 +338,6 @@ int main(int argc, char **argv)
         printf("test_dsp: %ld mismatches in %ld cases\n", mismatches, cases);
         return 1;
     }
-    printf("test_dsp: 26 kernels, %ld cases, all match C\n", cases);
+    printf("test_dsp: 27 kernels, %ld cases, all match C\n", cases);
     return 0;
 }
