@@ -4,6 +4,8 @@
 #   build/fuzz/corpus-fuzz_decode_frame  mode byte + the first frames of each stream,
 #                                        each with a 2-byte little-endian length
 #   build/fuzz/corpus-fuzz_state         serialized states (`excam state dump`)
+#   build/fuzz/corpus-fuzz_y4m           small Y4M files: every accepted header form, odd
+#                                        sizes, FRAME tags, and a few decoded vectors
 # usage: fuzz/seed.sh [OUT_DIR]   (default: <repo>/build/fuzz)
 # Environment: EXCAM_DATA (test data), EXCAM_BIN (the CLI, for the state dumps).
 set -euo pipefail
@@ -20,7 +22,8 @@ fi
 ivf_dir=$OUT/corpus-fuzz_ivf
 frame_dir=$OUT/corpus-fuzz_decode_frame
 state_dir=$OUT/corpus-fuzz_state
-mkdir -p "$ivf_dir" "$frame_dir" "$state_dir"
+y4m_dir=$OUT/corpus-fuzz_y4m
+mkdir -p "$ivf_dir" "$frame_dir" "$state_dir" "$y4m_dir"
 
 le_uint() { od -An -tu"$3" -j "$2" -N "$3" "$1" | tr -d ' \n'; }
 
@@ -79,6 +82,41 @@ else
     echo "seed.sh: $EXCAM not built: corpus-fuzz_state left without states" >&2
 fi
 
-for d in "$ivf_dir" "$frame_dir" "$state_dir"; do
+# usage: y4m_seed OUT HEADER_TAGS W H FRAMES [FRAME_LINE]: a Y4M file whose planes are
+# a byte ramp (deterministic, and different from plane to plane).
+y4m_seed() {
+    local out=$1 tags=$2 w=$3 h=$4 frames=$5 line=${6:-FRAME} i
+    local n=$((w * h + 2 * ((w + 1) / 2) * ((h + 1) / 2)))
+    {
+        printf 'YUV4MPEG2 %s\n' "$tags"
+        for ((i = 0; i < frames; i++)); do
+            printf '%s\n' "$line"
+            awk -v n="$n" -v s="$i" \
+                'BEGIN { for (k = 0; k < n; k++) printf "%c", 32 + (k * 7 + s) % 90 }'
+        done
+    } >"$out"
+}
+y4m_seed "$y4m_dir/c420jpeg.y4m" "W16 H16 F30:1 Ip A1:1 C420jpeg" 16 16 2
+y4m_seed "$y4m_dir/c420.y4m" "W3 H5 F30000:1001 Ip A0:0 C420 XYSCSS=420" 3 5 2
+y4m_seed "$y4m_dir/c420mpeg2.y4m" "W33 H17 F25:1 I? C420mpeg2" 33 17 1
+y4m_seed "$y4m_dir/c420paldv.y4m" "W8 H2 F24:1 A59:54 C420paldv" 8 2 2 "FRAME Ixyz XTAG"
+y4m_seed "$y4m_dir/interlaced.y4m" "W8 H2 F24:1 It C420" 8 2 1
+y4m_seed "$y4m_dir/no-c.y4m" "W1 H1" 1 1 3
+y4m_seed "$y4m_dir/c444.y4m" "W4 H4 F30:1 C444" 4 4 1
+y4m_seed "$y4m_dir/c420p10.y4m" "W4 H4 F30:1 C420p10 XCOLORRANGE=LIMITED" 4 4 1
+y4m_seed "$y4m_dir/truncated.y4m" "W16 H16 F30:1" 16 16 2
+head -c 500 "$y4m_dir/truncated.y4m" >"$y4m_dir/truncated.y4m.tmp" &&
+    mv "$y4m_dir/truncated.y4m.tmp" "$y4m_dir/truncated.y4m"
+if [[ -x $EXCAM ]]; then
+    # Real pictures: the first frames of a few small vectors, as excam decode writes them.
+    for v in 06-smallsize 00-comprehensive-014 01-intra-1411; do
+        ivf=$DATA/vp8-test-vectors/vp80-$v.ivf
+        [[ -f $ivf ]] || continue
+        "$EXCAM" decode "$ivf" --limit 2 -o "$y4m_dir/vp80-$v.y4m" 2>/dev/null ||
+            rm -f "$y4m_dir/vp80-$v.y4m"
+    done
+fi
+
+for d in "$ivf_dir" "$frame_dir" "$state_dir" "$y4m_dir"; do
     echo "$d: $(find "$d" -type f | wc -l) files"
 done

@@ -57,25 +57,22 @@ enum {
     OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT
 };
 
-/* The serialized state into `path`, atomically; 0 or -1 (reported). */
-static int write_state(const char *path, const excam_vp8_state *s)
+/* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
+ * (reported). The caller commits it after the stream, so that a failed run leaves
+ * neither. */
+static int write_state(outfile *f, const char *path, const excam_vp8_state *s)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    outfile f;
     int err = excam_vp8_state_serialize(s, &buf, &len);
     if (err) {
         cli_error("cannot serialize the state: %s", excam_strerror(err));
         return -1;
     }
-    int ret = -1;
-    if (outfile_open(&f, path) == 0) {
-        if (fwrite(buf, 1, len, f.f) != len) {
-            cli_error("%s: write error", path);
-            outfile_abort(&f);
-        } else if (outfile_commit(&f) == 0) {
-            ret = 0;
-        }
+    int ret = 0;
+    if (fwrite(buf, 1, len, f->f) != len) {
+        cli_error("%s: write error", path);
+        ret = -1;
     }
     excam_free(buf);
     return ret;
@@ -197,8 +194,8 @@ int cmd_encode(int argc, char **argv)
         return 1;
     }
     int ret = 1;
-    outfile out = {0};
-    out.slot = -1;
+    outfile out = {0}, sout = {0};
+    out.slot = sout.slot = -1;
     excam_image *img = excam_image_alloc(in.width, in.height);
     excam_vp8_state *state = NULL;
     int state_has_key = 0;
@@ -298,9 +295,15 @@ int cmd_encode(int argc, char **argv)
         cli_error("%s: no frames to encode", in.name);
         goto done;
     }
-    if (state_out && write_state(state_out, state) != 0) goto done;
+    if (state_out && (outfile_open(&sout, state_out) != 0 ||
+                      write_state(&sout, state_out, state) != 0))
+        goto done;
     if (ivf_writer_finish(&ivf) != 0 || outfile_commit(&out) != 0) {
         if (out.f) cli_error("%s: write error", output);
+        goto done;
+    }
+    if (state_out && outfile_commit(&sout) != 0) {
+        /* The stream is complete and in place; only the state is missing. */
         goto done;
     }
     if (tty) fputc('\n', stderr);
@@ -327,6 +330,7 @@ done:
     if (ret) {
         if (tty) fputc('\n', stderr);
         outfile_abort(&out);
+        outfile_abort(&sout);
     }
     excam_image_free(img);
     excam_vp8_state_free(state);

@@ -5,6 +5,12 @@
  * The reader trusts nothing in the file: header and FRAME lines have length limits,
  * sizes are bounded, a short frame is an error that says how many bytes were missing,
  * and every error message names the frame it happened in.
+ *
+ * Accepted: C420, C420jpeg, C420mpeg2, C420paldv or no C tag (all 8-bit 4:2:0; the
+ * chroma siting is not used); progressive pictures (Ip, I? or no I tag). Refused, with
+ * an error that says how to convert: other colorspaces (C422, C444, Cmono, C420p10...)
+ * and interlaced input (It, Ib, Im), as vpxenc refuses them. The F tag is optional
+ * (fps 0:0 when absent: the caller picks a default).
  */
 #ifndef EXCAM_TOOLS_Y4M_H
 #define EXCAM_TOOLS_Y4M_H
@@ -21,11 +27,11 @@
 typedef struct y4m_reader {
     FILE *f;
     int owns_file;          /* close f in y4m_close */
-    const char *name;       /* for messages: the path, or "stdin" */
+    const char *name;       /* for messages: the path, or "<stdin>" */
     int width, height;
     uint32_t fps_num, fps_den;  /* F tag; 0:0 when absent */
     uint32_t par_num, par_den;  /* A tag; 0:0 when absent or unknown */
-    char interlace;         /* I tag: 'p', 't', 'b', 'm' or '?' when absent */
+    char interlace;         /* I tag: 'p', or '?' when absent (interlaced input is refused) */
     char colorspace[32];    /* C tag as written ("420jpeg" when absent) */
     unsigned frames_read;   /* frames returned by y4m_read_frame so far */
     size_t frame_size;      /* bytes of one frame's planes */
