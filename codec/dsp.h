@@ -34,6 +34,19 @@ typedef void (*vp8_lf_uv_fn)(uint8_t *u, uint8_t *v, ptrdiff_t stride, int edge_
                              int interior_limit, int hev_thresh);
 typedef void (*vp8_lf_simple_fn)(uint8_t *dst, ptrdiff_t stride, int count, int edge_limit);
 
+/* Dead-zone quantizer of one 4x4 block (the encoder's, libvpx's rounding; see
+ * enc_quant.c). coef[16]: transform coefficients in raster order. q, round, zbin, iq:
+ * the block type's quantizer, [0] for the DC and [1] for the AC coefficients, with
+ * q in [1, 2048], round and zbin in [0, 32767] and iq = 2^16 / q (rounded down).
+ * Coefficients before `first` (0 or 1) are not coded. For each coded coefficient x
+ * of magnitude a: level = a < zbin ? 0 : min((a + round) / q, 2048), with the sign
+ * of x. Writes levels[16] in zigzag order (zero before `first`) and dq[16] =
+ * level * q in raster order (the dequantized coefficients, truncated to 16 bits);
+ * returns the eob: the zigzag index after the last nonzero level, `first` if none. */
+typedef int (*vp8_quantize_fn)(const int16_t coef[16], int first, const int16_t q[2],
+                               const int16_t round[2], const int16_t zbin[2],
+                               const uint32_t iq[2], int16_t levels[16], int16_t dq[16]);
+
 typedef struct vp8_dsp {
     /* §14.3: inverse Walsh-Hadamard transform of the Y2 block. in[16] is raster order;
      * out[16 * i] receives the DC of luma subblock i (i = 0..15, raster order). */
@@ -85,6 +98,13 @@ typedef struct vp8_dsp {
     uint32_t (*sad_wh)(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
                        int h);
     uint32_t (*sse[3])(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs);
+
+    /* Encoder transform and quantizer (dsp_enc.c), the encoder's hot path.
+     * fdct4x4: libvpx's forward DCT (vp8_short_fdct4x4_c), the approximate inverse of
+     * idct_add: `in` is a 4x4 residual (rows in_stride apart, values in [-255, 255],
+     * the difference of two pixels), out[16] the coefficients in raster order. */
+    void (*fdct4x4)(const int16_t *in, ptrdiff_t in_stride, int16_t out[16]);
+    vp8_quantize_fn quantize;
 } vp8_dsp;
 
 /* Fill `dsp` with the best kernels for this CPU, or the C references if force_c. */

@@ -97,8 +97,137 @@ static uint32_t sad_wh_sse2(const uint8_t *a, ptrdiff_t as, const uint8_t *b, pt
     return (uint32_t)_mm_cvtsi128_si32(acc);
 }
 
+/* ------------------------------------------------------------ forward DCT */
+
+/* Two int16 multipliers for _mm_madd_epi16: lo on even lanes, hi on odd ones. */
+static inline __m128i pair16(int lo, int hi)
+{
+    return _mm_set1_epi32((int)((uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16));
+}
+
+static inline __m128i swap64(__m128i v) { return _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)); }
+
+/* fdct4x4_c with the four rows (then the four columns) in the lanes. Every
+ * intermediate fits in 16 bits for inputs in [-255, 255]: the row pass's sums are at
+ * most 8 * 4 * 255 = 8160 in magnitude, the column pass's 4 * 8160 + 7 < 32768; the
+ * rotations are done in 32 bits (_mm_madd_epi16). */
+static void fdct4x4_sse2(const int16_t *in, ptrdiff_t st, int16_t out[16])
+{
+    const __m128i k1 = pair16(5352, 2217), k3 = pair16(2217, -5352);
+    __m128i r0 = _mm_loadl_epi64((const __m128i *)in);
+    __m128i r1 = _mm_loadl_epi64((const __m128i *)(in + st));
+    __m128i r2 = _mm_loadl_epi64((const __m128i *)(in + 2 * st));
+    __m128i r3 = _mm_loadl_epi64((const __m128i *)(in + 3 * st));
+    /* Transpose: x01 = [ip[0] | ip[1]], x23 = [ip[2] | ip[3]] of rows 0..3. */
+    __m128i lo = _mm_unpacklo_epi16(r0, r1), hi = _mm_unpacklo_epi16(r2, r3);
+    __m128i x01 = _mm_unpacklo_epi32(lo, hi), x32 = swap64(_mm_unpackhi_epi32(lo, hi));
+    /* Row pass: s = [a1 | b1], d = [d1 | c1]. */
+    __m128i s = _mm_slli_epi16(_mm_add_epi16(x01, x32), 3);
+    __m128i d = _mm_slli_epi16(_mm_sub_epi16(x01, x32), 3);
+    __m128i ssw = swap64(s);
+    __m128i t02 = _mm_unpacklo_epi64(_mm_add_epi16(s, ssw), _mm_sub_epi16(s, ssw));
+    __m128i dc = _mm_unpacklo_epi16(d, _mm_srli_si128(d, 8)); /* d1 c1 d1 c1 .. */
+    __m128i t1 = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(dc, k1), _mm_set1_epi32(14500)), 12);
+    __m128i t3 = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(dc, k3), _mm_set1_epi32(7500)), 12);
+    __m128i t13 = _mm_packs_epi32(t1, t3);
+    /* Transpose back: y01 = [tmp row 0 | row 1], y23 = [row 2 | row 3]. */
+    lo = _mm_unpacklo_epi16(t02, t13);
+    hi = _mm_unpackhi_epi16(t02, t13);
+    __m128i y01 = _mm_unpacklo_epi32(lo, hi), y32 = swap64(_mm_unpackhi_epi32(lo, hi));
+    /* Column pass: s = [a1 | b1], d = [d1 | c1]. */
+    s = _mm_add_epi16(y01, y32);
+    d = _mm_sub_epi16(y01, y32);
+    ssw = swap64(s);
+    __m128i o02 = _mm_unpacklo_epi64(_mm_add_epi16(s, ssw), _mm_sub_epi16(s, ssw));
+    o02 = _mm_srai_epi16(_mm_add_epi16(o02, _mm_set1_epi16(7)), 4);
+    dc = _mm_unpacklo_epi16(d, _mm_srli_si128(d, 8));
+    __m128i o1 = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(dc, k1), _mm_set1_epi32(12000)), 16);
+    __m128i o3 = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(dc, k3), _mm_set1_epi32(51000)), 16);
+    __m128i o13 = _mm_packs_epi32(o1, o3);
+    /* + (d1 != 0) on o1: cmpeq gives -1 where d1 == 0; + 1 makes that 0, else 1. */
+    __m128i nz = _mm_add_epi16(_mm_cmpeq_epi16(d, _mm_setzero_si128()), _mm_set1_epi16(1));
+    o13 = _mm_add_epi16(o13, _mm_move_epi64(nz));
+    _mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi64(o02, o13));
+    _mm_storeu_si128((__m128i *)(out + 8), _mm_unpackhi_epi64(o02, o13));
+}
+
+/* ------------------------------------------------------------ quantizer */
+
+/* quantize_c in natural order, 8 coefficients per vector, in unsigned 16-bit lanes:
+ * a = |x| <= 32768 and a + round <= 65535. The quotient (a + round) / q is estimated
+ * by mulhi(a + round, iq) (iq = 2^16 / q, or 65535 for q = 1: still the quotient or
+ * one less) and corrected once when the remainder is >= q; the remainder is below 2q,
+ * so nothing overflows. Then the zigzag order with a few shuffles, the eob from the
+ * nonzero mask. */
+static inline __m128i quant8(__m128i x, __m128i mask, __m128i rd, __m128i iq, __m128i q)
+{
+    const __m128i zero = _mm_setzero_si128();
+    __m128i sign = _mm_srai_epi16(x, 15);
+    __m128i a = _mm_sub_epi16(_mm_xor_si128(x, sign), sign);
+    __m128i v = _mm_add_epi16(a, rd);
+    __m128i l = _mm_mulhi_epu16(v, iq);
+    __m128i rem = _mm_sub_epi16(v, _mm_mullo_epi16(l, q));
+    l = _mm_sub_epi16(l, _mm_cmpeq_epi16(_mm_subs_epu16(q, rem), zero)); /* rem >= q: +1 */
+    l = _mm_sub_epi16(l, _mm_subs_epu16(l, _mm_set1_epi16(2048)));    /* min(l, 2048) */
+    l = _mm_and_si128(l, mask);  /* a < zbin: 0 */
+    return _mm_sub_epi16(_mm_xor_si128(l, sign), sign);
+}
+
+static int quantize_sse2(const int16_t coef[16], int first, const int16_t q[2],
+                         const int16_t round[2], const int16_t zbin[2], const uint32_t iq[2],
+                         int16_t levels[16], int16_t dq[16])
+{
+    const __m128i zero = _mm_setzero_si128();
+    __m128i x0 = _mm_loadu_si128((const __m128i *)coef);
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(coef + 8));
+    /* Dead zone first (a >= zbin, unsigned): most blocks end here. A zbin of 0xffff
+     * keeps the DC out when first = 1 (a <= 32768). */
+    __m128i zb1 = _mm_set1_epi16(zbin[1]);
+    __m128i zb0 = _mm_insert_epi16(zb1, first ? 0xffff : zbin[0], 0);
+    __m128i s0 = _mm_srai_epi16(x0, 15), s1 = _mm_srai_epi16(x1, 15);
+    __m128i a0 = _mm_sub_epi16(_mm_xor_si128(x0, s0), s0);
+    __m128i a1 = _mm_sub_epi16(_mm_xor_si128(x1, s1), s1);
+    __m128i m0 = _mm_cmpeq_epi16(_mm_subs_epu16(zb0, a0), zero);
+    __m128i m1 = _mm_cmpeq_epi16(_mm_subs_epu16(zb1, a1), zero);
+    if (!_mm_movemask_epi8(_mm_or_si128(m0, m1))) {
+        _mm_storeu_si128((__m128i *)levels, zero);
+        _mm_storeu_si128((__m128i *)(levels + 8), zero);
+        _mm_storeu_si128((__m128i *)dq, zero);
+        _mm_storeu_si128((__m128i *)(dq + 8), zero);
+        return first;
+    }
+    __m128i rd1 = _mm_set1_epi16(round[1]), rd0 = _mm_insert_epi16(rd1, round[0], 0);
+    __m128i q1 = _mm_set1_epi16(q[1]), q0 = _mm_insert_epi16(q1, q[0], 0);
+    __m128i iq1 = _mm_set1_epi16((int16_t)(iq[1] > 65535 ? 65535 : iq[1]));
+    __m128i iq0 = _mm_insert_epi16(iq1, iq[0] > 65535 ? 65535 : (int)iq[0], 0);
+    __m128i l0 = quant8(x0, m0, rd0, iq0, q0);
+    __m128i l1 = quant8(x1, m1, rd1, iq1, q1);
+    _mm_storeu_si128((__m128i *)dq, _mm_mullo_epi16(l0, q0));
+    _mm_storeu_si128((__m128i *)(dq + 8), _mm_mullo_epi16(l1, q1));
+
+    /* Zigzag (0 1 4 8 5 2 3 6 | 9 12 13 10 7 11 14 15): shuffles give
+     * 0 1 4 7 5 2 3 6 | 9 12 13 10 8 11 14 15, then 7 and 8 trade places. */
+    __m128i z0 = _mm_shufflehi_epi16(l0, _MM_SHUFFLE(2, 1, 3, 0));
+    z0 = _mm_shuffle_epi32(z0, _MM_SHUFFLE(3, 1, 2, 0));
+    z0 = _mm_shufflehi_epi16(z0, _MM_SHUFFLE(3, 1, 0, 2));
+    __m128i z1 = _mm_shufflelo_epi16(l1, _MM_SHUFFLE(3, 0, 2, 1));
+    z1 = _mm_shuffle_epi32(z1, _MM_SHUFFLE(3, 1, 2, 0));
+    z1 = _mm_shufflelo_epi16(z1, _MM_SHUFFLE(1, 3, 2, 0));
+    int c7 = _mm_extract_epi16(z0, 3), c8 = _mm_extract_epi16(z1, 4);
+    z0 = _mm_insert_epi16(z0, c8, 3);
+    z1 = _mm_insert_epi16(z1, c7, 4);
+    _mm_storeu_si128((__m128i *)levels, z0);
+    _mm_storeu_si128((__m128i *)(levels + 8), z1);
+    /* Levels are at most 2048 in magnitude: packing keeps nonzero nonzero. */
+    unsigned nz = 0xffffu & ~(unsigned)_mm_movemask_epi8(
+                                  _mm_cmpeq_epi8(_mm_packs_epi16(z0, z1), zero));
+    return nz ? 32 - __builtin_clz(nz) : first;
+}
+
 void vp8_dsp_init_enc_x86(vp8_dsp *d)
 {
+    d->fdct4x4 = fdct4x4_sse2;
+    d->quantize = quantize_sse2;
     d->sad_wh = sad_wh_sse2;
     d->sad16x16 = sad16x16_sse2;
     d->sse[VP8_PRED_16x16] = sse16x16_sse2;

@@ -51,6 +51,8 @@ typedef struct vp8_encoder {
     uint8_t *nz_above;           /* 9 per macroblock column */
     int use_ref[4];              /* references the analysis may try */
     int rdmult;                  /* lambda of the rate-distortion cost */
+    int trellis;                 /* levels optimized by vp8_trellis_block */
+    int coding_intra;            /* the candidate being coded is intra (trellis lambda) */
     /* Per-frame statistics for the header's probabilities. */
     uint32_t skip_count[2];      /* MBs with / without coefficients */
     uint32_t ref_count[4];       /* MBs per reference (intra, last, golden, altref) */
@@ -67,7 +69,6 @@ static inline int64_t vp8_rdcost(const vp8_encoder *e, int rate, int64_t dist)
 }
 
 /* enc_transform.c: forward transforms (§14.3, §14.4 inverses; libvpx's forward). */
-void vp8_fdct4x4(const int16_t *in, ptrdiff_t in_stride, int16_t out[16]);
 void vp8_fwht4x4(const int16_t in[16], int16_t out[16]);
 
 /* enc_quant.c: quantize one block of transform coefficients (natural order) into
@@ -82,6 +83,10 @@ int vp8_quantize_block(const vp8_encoder *e, int kind, int first, const int16_t 
  * and writing. nz context handling mirrors tokens.c. */
 int vp8_token_cost(const vp8_entropy *en, int type, int ctx, int first, const int16_t *levels,
                    int eob);
+/* Cost of the token of a level of magnitude a (0 = DCT_0) from the tree's node 1 (after
+ * the EOB branch), sign and extra bits included, with the probabilities p of its band
+ * and context. */
+int vp8_level_cost(const uint8_t p[11], int a);
 void vp8_tokens_count_mb(vp8_encoder *e, const vp8_mb_info *mb, const vp8_mb_coeffs *c,
                          uint8_t *nz_left, uint8_t *nz_above);
 void vp8_tokens_write_mb(vp8_bool_writer *w, const vp8_entropy *en, const vp8_mb_info *mb,
@@ -89,6 +94,15 @@ void vp8_tokens_write_mb(vp8_bool_writer *w, const vp8_entropy *en, const vp8_mb
 /* Choose coefficient probability updates (§13.4) from e->coef_counts; writes them
  * into `w` (NULL: only choose) and applies them to `en`. */
 void vp8_coef_updates(vp8_encoder *e, vp8_bool_writer *w, vp8_entropy *en);
+
+/* enc_trellis.c: rate-distortion optimization of a quantized block (levels from
+ * vp8_quantize_block, coef the transform coefficients in natural order): each level may
+ * become one step smaller in magnitude, and the block may end earlier, where that
+ * lowers distortion + lambda * token bits, with the token contexts followed exactly.
+ * Updates levels, dq and returns the new eob. type: the token type (§13.3), ctx: the
+ * block's context from its neighbours. */
+int vp8_trellis_block(const vp8_encoder *e, int kind, int type, int ctx, int first,
+                      const int16_t coef[16], int16_t levels[16], int16_t dq[16], int eob);
 
 /* enc_header.c: §9 / §19.2 frame header (first partition, before the modes). */
 void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w);

@@ -71,7 +71,7 @@ static int code_luma16(vp8_encoder *e, const uint8_t *src, ptrdiff_t ss, const u
 
     diff_block(src, ss, pred, ps, diff, 16, 16, 16);
     for (int b = 0; b < 16; b++) {
-        vp8_fdct4x4(diff + (b >> 2) * 64 + (b & 3) * 4, 16, coef[b]);
+        e->d.dsp->fdct4x4(diff + (b >> 2) * 64 + (b & 3) * 4, 16, coef[b]);
         dc[b] = coef[b][0];
     }
     vp8_fwht4x4(dc, y2);
@@ -82,6 +82,9 @@ static int code_luma16(vp8_encoder *e, const uint8_t *src, ptrdiff_t ss, const u
     memcpy(a, nz_above, 4);
     for (int b = 0; b < 16; b++) {
         int eob = vp8_quantize_block(e, KIND_Y1, 1, coef[b], cd->c.levels[b], cd->dq[b]);
+        if (e->trellis)
+            eob = vp8_trellis_block(e, KIND_Y1, TYPE_Y_AFTER_Y2, l[b >> 2] + a[b & 3], 1, coef[b],
+                                    cd->c.levels[b], cd->dq[b], eob);
         cd->c.eobs[b] = (uint8_t)eob;
         rate += vp8_token_cost(en, TYPE_Y_AFTER_Y2, l[b >> 2] + a[b & 3], 1, cd->c.levels[b], eob);
         l[b >> 2] = a[b & 3] = eob > 1;
@@ -124,10 +127,13 @@ static int code_chroma(vp8_encoder *e, const uint8_t *src[2], ptrdiff_t ss, uint
             for (int x = 0; x < 2; x++) {
                 int b = 16 + p * 4 + y * 2 + x;
                 int16_t coef[16];
-                vp8_fdct4x4(diff + y * 32 + x * 4, 8, coef);
+                e->d.dsp->fdct4x4(diff + y * 32 + x * 4, 8, coef);
                 int eob = vp8_quantize_block(e, KIND_UV, 0, coef, cd->c.levels[b], cd->dq[b]);
-                cd->c.eobs[b] = (uint8_t)eob;
                 uint8_t *lc = &l[p * 2 + y], *ac = &a[p * 2 + x];
+                if (e->trellis)
+                    eob = vp8_trellis_block(e, KIND_UV, TYPE_UV, *lc + *ac, 0, coef,
+                                            cd->c.levels[b], cd->dq[b], eob);
+                cd->c.eobs[b] = (uint8_t)eob;
                 rate += vp8_token_cost(en, TYPE_UV, *lc + *ac, 0, cd->c.levels[b], eob);
                 *lc = *ac = eob > 0;
                 add_block(e->d.dsp, cd->dq[b], eob, pred[p] + y * 4 * ps + x * 4, ps);
@@ -235,8 +241,11 @@ static int64_t pick_bpred(vp8_encoder *e, const mb_ctx *m, candidate *cd, int64_
         for (int mode = 0; mode < VP8_NUM_BMODES; mode++) {
             dsp->pred4(pred, 4, mode, edge + 1, left);
             diff_block(src, m->ss[0], pred, 4, diff, 4, 4, 4);
-            vp8_fdct4x4(diff, 4, coef);
+            e->d.dsp->fdct4x4(diff, 4, coef);
             int eob = vp8_quantize_block(e, KIND_Y1, 0, coef, levels, dq);
+            if (e->trellis)
+                eob = vp8_trellis_block(e, KIND_Y1, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, coef,
+                                        levels, dq, eob);
             int r = vp8_token_cost(en, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, levels, eob) +
                     vp8_cost_tree(vp8_bmode_tree, mprobs, mode);
             add_block(dsp, dq, eob, pred, 4);
@@ -516,8 +525,11 @@ static int code_luma_noy2(vp8_encoder *e, const uint8_t *src, ptrdiff_t ss, uint
         int16_t diff[16], coef[16];
         uint8_t *p = pred + (b >> 2) * 64 + (b & 3) * 4;
         diff_block(src + (b >> 2) * 4 * ss + (b & 3) * 4, ss, p, 16, diff, 4, 4, 4);
-        vp8_fdct4x4(diff, 4, coef);
+        e->d.dsp->fdct4x4(diff, 4, coef);
         int eob = vp8_quantize_block(e, KIND_Y1, 0, coef, cd->c.levels[b], cd->dq[b]);
+        if (e->trellis)
+            eob = vp8_trellis_block(e, KIND_Y1, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, coef,
+                                    cd->c.levels[b], cd->dq[b], eob);
         cd->c.eobs[b] = (uint8_t)eob;
         rate += vp8_token_cost(en, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, cd->c.levels[b], eob);
         l[b >> 2] = a[b & 3] = eob > 0;
@@ -764,6 +776,7 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
     int key = d->hdr.key_frame;
     memset(&intra, 0, sizeof(intra));
     intra.mb.ref_frame = VP8_REF_INTRA;
+    e->coding_intra = 1;
     int64_t rduv = pick_intra_uv(e, &m, &intra); /* includes its mode's cost */
     int64_t rd16 = pick_intra16(e, &m, &intra);
     intra.rd = rd16 + rduv;
@@ -774,6 +787,7 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
     }
     best = intra;
 
+    e->coding_intra = 0;
     if (!key) {
         static const int refs[3] = {VP8_REF_LAST, VP8_REF_GOLDEN, VP8_REF_ALTREF};
         for (int i = 0; i < 3; i++) {
@@ -791,6 +805,7 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
      * +0.4% BD-rate; a 25% margin cost more). */
     int try_bpred = key ? e->p->speed < 9
                         : e->p->speed < 2 || rd16 + rduv < best.rd + best.rd / 2;
+    e->coding_intra = 1;
     if (try_bpred) {
         int64_t budget = best.rd - rduv;
         if (budget > rd16) budget = rd16;

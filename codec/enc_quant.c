@@ -3,10 +3,7 @@
  * quantizer with libvpx's rounding (3/8 of a step) and zero bin (about 2/3 of a step
  * for AC, a little less for DC where errors show more).
  */
-#include <string.h>
-
 #include "enc.h"
-#include "tables.h"
 
 void vp8_enc_init_quant(vp8_encoder *e)
 {
@@ -21,40 +18,10 @@ void vp8_enc_init_quant(vp8_encoder *e)
         }
 }
 
+/* The per-block work is a DSP kernel (vp8_dsp.quantize, C reference in dsp_enc.c). */
 int vp8_quantize_block(const vp8_encoder *e, int kind, int first, const int16_t coef[16],
                        int16_t levels[16], int16_t dq[16])
 {
-    int eob = first;
-    memset(dq, 0, 16 * sizeof(*dq));
-    {
-        /* Most blocks of an inter frame quantize to nothing: find out in one pass that
-         * the compiler vectorizes, before the per-coefficient work. */
-        const int zdc = first ? 32767 : e->zbin[kind][0], zac = e->zbin[kind][1];
-        int any = 0;
-        any |= (coef[0] < 0 ? -coef[0] : coef[0]) >= zdc;
-        for (int i = 1; i < 16; i++)
-            any |= (coef[i] < 0 ? -coef[i] : coef[i]) >= zac;
-        if (!any) {
-            memset(levels, 0, 16 * sizeof(*levels));
-            return first;
-        }
-    }
-    for (int i = 0; i < first; i++)
-        levels[i] = 0;
-    for (int i = first; i < 16; i++) {
-        int pos = vp8_zigzag[i], ac = i > 0;
-        int x = coef[pos], a = x < 0 ? -x : x;
-        int level = 0;
-        if (a >= e->zbin[kind][ac]) {
-            level = (int)(((uint32_t)(a + e->round[kind][ac]) * e->iq[kind][ac]) >> 16);
-            /* 2^16 / q is rounded down: correct the rare quotient one short. */
-            if ((level + 1) * e->q[kind][ac] <= a + e->round[kind][ac]) level++;
-            if (level > 2048) level = 2048; /* DCT_cat6 holds up to 2048 + 2^11 - 1 */
-        }
-        if (x < 0) level = -level;
-        levels[i] = (int16_t)level;
-        dq[pos] = (int16_t)(level * e->q[kind][ac]);
-        if (level) eob = i + 1;
-    }
-    return eob;
+    return e->d.dsp->quantize(coef, first, e->q[kind], e->round[kind], e->zbin[kind],
+                              e->iq[kind], levels, dq);
 }

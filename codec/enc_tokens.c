@@ -117,12 +117,69 @@ static void walk_block(walker *k, const uint8_t (*probs)[3][11], int ctx, int fi
     }
 }
 
+/* WALK_COST without the walker (the rate search calls it for every block it tries):
+ * the same decisions as emit_magnitude / walk_block, their costs summed directly. */
+static inline int magnitude_cost(const uint8_t *p, int a) /* a >= 2, from node 3 */
+{
+    int cost;
+    if (a <= 4) {
+        cost = vp8_cost_bool(p[3], 0);
+        if (a == 2) return cost + vp8_cost_bool(p[4], 0);
+        return cost + vp8_cost_bool(p[4], 1) + vp8_cost_bool(p[5], a - 3);
+    }
+    int cat = a >= 67 ? 5 : a >= 35 ? 4 : a >= 19 ? 3 : a >= 11 ? 2 : a >= 7 ? 1 : 0;
+    cost = vp8_cost_bool(p[3], 1);
+    if (cat < 2) {
+        cost += vp8_cost_bool(p[6], 0) + vp8_cost_bool(p[7], cat);
+    } else {
+        int b1 = (cat - 2) >> 1, b0 = (cat - 2) & 1;
+        cost += vp8_cost_bool(p[6], 1) + vp8_cost_bool(p[8], b1) + vp8_cost_bool(p[9 + b1], b0);
+    }
+    const uint8_t *ep = vp8_pcat_probs[cat];
+    int n = 0, extra = a - vp8_dct_cat_base[cat];
+    while (ep[n])
+        n++;
+    for (int i = 0; i < n; i++)
+        cost += vp8_cost_bool(ep[i], (extra >> (n - 1 - i)) & 1);
+    return cost;
+}
+
+int vp8_level_cost(const uint8_t p[11], int a)
+{
+    if (!a) return vp8_cost_bool(p[1], 0);
+    int cost = vp8_cost_bool(p[1], 1) + vp8_cost_bool(128, 0); /* the sign costs the same either way */
+    if (a == 1) return cost + vp8_cost_bool(p[2], 0);
+    return cost + vp8_cost_bool(p[2], 1) + magnitude_cost(p, a);
+}
+
 int vp8_token_cost(const vp8_entropy *en, int type, int ctx, int first, const int16_t *levels,
                    int eob)
 {
-    walker k = {WALK_COST, NULL, NULL, 0};
-    walk_block(&k, (const uint8_t (*)[3][11])en->coef[type], ctx, first, levels, eob);
-    return k.cost;
+    const uint8_t (*probs)[3][11] = (const uint8_t (*)[3][11])en->coef[type];
+    int i = first;
+    const uint8_t *p = probs[vp8_coef_bands[i]][ctx];
+    if (eob <= first) return vp8_cost_bool(p[0], 0); /* EOB at once */
+    int cost = vp8_cost_bool(p[0], 1);
+    for (;;) {
+        int v = levels[i], a = v < 0 ? -v : v;
+        if (!a) {
+            cost += vp8_cost_bool(p[1], 0); /* DCT_0: no EOB check follows */
+            p = probs[vp8_coef_bands[++i]][0];
+            continue;
+        }
+        cost += vp8_cost_bool(p[1], 1) + vp8_cost_bool(128, v < 0);
+        if (a == 1) {
+            cost += vp8_cost_bool(p[2], 0);
+            ctx = 1;
+        } else {
+            cost += vp8_cost_bool(p[2], 1) + magnitude_cost(p, a);
+            ctx = 2;
+        }
+        if (++i == 16) return cost;
+        p = probs[vp8_coef_bands[i]][ctx];
+        if (i == eob) return cost + vp8_cost_bool(p[0], 0);
+        cost += vp8_cost_bool(p[0], 1);
+    }
 }
 
 /* The blocks of a macroblock in bitstream order with their contexts (mirror of

@@ -2,31 +2,10 @@
  * Forward transforms of the encoder: the 4x4 DCT and the Walsh-Hadamard transform of
  * the luma DCs, the approximate inverses of RFC 6386 §14.3 and §14.4. The bitstream
  * does not fix them; these are libvpx's (vp8_short_fdct4x4_c, vp8_short_walsh4x4_c),
- * scaled so that the decoder's inverses undo them.
+ * scaled so that the decoder's inverses undo them. The DCT itself is a DSP kernel
+ * (vp8_dsp.fdct4x4, C reference in dsp_enc.c); the Walsh-Hadamard transform is here.
  */
 #include "enc.h"
-
-void vp8_fdct4x4(const int16_t *in, ptrdiff_t in_stride, int16_t out[16])
-{
-    int tmp[16];
-    for (int i = 0; i < 4; i++) {
-        const int16_t *ip = in + i * in_stride;
-        int a1 = (ip[0] + ip[3]) * 8, b1 = (ip[1] + ip[2]) * 8;
-        int c1 = (ip[1] - ip[2]) * 8, d1 = (ip[0] - ip[3]) * 8;
-        tmp[i * 4 + 0] = a1 + b1;
-        tmp[i * 4 + 2] = a1 - b1;
-        tmp[i * 4 + 1] = (c1 * 2217 + d1 * 5352 + 14500) >> 12;
-        tmp[i * 4 + 3] = (d1 * 2217 - c1 * 5352 + 7500) >> 12;
-    }
-    for (int i = 0; i < 4; i++) {
-        int a1 = tmp[i] + tmp[12 + i], b1 = tmp[4 + i] + tmp[8 + i];
-        int c1 = tmp[4 + i] - tmp[8 + i], d1 = tmp[i] - tmp[12 + i];
-        out[i] = (int16_t)((a1 + b1 + 7) >> 4);
-        out[8 + i] = (int16_t)((a1 - b1 + 7) >> 4);
-        out[4 + i] = (int16_t)(((c1 * 2217 + d1 * 5352 + 12000) >> 16) + (d1 != 0));
-        out[12 + i] = (int16_t)((d1 * 2217 - c1 * 5352 + 51000) >> 16);
-    }
-}
 
 void vp8_fwht4x4(const int16_t in[16], int16_t out[16])
 {

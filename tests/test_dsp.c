@@ -79,11 +79,20 @@ static void report_kernel(const char *name, const void *c, const void *opt)
 
 static void rand_coeffs(int16_t *c, int kind)
 {
+    /* kind 5: the first row only, so that the inverse DCT's first pass gives four
+     * equal rows of about `big`, whose second pass is near the limits of 16 bits. */
+    int big = rnd_range(6000, 12000) * ((rnd() & 1) ? 1 : -1);
     for (int i = 0; i < 16; i++) {
         switch (kind) {
         case 0: c[i] = (int16_t)rnd_range(-2048, 2047); break;
         case 1: c[i] = (rnd() % 4) ? 0 : (int16_t)rnd_range(-300, 300); break;
-        default: c[i] = (int16_t)((rnd() & 1) ? 32767 : -32768); break; /* int16 extremes */
+        case 2: c[i] = (int16_t)((rnd() & 1) ? 32767 : -32768); break; /* int16 extremes */
+        /* Large but not extreme: the inverse DCT's intermediate values reach the limits
+         * of 16 bits (its SIMD versions must notice). */
+        case 3: c[i] = (int16_t)rnd_range(-8192, 8191); break;
+        case 4: c[i] = (int16_t)(i == 0 || i == 1 || i == 4 || i == 5 ? rnd_range(-16384, 16383)
+                                                                      : rnd_range(-64, 64)); break;
+        default: c[i] = (int16_t)(i < 4 ? big + rnd_range(-300, 300) : 0); break;
         }
     }
 }
@@ -93,7 +102,7 @@ static int test_transforms(const vp8_dsp *c, const vp8_dsp *o, int iters)
     int bad = 0;
     for (long it = 0; it < iters && !bad; it++) {
         int16_t in[16], out_ref[16 * 16], out_opt[16 * 16];
-        rand_coeffs(in, it % 3);
+        rand_coeffs(in, it % 6);
         memset(out_ref, 0x55, sizeof(out_ref));
         memset(out_opt, 0x55, sizeof(out_opt));
         c->iwht(in, out_ref);
@@ -107,7 +116,7 @@ static int test_transforms(const vp8_dsp *c, const vp8_dsp *o, int iters)
         o->idct_add(in, dst_opt + off, STRIDE);
         bad |= compare("idct_add", it, dst_ref, dst_opt, AREA);
 
-        int dc = it % 3 == 2 ? ((rnd() & 1) ? 32767 : -32768) : rnd_range(-4096, 4095);
+        int dc = it % 6 == 2 ? ((rnd() & 1) ? 32767 : -32768) : rnd_range(-4096, 4095);
         c->idct_dc_add(dc, dst_ref + off, STRIDE);
         o->idct_dc_add(dc, dst_opt + off, STRIDE);
         bad |= compare("idct_dc_add", it, dst_ref, dst_opt, AREA);
@@ -302,6 +311,109 @@ static int test_metrics(const vp8_dsp *c, const vp8_dsp *o, int iters)
     return bad;
 }
 
+/* ------------------------------------------------------------ encoder transform, quantizer */
+
+/* Residuals (differences of two pixels, [-255, 255]) of several kinds. */
+static int16_t rand_residual(int kind)
+{
+    switch (kind) {
+    case 0: return (int16_t)rnd_range(-255, 255);
+    case 1: return (int16_t)rnd_range(-8, 8);
+    case 2: return (int16_t)((rnd() & 1) ? 255 : -255);
+    default: return (int16_t)((rnd() % 3) ? 0 : (rnd() & 1) ? 255 : -255);
+    }
+}
+
+static int test_fdct(const vp8_dsp *c, const vp8_dsp *o, int iters)
+{
+    static const int strides[] = {4, 8, 16, 5, 77};
+    int bad = 0;
+    for (long it = 0; it < iters && !bad; it++) {
+        int16_t in[4 * 77], out_ref[24], out_opt[24];
+        int st = strides[it % 5], kind = (int)(it / 5) % 5;
+        for (int i = 0; i < 4 * 77; i++)
+            in[i] = rand_residual(kind);
+        if (kind == 4) { /* one pattern of the extremes per case, all 2^16 eventually */
+            for (int i = 0; i < 16; i++)
+                in[(i >> 2) * st + (i & 3)] = (int16_t)((it >> i) & 1 ? 255 : -255);
+        }
+        memset(out_ref, 0x55, sizeof(out_ref));
+        memset(out_opt, 0x55, sizeof(out_opt));
+        c->fdct4x4(in, st, out_ref + 4);
+        o->fdct4x4(in, st, out_opt + 4);
+        bad |= compare("fdct4x4", it, (uint8_t *)out_ref, (uint8_t *)out_opt, sizeof(out_ref));
+    }
+    return bad;
+}
+
+/* A quantizer as the encoder derives it from a step q (enc_quant.c), or (rarely) any
+ * values within the kernel's contract (dsp.h). */
+typedef struct { int16_t q[2], round[2], zbin[2]; uint32_t iq[2]; } test_quant;
+
+static void rand_quant(test_quant *t, long it)
+{
+    static const int special[] = {1, 2, 3, 4, 5, 7, 8, 157, 284, 314, 440, 2048};
+    for (int j = 0; j < 2; j++) {
+        int q = it % 3 ? rnd_range(1, 440)
+                       : special[rnd() % (sizeof(special) / sizeof(special[0]))];
+        if (it % 17 == 5) q = rnd_range(1, 2048);
+        t->q[j] = (int16_t)q;
+        t->round[j] = (int16_t)((q * 48) >> 7);
+        t->zbin[j] = (int16_t)(((j ? 84 : 80) * q + 64) >> 7);
+        if (it % 13 == 7) { /* anything the contract allows */
+            t->round[j] = (int16_t)rnd_range(0, 32767);
+            t->zbin[j] = (int16_t)(rnd() & 1 ? rnd_range(0, 32767) : rnd_range(0, 2 * q));
+        }
+        t->iq[j] = (1u << 16) / (unsigned)q;
+    }
+}
+
+static void rand_quant_coeffs(int16_t *c, const test_quant *t, int kind)
+{
+    for (int i = 0; i < 16; i++) {
+        int j = i > 0, q = t->q[j], v;
+        switch (kind) {
+        case 0: v = rnd_range(-2048, 2047); break;
+        case 1: v = (rnd() % 4) ? rnd_range(-t->zbin[j], t->zbin[j]) : rnd_range(-300, 300); break;
+        case 2: /* around the steps of the quantizer: the rounding and its correction */
+            v = rnd_range(0, 40) * q - t->round[j] + rnd_range(-2, 2);
+            if (rnd() & 1) v = -v;
+            break;
+        case 3: v = (rnd() & 1) ? 32767 : -32768; break;
+        case 4: v = (int16_t)rnd(); break;
+        default: v = rnd_range(-t->zbin[j] + 1, t->zbin[j] - 1); break; /* dead zone */
+        }
+        c[i] = (int16_t)(v < -32768 ? -32768 : v > 32767 ? 32767 : v);
+    }
+}
+
+static int test_quantize(const vp8_dsp *c, const vp8_dsp *o, int iters)
+{
+    int bad = 0;
+    for (long it = 0; it < 4 * iters && !bad; it++) {
+        test_quant t;
+        int16_t coef[16], lv_ref[16], lv_opt[16], dq_ref[16], dq_opt[16];
+        int first = (int)(it & 1);
+        rand_quant(&t, it / 2);
+        rand_quant_coeffs(coef, &t, (int)(it / 2) % 6);
+        memset(lv_ref, 0x55, sizeof(lv_ref));
+        memset(lv_opt, 0xaa, sizeof(lv_opt));
+        memset(dq_ref, 0x55, sizeof(dq_ref));
+        memset(dq_opt, 0xaa, sizeof(dq_opt));
+        int er = c->quantize(coef, first, t.q, t.round, t.zbin, t.iq, lv_ref, dq_ref);
+        int eo = o->quantize(coef, first, t.q, t.round, t.zbin, t.iq, lv_opt, dq_opt);
+        cases++;
+        if (er != eo) {
+            printf("MISMATCH quantize, case %ld: eob C %d, optimized %d\n", it, er, eo);
+            mismatches++;
+            return 1;
+        }
+        bad |= compare("quantize levels", it, (uint8_t *)lv_ref, (uint8_t *)lv_opt, sizeof(lv_ref));
+        bad |= compare("quantize dq", it, (uint8_t *)dq_ref, (uint8_t *)dq_opt, sizeof(dq_ref));
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     int iters = argc > 1 ? atoi(argv[1]) : 3000;
@@ -327,6 +439,7 @@ int main(int argc, char **argv)
     R(lf_simple_h); R(lf_simple_v);
     R(pred16); R(pred8); R(pred4);
     R(sad16x16); R(sad_wh); R(sse[0]); R(sse[1]); R(sse[2]);
+    R(fdct4x4); R(quantize);
 #undef R
 
     int bad = test_transforms(&c, &o, iters);
@@ -334,10 +447,12 @@ int main(int argc, char **argv)
     bad |= test_loopfilters(&c, &o, iters);
     bad |= test_intra(&c, &o, iters);
     bad |= test_metrics(&c, &o, iters);
+    bad |= test_fdct(&c, &o, iters);
+    bad |= test_quantize(&c, &o, iters);
     if (bad || mismatches) {
         printf("test_dsp: %ld mismatches in %ld cases\n", mismatches, cases);
         return 1;
     }
-    printf("test_dsp: 27 kernels, %ld cases, all match C\n", cases);
+    printf("test_dsp: 29 kernels, %ld cases, all match C\n", cases);
     return 0;
 }
