@@ -377,40 +377,92 @@ static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *r
     return (vp8_mv){(int16_t)(by * 8), (int16_t)(bx * 8)};
 }
 
+static int mv_inside(vp8_mv mv, const vp8_mv_bounds *lim)
+{
+    return mv.col >= lim->to_left && mv.col <= lim->to_right && mv.row >= lim->to_top &&
+           mv.row <= lim->to_bottom;
+}
+static void predict_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv mv,
+                           int x0, int y0, int w, int h, uint8_t *pred);
+static int64_t sse_region(const vp8_dsp *dsp, const mb_ctx *m, const uint8_t *pred, int x0,
+                          int y0, int w, int h);
+
+/* What a sub-pel search measures: the SSE of the w x h region at (x0, y0) of the MB
+ * predicted with a vector (the whole MB when w = h = 16, through base/rs). */
+typedef struct subpel_arg {
+    vp8_encoder *e;
+    const mb_ctx *m;
+    const vp8_frame *ref;
+    int x0, y0, w, h;
+    const uint8_t *base; /* whole MB: the MB's position in the reference */
+    ptrdiff_t rs;
+} subpel_arg;
+
+static int64_t subpel_sse(const subpel_arg *a, vp8_mv c)
+{
+    uint8_t pred[256];
+    if (a->w == 16 && a->h == 16) {
+        const uint8_t *p = a->base + (c.row >> 3) * a->rs + (c.col >> 3);
+        if (a->e->d.hdr.version == 0)
+            a->e->d.dsp->sixtap[VP8_PRED_16x16](pred, 16, p, a->rs, c.col & 7, c.row & 7);
+        else
+            a->e->d.dsp->bilinear[VP8_PRED_16x16](pred, 16, p, a->rs, c.col & 7, c.row & 7);
+        return sse_block(a->e->d.dsp, a->m->src[0], a->m->ss[0], pred, 16, 16);
+    }
+    predict_region(a->e, a->m, a->ref, c, a->x0, a->y0, a->w, a->h, pred);
+    return sse_region(a->e->d.dsp, a->m, pred, a->x0, a->y0, a->w, a->h);
+}
+
+/* Half, then quarter pel around mv (whose SSE is best): the four neighbours along the
+ * axes, then the diagonals (at quarter pel, libvpx's way, only the one between the
+ * better of each pair: 13 filterings instead of 16). */
+static vp8_mv subpel_steps(const subpel_arg *a, vp8_mv mv, int64_t best, const vp8_mv_bounds *lim)
+{
+    for (int step = 4; step >= 2; step /= 2) {
+        const vp8_mv center = mv;
+        static const int dirs[4][2] = {{0, -1}, {0, 1}, {-1, 0}, {1, 0}}; /* row, col */
+        int64_t c[4];
+        for (int i = 0; i < 4; i++) {
+            vp8_mv t = {(int16_t)(center.row + dirs[i][0] * step),
+                        (int16_t)(center.col + dirs[i][1] * step)};
+            c[i] = mv_inside(t, lim) ? subpel_sse(a, t) : INT64_MAX;
+            if (c[i] < best) {
+                best = c[i];
+                mv = t;
+            }
+        }
+        /* Half pel: all four diagonals; quarter pel: only the one between the better
+         * neighbours (BD-rate +1.4% when both steps took one, +0.2% like this). */
+        for (int dy = -1; dy <= 1; dy += 2)
+            for (int dx = -1; dx <= 1; dx += 2) {
+                if (step == 2 && (dy != (c[2] < c[3] ? -1 : 1) || dx != (c[0] < c[1] ? -1 : 1)))
+                    continue;
+                vp8_mv t = {(int16_t)(center.row + dy * step), (int16_t)(center.col + dx * step)};
+                if (mv_inside(t, lim)) {
+                    int64_t sq = subpel_sse(a, t);
+                    if (sq < best) {
+                        best = sq;
+                        mv = t;
+                    }
+                }
+            }
+    }
+    return mv;
+}
+
 /* Sub-pel refinement (half, then quarter pel) with the real six-tap filter, by SSE. */
 static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv mv,
                             const vp8_mv_bounds *lim)
 {
     const ptrdiff_t rs = ref->stride[0];
     const uint8_t *base = ref->plane[0] + (ptrdiff_t)m->row * 16 * rs + m->col * 16;
-    uint8_t pred[256];
     int64_t best;
     {
         const uint8_t *p = base + (mv.row >> 3) * rs + (mv.col >> 3);
         best = sse_block(e->d.dsp, m->src[0], m->ss[0], p, rs, 16);
     }
-    for (int step = 4; step >= 2; step /= 2) {
-        vp8_mv center = mv;
-        for (int dy = -step; dy <= step; dy += step)
-            for (int dx = -step; dx <= step; dx += step) {
-                if (!dx && !dy) continue;
-                vp8_mv c = {(int16_t)(center.row + dy), (int16_t)(center.col + dx)};
-                if (c.col < lim->to_left || c.col > lim->to_right || c.row < lim->to_top ||
-                    c.row > lim->to_bottom)
-                    continue;
-                const uint8_t *p = base + (c.row >> 3) * rs + (c.col >> 3);
-                if (e->d.hdr.version == 0)
-                    e->d.dsp->sixtap[VP8_PRED_16x16](pred, 16, p, rs, c.col & 7, c.row & 7);
-                else
-                    e->d.dsp->bilinear[VP8_PRED_16x16](pred, 16, p, rs, c.col & 7, c.row & 7);
-                int64_t s = sse_block(e->d.dsp, m->src[0], m->ss[0], pred, 16, 16);
-                if (s < best) {
-                    best = s;
-                    mv = c;
-                }
-            }
-    }
-    return mv;
+    subpel_arg a = {e, m, ref, 0, 0, 16, 16, base, rs};
+    return subpel_steps(&a, mv, best, lim);
 }
 
 
@@ -446,12 +498,6 @@ static int64_t sse_region(const vp8_dsp *dsp, const mb_ctx *m, const uint8_t *pr
         for (int x = x0; x < x0 + w; x += t)
             s += sse_block(dsp, m->src[0] + y * m->ss[0] + x, m->ss[0], pred + y * 16 + x, 16, t);
     return s;
-}
-
-static int mv_inside(vp8_mv mv, const vp8_mv_bounds *lim)
-{
-    return mv.col >= lim->to_left && mv.col <= lim->to_right && mv.row >= lim->to_top &&
-           mv.row <= lim->to_bottom;
 }
 
 /* Motion search for one region: full-pel diamond by SAD from `start`, then half and
@@ -491,22 +537,8 @@ static vp8_mv search_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
     uint8_t pred[256];
     predict_region(e, m, ref, mv, x0, y0, w, h, pred);
     int64_t best_sse = sse_region(e->d.dsp, m, pred, x0, y0, w, h);
-    for (int step = 4; step >= 2; step /= 2) {
-        vp8_mv center = mv;
-        for (int dy = -step; dy <= step; dy += step)
-            for (int dx = -step; dx <= step; dx += step) {
-                if (!dx && !dy) continue;
-                vp8_mv c = {(int16_t)(center.row + dy), (int16_t)(center.col + dx)};
-                if (!mv_inside(c, lim)) continue;
-                predict_region(e, m, ref, c, x0, y0, w, h, pred);
-                int64_t sq = sse_region(e->d.dsp, m, pred, x0, y0, w, h);
-                if (sq < best_sse) {
-                    best_sse = sq;
-                    mv = c;
-                }
-            }
-    }
-    return mv;
+    subpel_arg a = {e, m, ref, x0, y0, w, h, NULL, 0};
+    return subpel_steps(&a, mv, best_sse, lim);
 }
 
 /* Luma without Y2 (B_PRED-like coding of an inter prediction): every block carries
