@@ -2,7 +2,7 @@
 #
 #   make                 library (build/libexcam.a, build/libexcam.so) and CLI (build/excam)
 #   make test            build, then run every test (tests/run.sh); last line "N passed, ..."
-#   make demo            decode a conformance vector with excam and check its MD5s
+#   make demo            encode a sample with excam and verify it (scripts/demo.sh)
 #   make asan            the same build with ASan+UBSan, in build-asan/
 #   make fuzz            libFuzzer targets (clang) in build/fuzz/; `make fuzz-run` runs them
 #   make bench           benchmarks (bench/run.sh), tables in bench/results/
