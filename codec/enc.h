@@ -52,6 +52,8 @@ typedef struct vp8_encoder {
     int use_ref[4];              /* references the analysis may try */
     int rdmult;                  /* lambda of the rate-distortion cost */
     int trellis;                 /* levels optimized by vp8_trellis_block */
+    int64_t skip_thresh;         /* early exit: a skipped MB with less error (speed >= 3) */
+    int mb_done;                 /* the current MB's search ended early */
     int coding_intra;            /* the candidate being coded is intra (trellis lambda) */
     /* Per-frame statistics for the header's probabilities. */
     uint32_t skip_count[2];      /* MBs with / without coefficients */

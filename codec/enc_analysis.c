@@ -466,6 +466,8 @@ static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
 }
 
 
+static int has_coeffs(const vp8_mb_coeffs *c, int has_y2);
+
 /* ------------------------------------------------------------ SPLITMV (§16.4) */
 
 /* Luma prediction of the w x h region at (x0, y0) of the MB with vector mv, into
@@ -725,18 +727,26 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
     tries[n++] = (struct try_mv){VP8_MV_ZERO, {0, 0}};
     tries[n++] = (struct try_mv){VP8_MV_NEAREST, vp8_clamp_mv(near_mvs[VP8_CNT_NEAREST], &bounds)};
     tries[n++] = (struct try_mv){VP8_MV_NEAR, vp8_clamp_mv(near_mvs[VP8_CNT_NEAR], &bounds)};
-    {
-        unsigned sad;
-        vp8_mv mv = search_fullpel(e, m, ref, best_ref, &lim, &sad);
-        unsigned sad0;
-        vp8_mv mv0 = search_fullpel(e, m, ref, (vp8_mv){0, 0}, &lim, &sad0);
-        if (sad0 < sad) mv = mv0;
-        mv = refine_subpel(e, m, ref, mv, &lim);
-        tries[n++] = (struct try_mv){VP8_MV_NEW, mv};
-        new_mv = mv;
-    }
+    tries[n++] = (struct try_mv){VP8_MV_NEW, {0, 0}}; /* searched below, if needed */
     for (int i = 0; i < n; i++) {
         int mode = tries[i].mode;
+        if (mode == VP8_MV_NEW) {
+            /* Early exit (speed >= 3): a vector already found predicts so well that
+             * nothing is left to code and the error is below a fraction of what
+             * quantization itself leaves: no search, no other reference, no B_PRED. */
+            if (e->p->speed >= 3 && best->mb.ref_frame == ref_frame &&
+                !has_coeffs(&best->c, best->mb.ymode != VP8_MV_SPLIT) &&
+                best->dist < e->skip_thresh) {
+                e->mb_done = 1;
+                return;
+            }
+            unsigned sad, sad0;
+            vp8_mv mv = search_fullpel(e, m, ref, best_ref, &lim, &sad);
+            vp8_mv mv0 = search_fullpel(e, m, ref, (vp8_mv){0, 0}, &lim, &sad0);
+            if (sad0 < sad) mv = mv0;
+            mv = refine_subpel(e, m, ref, mv, &lim);
+            tries[i].mv = new_mv = mv;
+        }
         /* The same vector through a cheaper mode is tried by that mode. */
         if (mode == VP8_MV_NEAREST && vp8_mv_is_zero(tries[i].mv)) continue;
         if (mode == VP8_MV_NEAR && (vp8_mv_is_zero(tries[i].mv) || vp8_mv_equal(tries[i].mv, tries[1].mv)))
@@ -820,6 +830,7 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
     best = intra;
 
     e->coding_intra = 0;
+    e->mb_done = 0;
     if (!key) {
         static const int refs[3] = {VP8_REF_LAST, VP8_REF_GOLDEN, VP8_REF_ALTREF};
         for (int i = 0; i < 3; i++) {
@@ -827,7 +838,7 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
             /* A reference identical to one already tried adds nothing. */
             if (i > 0 && d->in->ref[r] == d->in->ref[VP8_REF_LAST]) continue;
             if (i > 1 && d->in->ref[r] == d->in->ref[VP8_REF_GOLDEN]) continue;
-            if (!e->use_ref[r]) continue;
+            if (!e->use_ref[r] || e->mb_done) continue;
             try_reference(e, &m, r, &best, &cd);
         }
     }
@@ -836,7 +847,7 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
      * the best: elsewhere it almost never wins (foreman CIF: ~10% less time for
      * +0.4% BD-rate; a 25% margin cost more). */
     int try_bpred = key ? e->p->speed < 9
-                        : e->p->speed < 2 || rd16 + rduv < best.rd + best.rd / 2;
+                        : !e->mb_done && (e->p->speed < 2 || rd16 + rduv < best.rd + best.rd / 2);
     e->coding_intra = 1;
     if (try_bpred) {
         int64_t budget = best.rd - rduv;

@@ -328,6 +328,9 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
              * 2/256 and 18/256 were worse. */
             int qa = d->dequant[0][0][1];
             e.rdmult = (qa * qa * 4) >> 8;
+            /* A skipped MB whose error (luma + chroma, 384 pixels) is under 1/8 of the
+             * quantization noise of a coded one (~(qa/2)^2/12 per pixel) stops the search. */
+            e.skip_thresh = (int64_t)qa * qa * 384 / 48 / 8;
             if (e.rdmult < 1) e.rdmult = 1;
         }
         /* The trellis only at speed 0 (--best). Measured at fixed q vs vpxenc
