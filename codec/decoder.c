@@ -302,6 +302,35 @@ static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
     return EXCAM_OK;
 }
 
+int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
+                     vp8_frame_header *hdr, vp8_mb_info **mbi, int *mbi_stride)
+{
+    vp8_decoder d;
+    int err;
+
+    *mbi = NULL;
+    if (!in || !data || !len) return EXCAM_ERR_INVALID_ARG;
+    memset(&d, 0, sizeof(d));
+    if ((err = vp8_parse_frame_tag(data, len, &d.hdr))) return err;
+    if (!d.hdr.key_frame && !in->has_keyframe) return EXCAM_ERR_NO_KEYFRAME;
+    d.dsp = vp8_get_dsp();
+    d.in = in;
+    d.s = excam_vp8_state_copy(in);
+    if (!d.s) return EXCAM_ERR_NOMEM;
+    err = decode_frame(&d, data, len);
+    free(d.nz_above);
+    vp8_frame_unref(d.cur);
+    excam_vp8_state_free(d.s);
+    if (err) {
+        free(d.mbi);
+        return err;
+    }
+    *hdr = d.hdr;
+    *mbi = d.mbi;
+    *mbi_stride = d.mbi_stride;
+    return EXCAM_OK;
+}
+
 EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, size_t len,
                                excam_vp8_state **out, excam_image **shown,
                                excam_vp8_frame_info *info)

@@ -54,6 +54,10 @@ typedef struct vp8_encoder {
     int trellis;                 /* levels optimized by vp8_trellis_block */
     int64_t skip_thresh;         /* early exit: a skipped MB with less error (speed >= 3) */
     int mb_done;                 /* the current MB's search ended early */
+    /* Rebase: the frame's header choices and macroblock modes, imposed (NULL: search). */
+    const vp8_frame_header *forced_hdr;
+    const vp8_mb_info *forced_mbi;
+    int forced_stride;
     int coding_intra;            /* the candidate being coded is intra (trellis lambda) */
     /* Per-frame statistics for the header's probabilities. */
     uint32_t skip_count[2];      /* MBs with / without coefficients */

@@ -210,7 +210,8 @@ static int64_t pick_intra16(vp8_encoder *e, const mb_ctx *m, candidate *best)
 
 /* B_PRED: each subblock's mode chosen in turn, reconstructed into the frame as it goes
  * (the next subblock predicts from it). Returns the RD cost; cd gets the luma part. */
-static int64_t pick_bpred(vp8_encoder *e, const mb_ctx *m, candidate *cd, int64_t budget)
+static int64_t pick_bpred(vp8_encoder *e, const mb_ctx *m, candidate *cd, int64_t budget,
+                          const uint8_t *fixed)
 {
     const vp8_dsp *dsp = e->d.dsp;
     const vp8_entropy *en = &e->d.s->ctx;
@@ -238,7 +239,9 @@ static int64_t pick_bpred(vp8_encoder *e, const mb_ctx *m, candidate *cd, int64_
         memcpy(edge, dst - ys - 1, 5);
         memcpy(edge + 5, (b & 3) == 3 ? mb_above_right : dst - ys + 4, 4);
         left_column(dst, ys, 4, left);
-        for (int mode = 0; mode < VP8_NUM_BMODES; mode++) {
+        /* fixed: the modes are given (rebase), only code them */
+        const int mode_lo = fixed ? fixed[b] : 0, mode_hi = fixed ? fixed[b] + 1 : VP8_NUM_BMODES;
+        for (int mode = mode_lo; mode < mode_hi; mode++) {
             dsp->pred4(pred, 4, mode, edge + 1, left);
             diff_block(src, m->ss[0], pred, 4, diff, 4, 4, 4);
             e->d.dsp->fdct4x4(diff, 4, coef);
@@ -777,6 +780,49 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
 
 /* ------------------------------------------------------------ the macroblock */
 
+/* Rebase: the macroblock's modes are given (f, as the frame's decoder read them); only
+ * its residual against this frame's prediction is coded. */
+static void code_forced(vp8_encoder *e, const mb_ctx *m, candidate *cd, const vp8_mb_info *f)
+{
+    uint8_t pred[256], upred[2][64], left[16];
+    uint8_t *pp[2] = {upred[0], upred[1]};
+    const uint8_t *sp[2] = {m->src[1], m->src[2]};
+    int64_t dist;
+
+    memset(cd, 0, sizeof(*cd));
+    cd->mb = *f;
+    cd->mb.segment = 0;
+    cd->mb.skip = 0;
+    e->coding_intra = f->ref_frame == VP8_REF_INTRA;
+    if (!e->coding_intra) {
+        predict_inter(e, m, &cd->mb);
+        for (int r = 0; r < 16; r++)
+            memcpy(pred + r * 16, m->dst[0] + r * m->ds[0], 16);
+        for (int p = 0; p < 2; p++)
+            for (int r = 0; r < 8; r++)
+                memcpy(upred[p] + r * 8, m->dst[1 + p] + r * m->ds[1 + p], 8);
+        if (f->ymode == VP8_MV_SPLIT)
+            code_luma_noy2(e, m->src[0], m->ss[0], pred, cd, m->nz_left, m->nz_above, &dist);
+        else
+            code_luma16(e, m->src[0], m->ss[0], pred, 16, cd, m->nz_left, m->nz_above);
+    } else {
+        for (int p = 0; p < 2; p++) {
+            left_column(m->dst[1 + p], m->ds[1 + p], 8, left);
+            e->d.dsp->pred8(upred[p], 8, f->uvmode, m->dst[1 + p] - m->ds[1 + p], left,
+                            m->row > 0, m->col > 0);
+        }
+        if (f->ymode == VP8_B_PRED) {
+            pick_bpred(e, m, cd, INT64_MAX, f->bmodes);
+        } else {
+            left_column(m->dst[0], m->ds[0], 16, left);
+            e->d.dsp->pred16(pred, 16, f->ymode, m->dst[0] - m->ds[0], left, m->row > 0,
+                             m->col > 0);
+            code_luma16(e, m->src[0], m->ss[0], pred, 16, cd, m->nz_left, m->nz_above);
+        }
+    }
+    code_chroma(e, sp, m->ss[1], pp, 8, cd, m->nz_left, m->nz_above, &dist);
+}
+
 static int has_coeffs(const vp8_mb_coeffs *c, int has_y2)
 {
     int first = has_y2 ? 1 : 0;
@@ -809,6 +855,12 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
     m.nz_above = e->nz_above + 9 * mb_col;
     m.above = vp8_mbi(d, mb_row - 1, mb_col);
     m.left = vp8_mbi(d, mb_row, mb_col - 1);
+
+    if (e->forced_mbi) {
+        code_forced(e, &m, &best,
+                    &e->forced_mbi[(mb_row + 1) * e->forced_stride + mb_col + 1]);
+        goto commit;
+    }
 
     /* Intra chroma and the best 16x16 luma mode first, then the inter modes, and last
      * B_PRED, whose subblock-by-subblock search stops as soon as its running cost
@@ -853,13 +905,14 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
         int64_t budget = best.rd - rduv;
         if (budget > rd16) budget = rd16;
         cd = intra;
-        int64_t rdb = pick_bpred(e, &m, &cd, budget);
+        int64_t rdb = pick_bpred(e, &m, &cd, budget, NULL);
         if (rdb < budget) {
             cd.rd = rdb + rduv;
             best = cd;
         }
     }
 
+commit:;
     /* Commit: the header, then the reconstruction by the decoder's code. */
     vp8_mb_info *mb = vp8_mbi(d, mb_row, mb_col);
     int has_y2 = best.mb.ymode != VP8_B_PRED && best.mb.ymode != VP8_MV_SPLIT;

@@ -265,6 +265,22 @@ static void set_header(vp8_encoder *e, const excam_vp8_state *in, int key, int w
         hd->refresh_altref = p->refresh_altref == 1;
     }
     (void)in;
+    if (e->forced_hdr) {
+        /* Rebase: the frame's own choices (RFC 6386 §9.7-§9.8), not the params'. */
+        const vp8_frame_header *f = e->forced_hdr;
+        hd->show_frame = f->show_frame;
+        hd->q_index = f->q_index;
+        hd->sharpness = f->sharpness;
+        hd->num_partitions = f->num_partitions;
+        hd->refresh_entropy = f->refresh_entropy;
+        hd->refresh_last = f->refresh_last;
+        hd->refresh_golden = f->refresh_golden;
+        hd->refresh_altref = f->refresh_altref;
+        hd->copy_to_golden = f->copy_to_golden;
+        hd->copy_to_altref = f->copy_to_altref;
+        hd->sign_bias[VP8_REF_GOLDEN] = f->sign_bias[VP8_REF_GOLDEN];
+        hd->sign_bias[VP8_REF_ALTREF] = f->sign_bias[VP8_REF_ALTREF];
+    }
     /* Estimates for the analysis; the header's values come from the final counts. */
     hd->prob_skip_false = 128;
     hd->prob_intra = 63;
@@ -272,9 +288,12 @@ static void set_header(vp8_encoder *e, const excam_vp8_state *in, int key, int w
     hd->prob_golden = 128;
 }
 
-EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src,
-                               const excam_vp8_enc_params *p, uint8_t **frame, size_t *len,
-                               excam_vp8_state **out)
+/* The encoder. forced_hdr / forced_mbi (rebase): the frame's header choices and every
+ * macroblock's modes are imposed, only the residual is coded anew. */
+static int encode_frame(const excam_vp8_state *in, const excam_image *src,
+                        const excam_vp8_enc_params *p, const vp8_frame_header *forced_hdr,
+                        const vp8_mb_info *forced_mbi, int forced_stride, uint8_t **frame,
+                        size_t *len, excam_vp8_state **out)
 {
     vp8_encoder e;
     vp8_decoder *d = &e.d;
@@ -295,6 +314,9 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
     memset(&e, 0, sizeof(e));
     e.p = p;
     e.src = src;
+    e.forced_hdr = forced_hdr;
+    e.forced_mbi = forced_mbi;
+    e.forced_stride = forced_stride;
     d->dsp = vp8_get_dsp();
     d->in = in;
     set_header(&e, in, key, src->width, src->height);
@@ -375,5 +397,64 @@ done:
     free(e.coeffs);
     free(e.nz_above);
     excam_vp8_state_free(d->s);
+    return err;
+}
+
+EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src,
+                               const excam_vp8_enc_params *p, uint8_t **frame, size_t *len,
+                               excam_vp8_state **out)
+{
+    return encode_frame(in, src, p, NULL, NULL, 0, frame, len, out);
+}
+
+/* ------------------------------------------------------------ rebase */
+
+EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
+                               const excam_image *src, const uint8_t *frame, size_t len,
+                               const excam_vp8_enc_params *p, uint8_t **rebased,
+                               size_t *rebased_len, excam_vp8_state **out)
+{
+    vp8_frame_header h;
+    vp8_mb_info *mbi = NULL;
+    int stride = 0, err;
+
+    if (rebased) *rebased = NULL;
+    if (rebased_len) *rebased_len = 0;
+    if (out) *out = NULL;
+    if (!old_base || !new_base || !src || !frame || !len || !p || !rebased || !rebased_len ||
+        !check_params(p))
+        return EXCAM_ERR_INVALID_ARG;
+    if ((err = vp8_decode_modes(old_base, frame, len, &h, &mbi, &stride))) return err;
+    if (h.key_frame) {
+        /* A key frame depends on no state: it is its own rebase. */
+        free(mbi);
+        *rebased = malloc(len);
+        if (!*rebased) return EXCAM_ERR_NOMEM;
+        memcpy(*rebased, frame, len);
+        *rebased_len = len;
+        if (out && (err = excam_vp8_decode(new_base, frame, len, out, NULL, NULL))) {
+            excam_free(*rebased);
+            *rebased = NULL;
+            *rebased_len = 0;
+        }
+        return err;
+    }
+    /* What excam's encoder writes can be rebased; segmentation, quantizer deltas, other
+     * filter versions and loop-filter deltas (libvpx's frames) are not carried yet. */
+    if (h.version != 0 || h.segmentation_enabled || h.lf_delta_enabled || h.y1dc_delta ||
+        h.y2dc_delta || h.y2ac_delta || h.uvdc_delta || h.uvac_delta) {
+        free(mbi);
+        return EXCAM_ERR_UNSUPPORTED;
+    }
+    if (!new_base->has_keyframe || new_base->width != old_base->width ||
+        new_base->height != old_base->height || src->width != old_base->width ||
+        src->height != old_base->height) {
+        free(mbi);
+        return EXCAM_ERR_INVALID_ARG;
+    }
+    excam_vp8_enc_params q = *p;
+    q.frame_type = EXCAM_FRAME_INTER;
+    err = encode_frame(new_base, src, &q, &h, mbi, stride, rebased, rebased_len, out);
+    free(mbi);
     return err;
 }

@@ -174,6 +174,24 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
                                const excam_vp8_enc_params *p, uint8_t **frame, size_t *len,
                                excam_vp8_state **out);
 
+/*
+ * Rebase (ExCamera, NSDI '17 §4): `frame` was encoded against `old_base`; make it valid
+ * against `new_base` instead. Every decision of the frame is kept (macroblock modes,
+ * motion vectors, split partitions, reference choices, quantizer, reference updates);
+ * the prediction is recomputed from new_base's references and the residual of the
+ * source picture `src` (the frame's original, not its decoded output) is quantized
+ * again, with skip flags and probability updates derived anew. *rebased gets the new
+ * frame (free with excam_free) and, if `out` is not NULL, *out the state a decoder
+ * reaches by decoding it on new_base. From p only the encoder's effort settings are
+ * used (speed, filter_level: -1 re-chooses the loop filter, self_check). A key frame is
+ * returned unchanged. Frames with segmentation, quantizer deltas, loop-filter deltas or
+ * a bitstream version other than 0 (e.g. libvpx's) give EXCAM_ERR_UNSUPPORTED for now.
+ */
+EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
+                               const excam_image *src, const uint8_t *frame, size_t len,
+                               const excam_vp8_enc_params *p, uint8_t **rebased,
+                               size_t *rebased_len, excam_vp8_state **out);
+
 #ifdef __cplusplus
 }
 #endif
