@@ -14,6 +14,7 @@
 #include "excam/vp8.h"
 #include "ivf.h"
 #include "outfile.h"
+#include "pipeline.h"
 #include "quality.h"
 #include "ratectl.h"
 #include "y4m.h"
@@ -44,6 +45,13 @@ static const char usage[] =
     "      --psnr, --ssim       print the stream's quality against the input\n"
     "      --verify             check every frame: the encoder's own reconstruction must\n"
     "                           be the decoder's picture (a self-test; slower)\n"
+"Parallel (the ExCamera[n,x] pipeline):\n"
+    "      --chunk N            cut the video into chunks of N frames, encoded in parallel\n"
+    "                           and stitched by rebasing each onto the one before\n"
+    "      --rebase X           a key frame every X chunks (default 16; 1: independent\n"
+    "                           chunks; at least the chunk count: one key frame)\n"
+    "      --workers N          worker processes (default: the number of CPUs)\n"
+    "                           (with --end-usage q or cq without a bitrate)\n"
 "State (for splitting an encode, as the ExCamera pipeline does):\n"
     "      --state-in FILE      start from this decoder state (from `excam state dump` or\n"
     "                           --state-out): the first frame is an inter frame against it\n"
@@ -54,7 +62,7 @@ static const char usage[] =
 enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
-    OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT
+    OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -75,6 +83,149 @@ static int write_state(outfile *f, const char *path, const excam_vp8_state *s)
         ret = -1;
     }
     excam_free(buf);
+    return ret;
+}
+
+typedef struct encode_opts {
+    const char *output;
+    int skip, limit, chunk, rebase, workers, speed, parts, sharp, verify, psnr, ssim, quiet;
+} encode_opts;
+
+static double now(void);
+
+/* --chunk: the whole input in memory, the pipeline, the stitched IVF. 0 or 1. */
+static int encode_chunked(y4m_reader *in, ratectl *rc, const encode_opts *eo)
+{
+    excam_image **frames = NULL;
+    pipeline_frame *res = NULL;
+    int n = 0, cap = 0, ret = 1;
+    outfile out = {0};
+    out.slot = -1;
+    double t0 = now();
+
+    for (;;) {
+        if (eo->limit >= 0 && n >= eo->limit) break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            excam_image **f = realloc(frames, (size_t)cap * sizeof(*f));
+            if (!f) goto nomem;
+            frames = f;
+        }
+        if (!(frames[n] = excam_image_alloc(in->width, in->height))) goto nomem;
+        int r = y4m_read_frame(in, frames[n]);
+        if (r < 0) {
+            excam_image_free(frames[n]);
+            cli_error("%s: %s", in->name, in->err);
+            goto done;
+        }
+        if (r == 0) {
+            excam_image_free(frames[n]);
+            break;
+        }
+        if (in->frames_read <= (unsigned)eo->skip) {
+            excam_image_free(frames[n]);
+            continue;
+        }
+        n++;
+    }
+    if (n == 0) {
+        cli_error("%s: no frames to encode", in->name);
+        goto done;
+    }
+    rc->fps = in->fps_den ? (double)in->fps_num / in->fps_den : 30.0;
+    ratectl_init(rc);
+    pipeline_opts po = {0};
+    po.chunk = eo->chunk;
+    po.rebase = eo->rebase;
+    po.workers = eo->workers;
+    if (po.workers <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        po.workers = c > 0 ? (int)c : 1;
+    }
+    po.q_key = ratectl_next_q(rc, 1);
+    po.q_inter = ratectl_next_q(rc, 0);
+    po.speed = eo->speed;
+    po.token_partitions = eo->parts;
+    po.sharpness = eo->sharp;
+    po.verify = eo->verify;
+    po.quiet = eo->quiet;
+    po.shuffle = getenv("EXCAM_PIPELINE_SHUFFLE") ? (unsigned)strtoul(getenv("EXCAM_PIPELINE_SHUFFLE"), NULL, 10) : 0;
+    char err[1024];
+    if (pipeline_encode(frames, n, &po, &res, err, sizeof(err)) != 0) {
+        cli_error("%s: %s", in->name, err);
+        goto done;
+    }
+
+    ivf_writer ivf;
+    uint64_t bytes = 0;
+    quality qual = {0};
+    excam_vp8_state *s = excam_vp8_state_new();
+    if (!s) goto nomem;
+    if (outfile_open(&out, eo->output) != 0) {
+        excam_vp8_state_free(s);
+        goto done;
+    }
+    if (ivf_writer_start(&ivf, out.f, "VP80", in->width, in->height, in->fps_num, in->fps_den)) {
+        cli_error("%s: write error", eo->output);
+        excam_vp8_state_free(s);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        if (ivf_write_frame(&ivf, res[i].data, res[i].len, (unsigned)i)) {
+            cli_error("%s: write error", eo->output);
+            excam_vp8_state_free(s);
+            goto done;
+        }
+        bytes += res[i].len;
+        if (eo->psnr || eo->ssim) {
+            excam_vp8_state *next;
+            excam_image *shown = NULL;
+            if (excam_vp8_decode(s, res[i].data, res[i].len, &next, &shown, NULL) == 0) {
+                excam_vp8_state_free(s);
+                s = next;
+                if (shown) quality_add(&qual, frames[i], shown, eo->ssim);
+                excam_image_free(shown);
+            }
+        }
+    }
+    excam_vp8_state_free(s);
+    if (ivf_writer_finish(&ivf) != 0 || outfile_commit(&out) != 0) {
+        if (out.f) cli_error("%s: write error", eo->output);
+        goto done;
+    }
+    if (!eo->quiet) {
+        double t = now() - t0;
+        int chunks = (n + eo->chunk - 1) / eo->chunk;
+        fprintf(stderr, "%s: %d frames in %d chunks of %d, %d key frames, %d workers, %llu bytes, "
+                        "%.1f kbit/s, %.2f s (%.1f fps)\n",
+                eo->output, n, chunks, eo->chunk, (chunks + eo->rebase - 1) / eo->rebase,
+                po.workers, (unsigned long long)bytes, bytes * 8.0 * rc->fps / n / 1000.0, t,
+                t > 0 ? n / t : 0.0);
+    }
+    if (eo->psnr && qual.frames) {
+        uint64_t sse = qual.sse[0] + qual.sse[1] + qual.sse[2];
+        uint64_t ns = qual.samples[0] + qual.samples[1] + qual.samples[2];
+        printf("Stream 0 PSNR (Overall/Avg/Y/U/V) %.3f %.3f %.3f %.3f %.3f\n",
+               quality_psnr(sse, ns), qual.psnr_sum[0] / qual.frames,
+               qual.psnr_sum[1] / qual.frames, qual.psnr_sum[2] / qual.frames,
+               qual.psnr_sum[3] / qual.frames);
+    }
+    if (eo->ssim && qual.frames)
+        printf("Stream 0 SSIM (Avg/Y/U/V) %.5f %.5f %.5f %.5f\n", qual.ssim_sum[0] / qual.frames,
+               qual.ssim_sum[1] / qual.frames, qual.ssim_sum[2] / qual.frames,
+               qual.ssim_sum[3] / qual.frames);
+    ret = 0;
+    goto done;
+nomem:
+    cli_error("out of memory");
+done:
+    if (ret) outfile_abort(&out);
+    for (int i = 0; res && i < n; i++)
+        free(res[i].data);
+    free(res);
+    for (int i = 0; i < n; i++)
+        excam_image_free(frames[i]);
+    free(frames);
     return ret;
 }
 
@@ -122,6 +273,9 @@ int cmd_encode(int argc, char **argv)
         {"verify", no_argument, NULL, OPT_VERIFY},
         {"state-in", required_argument, NULL, OPT_STATE_IN},
         {"state-out", required_argument, NULL, OPT_STATE_OUT},
+        {"chunk", required_argument, NULL, OPT_CHUNK},
+        {"rebase", required_argument, NULL, OPT_REBASE},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -129,6 +283,7 @@ int cmd_encode(int argc, char **argv)
     const char *output = NULL, *state_in = NULL, *state_out = NULL;
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
+    int chunk = 0, rebase = 16, workers = 0;
     ratectl rc = {.mode = RC_Q, .cq = 20, .min_q = 0, .max_q = 63};
 
     opterr = 0;
@@ -166,6 +321,9 @@ int cmd_encode(int argc, char **argv)
         case OPT_VERIFY: verify = 1; break;
         case OPT_STATE_IN: state_in = optarg; break;
         case OPT_STATE_OUT: state_out = optarg; break;
+        case OPT_CHUNK: bad = int_opt("--chunk", optarg, 1, 1 << 20, &chunk); break;
+        case OPT_REBASE: bad = int_opt("--rebase", optarg, 1, 1 << 20, &rebase); break;
+        case OPT_WORKERS: bad = int_opt("--workers", optarg, 1, 4096, &workers); break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
@@ -181,6 +339,14 @@ int cmd_encode(int argc, char **argv)
     if ((rc.mode == RC_VBR || rc.mode == RC_CBR) && rc.target_kbps <= 0)
         return cli_usage_error("encode", "--end-usage=%s needs --target-bitrate",
                                rc.mode == RC_VBR ? "vbr" : "cbr");
+    if (chunk && (rc.mode == RC_VBR || rc.mode == RC_CBR || rc.target_kbps > 0))
+        return cli_usage_error("encode", "--chunk works with --end-usage q or cq without "
+                                         "--target-bitrate (for now)");
+    if (chunk && (state_in || state_out))
+        return cli_usage_error("encode", "--chunk and --state-in/--state-out do not go together");
+    if (chunk && (er || kf_max != 128))
+        return cli_usage_error("encode", "--chunk sets the key frames itself (one per --rebase "
+                                         "chunks); --kf-max-dist and --error-resilient do not apply");
     const char *input = argv[optind];
     int speed = cpu >= 0 ? cpu : -cpu;
     if (cpu < 0 && preset == OPT_GOOD) speed = 4;
@@ -222,6 +388,12 @@ int cmd_encode(int argc, char **argv)
     }
     if (!img || !state) {
         cli_error("out of memory");
+        goto done;
+    }
+    if (chunk) {
+        encode_opts eo = {output, skip, limit, chunk, rebase, workers, speed, parts, sharp,
+                          verify, want_psnr, want_ssim, quiet};
+        ret = encode_chunked(&in, &rc, &eo);
         goto done;
     }
     /* The Y4M F tag is the frame rate; the IVF time base is one frame (vpxenc's

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The ExCamera[n,x] pipeline (excam encode --chunk n --rebase x --workers w):
+#  - the same bytes for --workers 1, 2 and 7, and when the executor starts ready tasks
+#    in random order with random delays (EXCAM_PIPELINE_SHUFFLE);
+#  - vpxdec decodes the output to exactly excam's frames, one per input frame, with
+#    ceil(chunks / x) key frames, all at the group starts;
+#  - edge cases: a clip shorter than one chunk, a short last chunk, n = 1, x = 1, one
+#    frame, odd sizes, x larger than the chunk count, Y4M on stdin; bad options refused.
+set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_tool ffmpeg
+need_tool vpxdec
+need_excam
+
+CAMERA=$DATA/clips/camera/bus_352x288_17f.y4m
+make_source() { # NAME WxH FRAMES
+    local input
+    if [[ -f $CAMERA ]]; then
+        input=(-stream_loop 3 -i "$CAMERA")
+    else
+        input=(-f lavfi -i "testsrc2=size=320x240:rate=30,noise=alls=20:allf=t")
+    fi
+    ffmpeg -v error -nostdin -y "${input[@]}" -frames:v "$3" \
+        -vf "scale=${2%x*}:${2#*x}:flags=bicubic" -pix_fmt yuv420p -f yuv4mpegpipe \
+        "$SCRATCH/$1.y4m"
+}
+make_source clip 176x144 40
+make_source odd 93x61 13
+
+# Frames in a Y4M file with plain FRAME lines (as ffmpeg writes them).
+y4m_frames() {
+    local hdr w h
+    hdr=$(head -n 1 "$1")
+    w=$(grep -o ' W[0-9]*' <<<"$hdr" | tr -d ' W')
+    h=$(grep -o ' H[0-9]*' <<<"$hdr" | tr -d ' H')
+    echo $((($(stat -c %s "$1") - ${#hdr} - 1) / (6 + w * h + 2 * ((w + 1) / 2) * ((h + 1) / 2))))
+}
+
+passed=0 failed=0
+ok() { echo "ok   $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+
+# usage: check NAME IVF FRAMES KEYS CHUNK REBASE: decoders agree, counts, key positions.
+check() {
+    local name=$1 ivf=$2 frames=$3 keys=$4 n=$5 x=$6
+    vpxdec --codec=vp8 --i420 --md5 -o "p-%wx%h-%4.i420" "$ivf" 2>"$SCRATCH/vpx.log" |
+        sed -E 's/  .*-([0-9]+)\.i420$/ \1/' >"$SCRATCH/want"
+    if grep -qi corrupt "$SCRATCH/vpx.log"; then
+        fail "$name: vpxdec reports corrupt frames"
+        return
+    fi
+    "$EXCAM" decode --md5 "$ivf" | sed -E 's/  .*-([0-9]+)\.i420$/ \1/' >"$SCRATCH/got"
+    if ! md5_compare "$SCRATCH/want" "$SCRATCH/got" >"$SCRATCH/diff"; then
+        fail "$name: vpxdec and excam decode differ"
+        sed 's/^/  /' "$SCRATCH/diff"
+        return
+    fi
+    local got_frames got_keys want_pos got_pos
+    got_frames=$(wc -l <"$SCRATCH/want")
+    got_keys=$("$EXCAM" info "$ivf" | grep -c ' key ' || true)
+    got_pos=$("$EXCAM" info "$ivf" | awk '$5 == "key" { printf "%d ", $2 }')
+    want_pos=$(awk -v f="$frames" -v s="$((n * x))" 'BEGIN { for (i = 1; i <= f; i += s) printf "%d ", i }')
+    if ((got_frames != frames || got_keys != keys)) || [[ $got_pos != "$want_pos" ]]; then
+        fail "$name: $got_frames frames and key frames at [$got_pos], expected $frames and [$want_pos]"
+        return
+    fi
+    ok "$name: $frames frames, $keys key frames, vpxdec = excam decode"
+}
+
+# usage: run NAME SOURCE CHUNK REBASE [options]: encodes with 1, 2 and 7 workers and
+# shuffled; all must be the same bytes; then check.
+run() {
+    local name=$1 src=$2 n=$3 x=$4
+    shift 4
+    local frames chunks keys
+    frames=$(y4m_frames "$SCRATCH/$src.y4m")
+    for arg in "$@"; do [[ $arg =~ ^[0-9]+$ && ${prev:-} == --limit ]] && frames=$arg; prev=$arg; done
+    chunks=$(((frames + n - 1) / n))
+    keys=$(((chunks + x - 1) / x))
+    local ref=$SCRATCH/$name-1.ivf w
+    if ! "$EXCAM" encode "$SCRATCH/$src.y4m" -q --chunk "$n" --rebase "$x" --workers 1 "$@" \
+        -o "$ref" 2>"$SCRATCH/err"; then
+        fail "$name: excam encode failed: $(cat "$SCRATCH/err")"
+        return
+    fi
+    for w in 2 7; do
+        "$EXCAM" encode "$SCRATCH/$src.y4m" -q --chunk "$n" --rebase "$x" --workers "$w" "$@" \
+            -o "$SCRATCH/$name-$w.ivf"
+        cmp -s "$ref" "$SCRATCH/$name-$w.ivf" || { fail "$name: --workers $w gives other bytes"; return; }
+    done
+    for seed in 1 2 3; do
+        EXCAM_PIPELINE_SHUFFLE=$seed "$EXCAM" encode "$SCRATCH/$src.y4m" -q --chunk "$n" \
+            --rebase "$x" --workers 3 "$@" -o "$SCRATCH/$name-s.ivf"
+        cmp -s "$ref" "$SCRATCH/$name-s.ivf" ||
+            { fail "$name: random task order (seed $seed) gives other bytes"; return; }
+    done
+    check "$name" "$ref" "$frames" "$keys" "$n" "$x"
+}
+
+run chunk6-rebase4 clip 6 4                     # 7 chunks, the last one of 4 frames
+run chunk6-rebase16 clip 6 16                   # one key frame
+run chunk5-rebase2-q clip 5 2 --end-usage q --cq-level 40
+run chunk1 clip 1 8 --limit 12                  # n = 1: every frame its own chunk
+run rebase1 clip 8 1                            # x = 1: independent chunks
+run short clip 50 3                             # the clip is shorter than one chunk
+run one-frame clip 6 4 --limit 1
+run odd-size odd 4 3 --rt
+run skip clip 7 3 --skip 5 --limit 30
+
+# Y4M on stdin gives the same bytes as the file.
+if "$EXCAM" encode - -q --chunk 6 --rebase 4 --workers 2 -o "$SCRATCH/stdin.ivf" \
+    <"$SCRATCH/clip.y4m" && cmp -s "$SCRATCH/stdin.ivf" "$SCRATCH/chunk6-rebase4-1.ivf"; then
+    ok "stdin: the same bytes as from the file"
+else
+    fail "stdin: excam encode - --chunk gives other bytes (or failed)"
+fi
+
+# Bad options: usage errors (status 2), nothing written.
+for bad in "--chunk 0" "--chunk 6 --rebase 0" "--chunk 6 --workers 0" \
+    "--chunk 6 --end-usage vbr --target-bitrate 300" "--chunk 6 --state-in x"; do
+    rc=0
+    # shellcheck disable=SC2086 # the options are meant to split
+    "$EXCAM" encode "$SCRATCH/clip.y4m" -q $bad -o "$SCRATCH/bad.ivf" 2>/dev/null || rc=$?
+    if ((rc == 2)) && [[ ! -e $SCRATCH/bad.ivf ]]; then
+        ok "refused: $bad"
+    else
+        fail "'$bad': status $rc (2 expected) or an output file was left"
+    fi
+done
+
+echo "pipeline: $passed passed, $failed failed"
+((failed == 0))

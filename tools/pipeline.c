@@ -1,0 +1,606 @@
+/*
+ * The ExCamera[n, x] pipeline and its local executor (see pipeline.h).
+ */
+#include "pipeline.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { T_ENCODE, T_REENCODE, T_REBASE };
+enum { WAITING, RUNNING, DONE };
+static const char *const kind_name[3] = {"encode", "re-encode", "rebase"};
+
+typedef struct task {
+    int kind, chunk, status;
+    pid_t pid;
+} task;
+
+typedef struct job {
+    excam_image *const *frames;
+    int n, chunks;
+    const pipeline_opts *o;
+    char dir[4096];
+    task *tasks;
+    int ntasks;
+    int *index; /* [kind * chunks + chunk] -> task, or -1 */
+} job;
+
+static int chunk_first(const job *j, int k) { return k * j->o->chunk; }
+static int chunk_len(const job *j, int k)
+{
+    int left = j->n - k * j->o->chunk;
+    return left < j->o->chunk ? left : j->o->chunk;
+}
+static int group_start(const job *j, int k) { return k % j->o->rebase == 0; }
+
+static task *task_of(const job *j, int kind, int k)
+{
+    int i = j->index[kind * j->chunks + k];
+    return i < 0 ? NULL : &j->tasks[i];
+}
+
+static void path_of(const job *j, char *buf, size_t len, const char *what, int k)
+{
+    snprintf(buf, len, "%s/%s-%d", j->dir, what, k);
+}
+
+/* The chunk's final frames and state: encode(k)'s for a group's first chunk, else
+ * rebase(k)'s. */
+static void final_paths(const job *j, int k, char *frames, char *state, size_t len)
+{
+    path_of(j, frames, len, group_start(j, k) ? "enc-frames" : "rb-frames", k);
+    path_of(j, state, len, group_start(j, k) ? "enc-state" : "rb-state", k);
+}
+
+static int final_done(const job *j, int k)
+{
+    return task_of(j, group_start(j, k) ? T_ENCODE : T_REBASE, k)->status == DONE;
+}
+
+static int ready(const job *j, const task *t)
+{
+    switch (t->kind) {
+    case T_ENCODE: return 1;
+    case T_REENCODE: return task_of(j, T_ENCODE, t->chunk - 1)->status == DONE;
+    default:
+        return task_of(j, T_REENCODE, t->chunk)->status == DONE &&
+               task_of(j, T_ENCODE, t->chunk)->status == DONE && final_done(j, t->chunk - 1);
+    }
+}
+
+/* ------------------------------------------------------------ files */
+
+static int write_atomic(const char *path, const void *buf, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return -1;
+    int bad = len && fwrite(buf, 1, len, f) != len;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    uint8_t *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 1 << 16;
+            uint8_t *b = realloc(buf, nc);
+            if (!b) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = b;
+            cap = nc;
+        }
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (!k) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* Frames files: (4-byte little-endian length, bytes)*. */
+typedef struct frames {
+    pipeline_frame *f;
+    int n, cap;
+} frames;
+
+static int frames_add(frames *fs, uint8_t *data, size_t len)
+{
+    if (fs->n == fs->cap) {
+        int nc = fs->cap ? fs->cap * 2 : 16;
+        pipeline_frame *p = realloc(fs->f, (size_t)nc * sizeof(*p));
+        if (!p) return -1;
+        fs->f = p;
+        fs->cap = nc;
+    }
+    fs->f[fs->n].data = data;
+    fs->f[fs->n].len = len;
+    fs->n++;
+    return 0;
+}
+
+static void frames_free(frames *fs, void (*release)(void *))
+{
+    for (int i = 0; i < fs->n; i++)
+        release(fs->f[i].data);
+    free(fs->f);
+    memset(fs, 0, sizeof(*fs));
+}
+
+static int frames_write(const char *path, const frames *fs)
+{
+    size_t total = 0;
+    for (int i = 0; i < fs->n; i++)
+        total += 4 + fs->f[i].len;
+    uint8_t *buf = malloc(total ? total : 1), *p = buf;
+    if (!buf) return -1;
+    for (int i = 0; i < fs->n; i++) {
+        uint32_t l = (uint32_t)fs->f[i].len;
+        *p++ = (uint8_t)l;
+        *p++ = (uint8_t)(l >> 8);
+        *p++ = (uint8_t)(l >> 16);
+        *p++ = (uint8_t)(l >> 24);
+        memcpy(p, fs->f[i].data, fs->f[i].len);
+        p += fs->f[i].len;
+    }
+    int r = write_atomic(path, buf, total);
+    free(buf);
+    return r;
+}
+
+/* Frames read back: each .data points into one malloc'd block (*block). */
+static int frames_read(const char *path, frames *fs, uint8_t **block)
+{
+    size_t len, off = 0;
+    memset(fs, 0, sizeof(*fs));
+    *block = read_all(path, &len);
+    if (!*block) return -1;
+    while (off + 4 <= len) {
+        const uint8_t *p = *block + off;
+        size_t l = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        if (l > len - off - 4 || frames_add(fs, *block + off + 4, l)) goto bad;
+        off += 4 + l;
+    }
+    if (off == len) return 0;
+bad:
+    free(fs->f);
+    free(*block);
+    memset(fs, 0, sizeof(*fs));
+    return -1;
+}
+
+static int state_write(const char *path, const excam_vp8_state *s)
+{
+    uint8_t *buf;
+    size_t len;
+    if (excam_vp8_state_serialize(s, &buf, &len)) return -1;
+    int r = write_atomic(path, buf, len);
+    excam_free(buf);
+    return r;
+}
+
+static excam_vp8_state *state_read(const char *path)
+{
+    size_t len;
+    uint8_t *buf = read_all(path, &len);
+    excam_vp8_state *s = NULL;
+    if (buf && excam_vp8_state_deserialize(buf, len, &s)) s = NULL;
+    free(buf);
+    return s;
+}
+
+static void no_release(void *p) { (void)p; }
+
+/* ------------------------------------------------------------ the tasks */
+
+static excam_vp8_enc_params params(const job *j, int key, int q)
+{
+    excam_vp8_enc_params p;
+    excam_vp8_enc_params_default(&p);
+    p.frame_type = key ? EXCAM_FRAME_KEY : EXCAM_FRAME_INTER;
+    p.q_index = q;
+    p.speed = j->o->speed;
+    p.token_partitions = j->o->token_partitions;
+    p.sharpness = j->o->sharpness;
+    p.self_check = j->o->verify;
+    return p;
+}
+
+/* Each returns 0, or -1 with a message in err. */
+static int run_encode(const job *j, int k, char *err, size_t errlen)
+{
+    excam_vp8_state *s = excam_vp8_state_new();
+    frames fs = {0};
+    char path[4200];
+    int ret = -1;
+    for (int i = 0; s && i < chunk_len(j, k); i++) {
+        excam_vp8_enc_params p = params(j, i == 0, i == 0 ? j->o->q_key : j->o->q_inter);
+        uint8_t *data;
+        size_t len;
+        excam_vp8_state *next;
+        int e = excam_vp8_encode(s, j->frames[chunk_first(j, k) + i], &p, &data, &len, &next);
+        if (e) {
+            snprintf(err, errlen, "frame %d: %s", chunk_first(j, k) + i + 1, excam_strerror(e));
+            goto done;
+        }
+        excam_vp8_state_free(s);
+        s = next;
+        if (frames_add(&fs, data, len)) {
+            excam_free(data);
+            goto nomem;
+        }
+    }
+    if (!s) goto nomem;
+    path_of(j, path, sizeof(path), "enc-frames", k);
+    if (frames_write(path, &fs)) goto io;
+    path_of(j, path, sizeof(path), "enc-state", k);
+    if (state_write(path, s)) goto io;
+    ret = 0;
+    goto done;
+io:
+    snprintf(err, errlen, "cannot write %.400s: %s", path, strerror(errno));
+    goto done;
+nomem:
+    snprintf(err, errlen, "out of memory");
+done:
+    frames_free(&fs, excam_free);
+    excam_vp8_state_free(s);
+    return ret;
+}
+
+static int run_reencode(const job *j, int k, char *err, size_t errlen)
+{
+    char path[4200];
+    path_of(j, path, sizeof(path), "enc-state", k - 1);
+    excam_vp8_state *s = state_read(path), *next = NULL;
+    if (!s) {
+        snprintf(err, errlen, "cannot read %.400s", path);
+        return -1;
+    }
+    /* The quantizer of DESIGN.md §2: between the key frame's and the inter frames'. */
+    excam_vp8_enc_params p = params(j, 0, (3 * j->o->q_key + j->o->q_inter + 2) / 4);
+    uint8_t *data;
+    size_t len;
+    int e = excam_vp8_encode(s, j->frames[chunk_first(j, k)], &p, &data, &len, &next);
+    excam_vp8_state_free(s);
+    excam_vp8_state_free(next);
+    if (e) {
+        snprintf(err, errlen, "frame %d: %s", chunk_first(j, k) + 1, excam_strerror(e));
+        return -1;
+    }
+    frames fs = {0};
+    int r = frames_add(&fs, data, len);
+    path_of(j, path, sizeof(path), "re-frame", k);
+    if (!r) r = frames_write(path, &fs);
+    if (r) snprintf(err, errlen, "cannot write %.400s", path);
+    frames_free(&fs, excam_free);
+    if (fs.n == 0 && r) excam_free(data);
+    return r ? -1 : 0;
+}
+
+static int run_rebase(const job *j, int k, char *err, size_t errlen)
+{
+    char fpath[4200], spath[4200], path[4200];
+    frames re = {0}, enc = {0}, out = {0};
+    uint8_t *re_block = NULL, *enc_block = NULL;
+    excam_vp8_state *prev = NULL, *base = NULL, *stage1 = NULL, *old = excam_vp8_state_new();
+    int ret = -1, e;
+
+    final_paths(j, k - 1, fpath, spath, sizeof(fpath));
+    if (!(prev = state_read(spath))) {
+        snprintf(err, errlen, "cannot read %.400s", spath);
+        goto done;
+    }
+    path_of(j, path, sizeof(path), "re-frame", k);
+    if (frames_read(path, &re, &re_block) || re.n != 1) {
+        snprintf(err, errlen, "cannot read %.400s", path);
+        goto done;
+    }
+    path_of(j, path, sizeof(path), "enc-frames", k);
+    if (frames_read(path, &enc, &enc_block) || enc.n != chunk_len(j, k)) {
+        snprintf(err, errlen, "cannot read %.400s", path);
+        goto done;
+    }
+    /* The re-encoded first frame was made on encode(k-1)'s final state: rebased onto the
+     * real state of chunk k-1 (the same state when chunk k-1 starts a group, and then
+     * rebase gives the frame back unchanged). */
+    path_of(j, path, sizeof(path), "enc-state", k - 1);
+    if (!(stage1 = state_read(path))) {
+        snprintf(err, errlen, "cannot read %.400s", path);
+        goto done;
+    }
+    {
+        excam_vp8_enc_params p = params(j, 0, j->o->q_inter);
+        uint8_t *data;
+        size_t len;
+        e = excam_vp8_rebase(stage1, prev, j->frames[chunk_first(j, k)], re.f[0].data,
+                             re.f[0].len, &p, &data, &len, &base);
+        if (e) {
+            snprintf(err, errlen, "frame %d: rebase failed: %s", chunk_first(j, k) + 1,
+                     excam_strerror(e));
+            goto done;
+        }
+        if (frames_add(&out, data, len)) {
+            excam_free(data);
+            goto nomem;
+        }
+    }
+    /* The other frames: each rebased from the state encode(k) had before it onto the
+     * chain's. */
+    for (int i = 0; i < enc.n; i++) {
+        excam_vp8_state *next;
+        if (i > 0) {
+            excam_vp8_enc_params p = params(j, 0, j->o->q_inter);
+            uint8_t *data;
+            size_t len;
+            e = excam_vp8_rebase(old, base, j->frames[chunk_first(j, k) + i], enc.f[i].data,
+                                 enc.f[i].len, &p, &data, &len, &next);
+            if (e) {
+                snprintf(err, errlen, "frame %d: rebase failed: %s", chunk_first(j, k) + i + 1,
+                         excam_strerror(e));
+                goto done;
+            }
+            if (frames_add(&out, data, len)) {
+                excam_free(data);
+                excam_vp8_state_free(next);
+                goto nomem;
+            }
+            excam_vp8_state_free(base);
+            base = next;
+        }
+        if ((e = excam_vp8_decode(old, enc.f[i].data, enc.f[i].len, &next, NULL, NULL))) {
+            snprintf(err, errlen, "frame %d: %s", chunk_first(j, k) + i + 1, excam_strerror(e));
+            goto done;
+        }
+        excam_vp8_state_free(old);
+        old = next;
+    }
+    path_of(j, path, sizeof(path), "rb-frames", k);
+    if (frames_write(path, &out)) goto io;
+    path_of(j, path, sizeof(path), "rb-state", k);
+    if (state_write(path, base)) goto io;
+    ret = 0;
+    goto done;
+io:
+    snprintf(err, errlen, "cannot write %.400s: %s", path, strerror(errno));
+    goto done;
+nomem:
+    snprintf(err, errlen, "out of memory");
+done:
+    frames_free(&out, excam_free);
+    free(re.f);
+    free(enc.f);
+    free(re_block);
+    free(enc_block);
+    excam_vp8_state_free(prev);
+    excam_vp8_state_free(base);
+    excam_vp8_state_free(stage1);
+    excam_vp8_state_free(old);
+    return ret;
+}
+
+/* ------------------------------------------------------------ the executor */
+
+static void start(job *j, task *t, unsigned *rng)
+{
+    unsigned delay = 0;
+    if (j->o->shuffle) {
+        *rng = *rng * 1103515245u + 12345u;
+        delay = (*rng >> 8) % 30000; /* up to 30 ms */
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char err[512] = "", path[4200];
+        if (delay) usleep(delay);
+        int r = t->kind == T_ENCODE     ? run_encode(j, t->chunk, err, sizeof(err))
+                : t->kind == T_REENCODE ? run_reencode(j, t->chunk, err, sizeof(err))
+                                        : run_rebase(j, t->chunk, err, sizeof(err));
+        if (r) {
+            snprintf(path, sizeof(path), "%s/error-%s-%d", j->dir, kind_name[t->kind], t->chunk);
+            write_atomic(path, err, strlen(err));
+        }
+        _exit(r ? 1 : 0);
+    }
+    t->pid = pid;
+    t->status = pid > 0 ? RUNNING : WAITING;
+}
+
+/* The work directory holds only the pipeline's own flat files. */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char path[4400];
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static void progress(const job *j, int final)
+{
+    if (j->o->quiet || !isatty(2)) return;
+    int done[3] = {0}, total[3] = {0};
+    for (int i = 0; i < j->ntasks; i++) {
+        total[j->tasks[i].kind]++;
+        done[j->tasks[i].kind] += j->tasks[i].status == DONE;
+    }
+    fprintf(stderr, "\rexcam encode: encode %d/%d, re-encode %d/%d, rebase %d/%d   %s",
+            done[0], total[0], done[1], total[1], done[2], total[2], final ? "\n" : "");
+}
+
+int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o,
+                    pipeline_frame **out, char *err, size_t errlen)
+{
+    job j;
+    int ret = -1, running = 0, finished = 0;
+    unsigned rng = o->shuffle;
+
+    *out = NULL;
+    memset(&j, 0, sizeof(j));
+    if (n < 1 || o->chunk < 1 || o->rebase < 1 || o->workers < 1) {
+        snprintf(err, errlen, "nothing to encode");
+        return -1;
+    }
+    j.frames = frames_in;
+    j.n = n;
+    j.o = o;
+    j.chunks = (n + o->chunk - 1) / o->chunk;
+    snprintf(j.dir, sizeof(j.dir), "%s/excam-pipeline.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(j.dir)) {
+        snprintf(err, errlen, "cannot make a work directory in %s: %s",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
+        return -1;
+    }
+    j.tasks = calloc((size_t)j.chunks * 3, sizeof(*j.tasks));
+    j.index = malloc((size_t)j.chunks * 3 * sizeof(*j.index));
+    if (!j.tasks || !j.index) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < j.chunks * 3; i++)
+        j.index[i] = -1;
+    /* Tasks in the order a single worker would best run them. */
+    for (int k = 0; k < j.chunks; k++) {
+        j.index[T_ENCODE * j.chunks + k] = j.ntasks;
+        j.tasks[j.ntasks++] = (task){T_ENCODE, k, WAITING, 0};
+    }
+    for (int k = 0; k < j.chunks; k++)
+        if (!group_start(&j, k)) {
+            j.index[T_REENCODE * j.chunks + k] = j.ntasks;
+            j.tasks[j.ntasks++] = (task){T_REENCODE, k, WAITING, 0};
+            j.index[T_REBASE * j.chunks + k] = j.ntasks;
+            j.tasks[j.ntasks++] = (task){T_REBASE, k, WAITING, 0};
+        }
+
+    while (finished < j.ntasks) {
+        while (running < o->workers) {
+            int cand[64], nc = 0, pick = -1;
+            for (int i = 0; i < j.ntasks && nc < 64; i++)
+                if (j.tasks[i].status == WAITING && ready(&j, &j.tasks[i])) cand[nc++] = i;
+            if (!nc) break;
+            if (o->shuffle) {
+                rng = rng * 1103515245u + 12345u;
+                pick = cand[(rng >> 8) % (unsigned)nc];
+            } else {
+                pick = cand[0];
+            }
+            start(&j, &j.tasks[pick], &rng);
+            if (j.tasks[pick].status != RUNNING) {
+                snprintf(err, errlen, "cannot start a worker process: %s", strerror(errno));
+                goto done;
+            }
+            running++;
+        }
+        if (!running) {
+            snprintf(err, errlen, "internal error: no task can run");
+            goto done;
+        }
+        int st;
+        pid_t pid = waitpid(-1, &st, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            snprintf(err, errlen, "waiting for workers: %s", strerror(errno));
+            goto done;
+        }
+        task *t = NULL;
+        for (int i = 0; i < j.ntasks && !t; i++)
+            if (j.tasks[i].status == RUNNING && j.tasks[i].pid == pid) t = &j.tasks[i];
+        if (!t) continue;
+        running--;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            char path[4200];
+            size_t len = 0;
+            snprintf(path, sizeof(path), "%s/error-%s-%d", j.dir, kind_name[t->kind], t->chunk);
+            uint8_t *msg = read_all(path, &len);
+            snprintf(err, errlen, "%s of chunk %d: %.*s", kind_name[t->kind], t->chunk + 1,
+                     msg ? (int)len : 0,
+                     msg ? (const char *)msg : WIFSIGNALED(st) ? "worker killed by a signal"
+                                                                : "worker failed");
+            free(msg);
+            goto done;
+        }
+        t->status = DONE;
+        finished++;
+        progress(&j, 0);
+    }
+    progress(&j, 1);
+
+    /* Stitch. */
+    {
+        pipeline_frame *res = calloc((size_t)n, sizeof(*res));
+        int m = 0;
+        if (!res) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+        for (int k = 0; k < j.chunks; k++) {
+            char fpath[4200], spath[4200];
+            frames fs;
+            uint8_t *block;
+            final_paths(&j, k, fpath, spath, sizeof(fpath));
+            if (frames_read(fpath, &fs, &block) || fs.n != chunk_len(&j, k)) {
+                snprintf(err, errlen, "cannot read the frames of chunk %d", k + 1);
+                for (int i = 0; i < m; i++)
+                    free(res[i].data);
+                free(res);
+                goto done;
+            }
+            for (int i = 0; i < fs.n; i++) {
+                res[m].data = malloc(fs.f[i].len ? fs.f[i].len : 1);
+                if (res[m].data) memcpy(res[m].data, fs.f[i].data, fs.f[i].len);
+                res[m++].len = fs.f[i].len;
+            }
+            frames_free(&fs, no_release);
+            free(block);
+        }
+        *out = res;
+        ret = 0;
+    }
+done:
+    if (ret) {
+        for (int i = 0; i < j.ntasks; i++)
+            if (j.tasks[i].status == RUNNING) kill(j.tasks[i].pid, SIGKILL);
+        while (running > 0 && waitpid(-1, NULL, 0) > 0)
+            running--;
+    }
+    remove_dir(j.dir);
+    free(j.tasks);
+    free(j.index);
+    return ret;
+}
