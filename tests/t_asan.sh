@@ -51,7 +51,7 @@ for prog in "$ASAN"/tests/*; do
 done
 ((ran > 0)) || { echo "no test program ran from $ASAN/tests"; failed=$((failed + 1)); }
 
-for t in t_vectors t_invalid t_encode t_y4m t_pipeline t_rebase; do
+for t in t_vectors t_invalid t_encode t_y4m t_pipeline; do
     run_test "$t (asan)" env EXCAM_BIN="$ASAN/excam" bash "$ROOT/tests/$t.sh"
 done
 
