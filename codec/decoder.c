@@ -302,6 +302,32 @@ static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
     return EXCAM_OK;
 }
 
+/* The first partition only: the header and every macroblock's modes (no residue, no
+ * reconstruction), for vp8_decode_modes. */
+static int parse_modes(vp8_decoder *d, const uint8_t *data, size_t len)
+{
+    vp8_frame_header *h = &d->hdr;
+    excam_vp8_state *s = d->s;
+    size_t hdr_bytes = h->key_frame ? 10 : 3;
+    vp8_bool_decoder first;
+    int err;
+
+    if (h->key_frame) {
+        if ((err = vp8_state_set_size(s, h->width, h->height))) return err;
+        vp8_state_reset_for_key(s);
+    }
+    vp8_bool_init(&first, data + hdr_bytes, len - hdr_bytes);
+    vp8_parse_header(&first, h, s);
+    vp8_parse_header_probs(&first, h, &s->ctx);
+    d->mbi_stride = s->mb_cols + 1;
+    d->mbi = calloc((size_t)(s->mb_cols + 1) * (size_t)(s->mb_rows + 1), sizeof(*d->mbi));
+    if (!d->mbi) return EXCAM_ERR_NOMEM;
+    for (int r = 0; r < s->mb_rows; r++)
+        for (int c = 0; c < s->mb_cols; c++)
+            vp8_read_mb_modes(d, &first, r, c);
+    return vp8_bool_overrun(&first) ? EXCAM_ERR_CORRUPT : EXCAM_OK;
+}
+
 int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
                      vp8_frame_header *hdr, vp8_mb_info **mbi, int *mbi_stride)
 {
@@ -317,9 +343,7 @@ int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
     d.in = in;
     d.s = excam_vp8_state_copy(in);
     if (!d.s) return EXCAM_ERR_NOMEM;
-    err = decode_frame(&d, data, len);
-    free(d.nz_above);
-    vp8_frame_unref(d.cur);
+    err = parse_modes(&d, data, len);
     excam_vp8_state_free(d.s);
     if (err) {
         free(d.mbi);

@@ -371,7 +371,10 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
                 vp8_encode_mb(&e, r, c);
             vp8_recon_finish_row(d, r);
         }
-        d->hdr.filter_level = p->filter_level >= 0 ? p->filter_level : pick_filter_level(&e);
+        /* A rebased frame keeps its loop-filter level too, unless told otherwise. */
+        d->hdr.filter_level = p->filter_level >= 0 ? p->filter_level
+                              : e.forced_hdr     ? e.forced_hdr->filter_level
+                                                 : pick_filter_level(&e);
         err = write_frame(&e, frame, len);
     }
     if (!err && out) {

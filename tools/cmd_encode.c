@@ -151,7 +151,8 @@ static int encode_chunked(y4m_reader *in, ratectl *rc, const encode_opts *eo)
     po.quiet = eo->quiet;
     po.shuffle = getenv("EXCAM_PIPELINE_SHUFFLE") ? (unsigned)strtoul(getenv("EXCAM_PIPELINE_SHUFFLE"), NULL, 10) : 0;
     char err[1024];
-    if (pipeline_encode(frames, n, &po, &res, err, sizeof(err)) != 0) {
+    pipeline_stats st;
+    if (pipeline_encode(frames, n, &po, &res, &st, err, sizeof(err)) != 0) {
         cli_error("%s: %s", in->name, err);
         goto done;
     }
@@ -201,6 +202,11 @@ static int encode_chunked(y4m_reader *in, ratectl *rc, const encode_opts *eo)
                 eo->output, n, chunks, eo->chunk, (chunks + eo->rebase - 1) / eo->rebase,
                 po.workers, (unsigned long long)bytes, bytes * 8.0 * rc->fps / n / 1000.0, t,
                 t > 0 ? n / t : 0.0);
+        fprintf(stderr, "%s: worker CPU time per frame: encode %.1f ms (%d frames), re-encode "
+                        "%.1f ms (%d), rebase %.1f ms (%d)\n", eo->output,
+                st.frames[0] ? 1000 * st.cpu[0] / st.frames[0] : 0.0, st.frames[0],
+                st.frames[1] ? 1000 * st.cpu[1] / st.frames[1] : 0.0, st.frames[1],
+                st.frames[2] ? 1000 * st.cpu[2] / st.frames[2] : 0.0, st.frames[2]);
     }
     if (eo->psnr && qual.frames) {
         uint64_t sse = qual.sse[0] + qual.sse[1] + qual.sse[2];

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -464,7 +465,7 @@ static void progress(const job *j, int final)
 }
 
 int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o,
-                    pipeline_frame **out, char *err, size_t errlen)
+                    pipeline_frame **out, pipeline_stats *stats, char *err, size_t errlen)
 {
     job j;
     int ret = -1, running = 0, finished = 0;
@@ -472,6 +473,7 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
 
     *out = NULL;
     memset(&j, 0, sizeof(j));
+    if (stats) memset(stats, 0, sizeof(*stats));
     if (n < 1 || o->chunk < 1 || o->rebase < 1 || o->workers < 1) {
         snprintf(err, errlen, "nothing to encode");
         return -1;
@@ -532,7 +534,8 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
             goto done;
         }
         int st;
-        pid_t pid = waitpid(-1, &st, 0);
+        struct rusage ru;
+        pid_t pid = wait4(-1, &st, 0, &ru);
         if (pid < 0) {
             if (errno == EINTR) continue;
             snprintf(err, errlen, "waiting for workers: %s", strerror(errno));
@@ -557,6 +560,13 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
         }
         t->status = DONE;
         finished++;
+        if (stats) {
+            stats->cpu[t->kind] += ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                                   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+            stats->frames[t->kind] += t->kind == T_REENCODE ? 1
+                                      : t->kind == T_ENCODE ? chunk_len(&j, t->chunk)
+                                                            : chunk_len(&j, t->chunk);
+        }
         progress(&j, 0);
     }
     progress(&j, 1);

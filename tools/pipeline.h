@@ -43,12 +43,19 @@ typedef struct pipeline_frame {
     size_t len;
 } pipeline_frame;
 
+/* CPU seconds (user + system) of the tasks of each kind, and the frames they made:
+ * [0] encode, [1] re-encode, [2] rebase. */
+typedef struct pipeline_stats {
+    double cpu[3];
+    int frames[3];
+} pipeline_stats;
+
 /*
- * Encode frames[0..n) (all of one size). On success returns 0 and *out gets n frames
+ * Encode frames[0..n) (all of one size). stats may be NULL. On success returns 0 and *out gets n frames
  * (free each .data with free(), then the array). On failure returns -1 with a message in
  * err. Frames are read by the workers from the parent's memory (fork).
  */
 int pipeline_encode(excam_image *const *frames, int n, const pipeline_opts *o,
-                    pipeline_frame **out, char *err, size_t errlen);
+                    pipeline_frame **out, pipeline_stats *stats, char *err, size_t errlen);
 
 #endif

@@ -182,9 +182,9 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
  * source picture `src` (the frame's original, not its decoded output) is quantized
  * again, with skip flags and probability updates derived anew. *rebased gets the new
  * frame (free with excam_free) and, if `out` is not NULL, *out the state a decoder
- * reaches by decoding it on new_base. From p only the encoder's effort settings are
- * used (speed, filter_level: -1 re-chooses the loop filter, self_check). A key frame is
- * returned unchanged. Frames with segmentation, quantizer deltas, loop-filter deltas or
+ * reaches by decoding it on new_base. From p only these are used: self_check, and
+ * filter_level (-1: keep the frame's loop-filter level; 0..63: use that one). A key frame
+ * is returned unchanged. Frames with segmentation, quantizer deltas, loop-filter deltas or
  * a bitstream version other than 0 (e.g. libvpx's) give EXCAM_ERR_UNSUPPORTED for now.
  */
 EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
