@@ -4,6 +4,7 @@
  * for AC, a little less for DC where errors show more).
  */
 #include "enc.h"
+#include "tables.h"
 
 void vp8_enc_init_quant(vp8_encoder *e)
 {
@@ -18,10 +19,36 @@ void vp8_enc_init_quant(vp8_encoder *e)
         }
 }
 
-/* The per-block work is a DSP kernel (vp8_dsp.quantize, C reference in dsp_enc.c). */
+/* libvpx's zero-run boost of the zero bin (vp8 quantize.c, zbin_boost): after k zero
+ * levels in a row (in zigzag order), a coefficient must pass zbin + boost[k] * q / 128 to
+ * be coded. Isolated small coefficients after long runs of zeros cost many bits for
+ * little: this drops them. */
+static const uint8_t zrun_boost[16] = {0, 0, 8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 40, 44, 44, 44};
+
+/* The per-block work is a DSP kernel (vp8_dsp.quantize, C reference in dsp_enc.c); the
+ * zero-run boost is a scalar pass over what it kept, which can only drop levels. */
 int vp8_quantize_block(const vp8_encoder *e, int kind, int first, const int16_t coef[16],
                        int16_t levels[16], int16_t dq[16])
 {
-    return e->d.dsp->quantize(coef, first, e->q[kind], e->round[kind], e->zbin[kind],
-                              e->iq[kind], levels, dq);
+    int eob = e->d.dsp->quantize(coef, first, e->q[kind], e->round[kind], e->zbin[kind],
+                                 e->iq[kind], levels, dq);
+    if (eob <= first || !e->zbin_boost) return eob;
+    int run = 0, last = first;
+    for (int i = first; i < eob; i++) {
+        if (!levels[i]) {
+            run++;
+            continue;
+        }
+        const int ac = i > 0, pos = vp8_zigzag[i];
+        const int c = coef[pos] < 0 ? -coef[pos] : coef[pos];
+        if (run >= 2 && c < e->zbin[kind][ac] + ((zrun_boost[run > 15 ? 15 : run] * e->q[kind][ac]) >> 7)) {
+            levels[i] = 0;
+            dq[pos] = 0;
+            run++;
+        } else {
+            run = 0;
+            last = i + 1;
+        }
+    }
+    return last;
 }

@@ -361,6 +361,7 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
          * +0.3/+3.3% -> +3.0/+3.1%; run on the chosen modes only (speed 2, 4) it lost
          * on both clips by PSNR. A better fit of its lambda is to come. */
         e.trellis = p->speed == 0;
+        e.zbin_boost = !e.trellis;
         e.use_ref[VP8_REF_LAST] = 1;
         e.use_ref[VP8_REF_GOLDEN] = e.use_ref[VP8_REF_ALTREF] = p->speed < 5;
 
