@@ -53,6 +53,7 @@ typedef struct vp8_encoder {
     int rdmult;                  /* lambda of the rate-distortion cost */
     int trellis;                 /* levels optimized by vp8_trellis_block */
     int zbin_boost;              /* the quantizer's zero-run boost (enc_quant.c) */
+    int16_t zrun_thresh[3][16];  /* AC zero bin after a run of r zeros, per kind */
     int64_t skip_thresh;         /* early exit: a skipped MB with less error (speed >= 3) */
     int mb_done;                 /* the current MB's search ended early */
     /* Rebase: the frame's header choices and macroblock modes, imposed (NULL: search). */

@@ -6,6 +6,12 @@
 #include "enc.h"
 #include "tables.h"
 
+/* libvpx's zero-run boost of the zero bin (vp8 quantize.c, zbin_boost): after k zero
+ * levels in a row (in zigzag order), a coefficient must pass zbin + boost[k] * q / 128 to
+ * be coded. Isolated small coefficients after long runs of zeros cost many bits for
+ * little: this drops them. */
+static const uint8_t zrun_boost[16] = {0, 0, 8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 40, 44, 44, 44};
+
 void vp8_enc_init_quant(vp8_encoder *e)
 {
     const int16_t (*dq)[2] = (const int16_t (*)[2])e->d.dequant[0];
@@ -17,13 +23,10 @@ void vp8_enc_init_quant(vp8_encoder *e)
             e->zbin[k][j] = (int16_t)(((j ? 84 : 80) * q + 64) >> 7);
             e->iq[k][j] = (uint32_t)((1u << 16) / (unsigned)q);
         }
+    for (int k = 0; k < 3; k++)
+        for (int r = 0; r < 16; r++)
+            e->zrun_thresh[k][r] = (int16_t)(e->zbin[k][1] + ((zrun_boost[r] * e->q[k][1]) >> 7));
 }
-
-/* libvpx's zero-run boost of the zero bin (vp8 quantize.c, zbin_boost): after k zero
- * levels in a row (in zigzag order), a coefficient must pass zbin + boost[k] * q / 128 to
- * be coded. Isolated small coefficients after long runs of zeros cost many bits for
- * little: this drops them. */
-static const uint8_t zrun_boost[16] = {0, 0, 8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 40, 44, 44, 44};
 
 /* The per-block work is a DSP kernel (vp8_dsp.quantize, C reference in dsp_enc.c); the
  * zero-run boost is a scalar pass over what it kept, which can only drop levels. */
@@ -32,23 +35,25 @@ int vp8_quantize_block(const vp8_encoder *e, int kind, int first, const int16_t 
 {
     int eob = e->d.dsp->quantize(coef, first, e->q[kind], e->round[kind], e->zbin[kind],
                                  e->iq[kind], levels, dq);
-    if (eob <= first || !e->zbin_boost) return eob;
+    if (eob <= first + 2 || !e->zbin_boost) return eob; /* no run of 2 zeros before a level */
+    const int16_t *thr = e->zrun_thresh[kind];
     int run = 0, last = first;
     for (int i = first; i < eob; i++) {
         if (!levels[i]) {
             run++;
             continue;
         }
-        const int ac = i > 0, pos = vp8_zigzag[i];
-        const int c = coef[pos] < 0 ? -coef[pos] : coef[pos];
-        if (run >= 2 && c < e->zbin[kind][ac] + ((zrun_boost[run > 15 ? 15 : run] * e->q[kind][ac]) >> 7)) {
-            levels[i] = 0;
-            dq[pos] = 0;
-            run++;
-        } else {
-            run = 0;
-            last = i + 1;
+        if (run >= 2) { /* then i >= 2: an AC coefficient */
+            const int pos = vp8_zigzag[i], c = coef[pos] < 0 ? -coef[pos] : coef[pos];
+            if (c < thr[run]) {
+                levels[i] = 0;
+                dq[pos] = 0;
+                run++;
+                continue;
+            }
         }
+        run = 0;
+        last = i + 1;
     }
     return last;
 }
