@@ -136,6 +136,37 @@ enc_case zoom mandel 160x120 20 mandelbrot
 enc_case noise noise 160x120 8 noise
 enc_case noise-q0 noise 160x120 3 noise --end-usage q --min-q 0 --max-q 0 --cq-level 0
 
+# ----------------------------------------------------------- key frames at scene cuts
+
+# 10 frames of camera content, then 10 of a different scene: key frames at 1 and 11
+# only; a long still and a moving camera clip get no key frame but the first.
+scene_cuts() {
+    make_source cam 352x288 12 camera
+    make_source zoom352 352x288 10 mandelbrot
+    # The inputs' frame rates differ: timestamps set to 30 fps; at most 20 frames out.
+    ffmpeg -v error -nostdin -y -i "$SCRATCH/cam.y4m" -i "$SCRATCH/zoom352.y4m" \
+        -filter_complex "[0:v]trim=end_frame=10,setpts=N/30/TB[a];[1:v]trim=end_frame=10,setpts=N/30/TB[b];[a][b]concat=n=2:v=1" \
+        -fps_mode passthrough -frames:v 20 -pix_fmt yuv420p -f yuv4mpegpipe "$SCRATCH/cut.y4m"
+    "$EXCAM" encode "$SCRATCH/cut.y4m" -o "$SCRATCH/cut.ivf" -q || { echo "FAIL scene-cut: encode"; return 1; }
+    local keys
+    keys=$("$EXCAM" info "$SCRATCH/cut.ivf" | awk '$5 == "key" { printf "%d ", $2 }')
+    if [[ $keys != "1 11 " ]]; then
+        echo "FAIL scene-cut: key frames at [$keys], expected [1 11 ]"
+        return 1
+    fi
+    for src in still cam; do
+        "$EXCAM" encode "$SCRATCH/$src.y4m" -o "$SCRATCH/nocut.ivf" -q
+        keys=$("$EXCAM" info "$SCRATCH/nocut.ivf" | awk '$5 == "key" { printf "%d ", $2 }')
+        if [[ $keys != "1 " ]]; then
+            echo "FAIL scene-cut: $src has key frames at [$keys], expected [1 ]"
+            return 1
+        fi
+    done
+    check_stream scene-cut "$SCRATCH/cut.ivf" 20 || return 1
+    echo "ok   scene-cut: key frames at the cut only"
+}
+if scene_cuts; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 # ----------------------------------------------------------- a state from elsewhere
 
 # Stream A: 8 frames of camera content; its state written by the encoder and, again,

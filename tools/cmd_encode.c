@@ -17,6 +17,7 @@
 #include "pipeline.h"
 #include "quality.h"
 #include "ratectl.h"
+#include "scenecut.h"
 #include "y4m.h"
 
 static const char usage[] =
@@ -37,7 +38,8 @@ static const char usage[] =
     "      --good | --best | --rt   presets (default --good)\n"
     "      --cpu-used N         0 (slowest, best) .. 9 (fastest); default 4 (--good)\n"
     "Stream:\n"
-    "      --kf-max-dist N      a key frame at least every N frames (default 128)\n"
+    "      --kf-max-dist N      a key frame at least every N frames (default 128), and\n"
+    "                           at scene cuts\n"
     "      --token-parts N      log2 of the token partitions, 0..3 (default 0)\n"
     "      --sharpness N        loop filter sharpness 0..7 (default 0)\n"
     "      --error-resilient    probabilities are not carried between frames\n"
@@ -375,6 +377,7 @@ int cmd_encode(int argc, char **argv)
     quality qual = {0};
     uint64_t bytes = 0;
     unsigned encoded = 0, since_key = 0;
+    scenecut sc = {0};
     int tty = !quiet && isatty(STDERR_FILENO);
     double t0 = now();
 
@@ -408,6 +411,10 @@ int cmd_encode(int argc, char **argv)
     if (!in.fps_num || !in.fps_den) in.fps_num = 30, in.fps_den = 1;
     rc.fps = (double)in.fps_num / in.fps_den;
     ratectl_init(&rc);
+    if (scenecut_init(&sc, in.width, in.height) != 0) {
+        cli_error("out of memory");
+        goto done;
+    }
     if (outfile_open(&out, output) != 0) goto done;
     if (ivf_writer_start(&ivf, out.f, "VP80", in.width, in.height, in.fps_num, in.fps_den) != 0) {
         cli_error("%s: write error", output);
@@ -426,7 +433,9 @@ int cmd_encode(int argc, char **argv)
 
         excam_vp8_enc_params p;
         excam_vp8_enc_params_default(&p);
-        int key = (encoded == 0 && !state_has_key) || since_key >= (unsigned)kf_max;
+        int cut = scenecut_check(&sc, img); /* also remembers img for the next frame */
+        int key = (encoded == 0 && !state_has_key) || since_key >= (unsigned)kf_max ||
+                  (cut && encoded > 0);
         p.frame_type = key ? EXCAM_FRAME_KEY : EXCAM_FRAME_INTER;
         p.q_index = ratectl_next_q(&rc, key);
         p.speed = speed;
@@ -511,6 +520,7 @@ done:
         outfile_abort(&sout);
     }
     excam_image_free(img);
+    scenecut_free(&sc);
     excam_vp8_state_free(state);
     y4m_close(&in);
     return ret;
