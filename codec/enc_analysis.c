@@ -322,16 +322,23 @@ static void predict_inter(vp8_encoder *e, const mb_ctx *m, const vp8_mb_info *mb
     vp8_reconstruct_mb(&e->d, m->row, m->col, mb, 0, coeffs, eobs);
 }
 
-/* Code a whole-MB inter candidate whose prediction is in the frame: luma with Y2 and
- * chroma. Sets cd's rate (residual + rate_hdr), dist and rd. */
-static void code_inter(vp8_encoder *e, const mb_ctx *m, candidate *cd, int rate_hdr)
+/* The MB's prediction (put in the frame by predict_inter) into pred (16x16) and upred
+ * (two 8x8), where the residual coding reconstructs onto it. */
+static void copy_prediction(const mb_ctx *m, uint8_t pred[256], uint8_t upred[2][64])
 {
-    uint8_t pred[256], upred[2][64];
     for (int r = 0; r < 16; r++)
         memcpy(pred + r * 16, m->dst[0] + r * m->ds[0], 16);
     for (int p = 0; p < 2; p++)
         for (int r = 0; r < 8; r++)
             memcpy(upred[p] + r * 8, m->dst[1 + p] + r * m->ds[1 + p], 8);
+}
+
+/* Code a whole-MB inter candidate whose prediction is in the frame: luma with Y2 and
+ * chroma. Sets cd's rate (residual + rate_hdr), dist and rd. */
+static void code_inter(vp8_encoder *e, const mb_ctx *m, candidate *cd, int rate_hdr)
+{
+    uint8_t pred[256], upred[2][64];
+    copy_prediction(m, pred, upred);
     int rate = code_luma16(e, m->src[0], m->ss[0], pred, 16, cd, m->nz_left, m->nz_above);
     int64_t dist = recon_luma16(e, cd, pred, 16, m->src[0], m->ss[0]), udist;
     uint8_t *pp[2] = {upred[0], upred[1]};
@@ -671,11 +678,7 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
         cd->mb = mbs[order[i]];
         int rate = rates[order[i]];
         predict_inter(e, m, &cd->mb);
-        for (int r = 0; r < 16; r++)
-            memcpy(pred + r * 16, m->dst[0] + r * m->ds[0], 16);
-        for (int p = 0; p < 2; p++)
-            for (int r = 0; r < 8; r++)
-                memcpy(upred[p] + r * 8, m->dst[1 + p] + r * m->ds[1 + p], 8);
+        copy_prediction(m, pred, upred);
         rate += code_luma_noy2(e, m->src[0], m->ss[0], pred, cd, m->nz_left, m->nz_above, &dist);
         uint8_t *pp[2] = {upred[0], upred[1]};
         const uint8_t *sp[2] = {m->src[1], m->src[2]};
@@ -796,11 +799,7 @@ static void code_forced(vp8_encoder *e, const mb_ctx *m, candidate *cd, const vp
     e->coding_intra = f->ref_frame == VP8_REF_INTRA;
     if (!e->coding_intra) {
         predict_inter(e, m, &cd->mb);
-        for (int r = 0; r < 16; r++)
-            memcpy(pred + r * 16, m->dst[0] + r * m->ds[0], 16);
-        for (int p = 0; p < 2; p++)
-            for (int r = 0; r < 8; r++)
-                memcpy(upred[p] + r * 8, m->dst[1 + p] + r * m->ds[1 + p], 8);
+        copy_prediction(m, pred, upred);
         if (f->ymode == VP8_MV_SPLIT)
             code_luma_noy2(e, m->src[0], m->ss[0], pred, cd, m->nz_left, m->nz_above, &dist);
         else

@@ -88,6 +88,22 @@ static int write_state(outfile *f, const char *path, const excam_vp8_state *s)
     return ret;
 }
 
+/* The stream's quality lines, as vpxenc --psnr / --ssim print them. */
+static void print_quality(const quality *q, int psnr, int ssim)
+{
+    if (!q->frames) return;
+    if (psnr) {
+        uint64_t sse = q->sse[0] + q->sse[1] + q->sse[2];
+        uint64_t n = q->samples[0] + q->samples[1] + q->samples[2];
+        printf("Stream 0 PSNR (Overall/Avg/Y/U/V) %.3f %.3f %.3f %.3f %.3f\n",
+               quality_psnr(sse, n), q->psnr_sum[0] / q->frames, q->psnr_sum[1] / q->frames,
+               q->psnr_sum[2] / q->frames, q->psnr_sum[3] / q->frames);
+    }
+    if (ssim)
+        printf("Stream 0 SSIM (Avg/Y/U/V) %.5f %.5f %.5f %.5f\n", q->ssim_sum[0] / q->frames,
+               q->ssim_sum[1] / q->frames, q->ssim_sum[2] / q->frames, q->ssim_sum[3] / q->frames);
+}
+
 typedef struct encode_opts {
     const char *output;
     int skip, limit, chunk, rebase, workers, speed, parts, sharp, verify, psnr, ssim, quiet;
@@ -210,18 +226,7 @@ static int encode_chunked(y4m_reader *in, ratectl *rc, const encode_opts *eo)
                 st.frames[1] ? 1000 * st.cpu[1] / st.frames[1] : 0.0, st.frames[1],
                 st.frames[2] ? 1000 * st.cpu[2] / st.frames[2] : 0.0, st.frames[2]);
     }
-    if (eo->psnr && qual.frames) {
-        uint64_t sse = qual.sse[0] + qual.sse[1] + qual.sse[2];
-        uint64_t ns = qual.samples[0] + qual.samples[1] + qual.samples[2];
-        printf("Stream 0 PSNR (Overall/Avg/Y/U/V) %.3f %.3f %.3f %.3f %.3f\n",
-               quality_psnr(sse, ns), qual.psnr_sum[0] / qual.frames,
-               qual.psnr_sum[1] / qual.frames, qual.psnr_sum[2] / qual.frames,
-               qual.psnr_sum[3] / qual.frames);
-    }
-    if (eo->ssim && qual.frames)
-        printf("Stream 0 SSIM (Avg/Y/U/V) %.5f %.5f %.5f %.5f\n", qual.ssim_sum[0] / qual.frames,
-               qual.ssim_sum[1] / qual.frames, qual.ssim_sum[2] / qual.frames,
-               qual.ssim_sum[3] / qual.frames);
+    print_quality(&qual, eo->psnr, eo->ssim);
     ret = 0;
     goto done;
 nomem:
@@ -500,18 +505,7 @@ int cmd_encode(int argc, char **argv)
                 encoded, (unsigned long long)bytes, bytes * 8.0 * rc.fps / encoded / 1000.0, t,
                 t > 0 ? encoded / t : 0.0);
     }
-    if (want_psnr) {
-        uint64_t sse = qual.sse[0] + qual.sse[1] + qual.sse[2];
-        uint64_t n = qual.samples[0] + qual.samples[1] + qual.samples[2];
-        printf("Stream 0 PSNR (Overall/Avg/Y/U/V) %.3f %.3f %.3f %.3f %.3f\n",
-               quality_psnr(sse, n), qual.psnr_sum[0] / qual.frames,
-               qual.psnr_sum[1] / qual.frames, qual.psnr_sum[2] / qual.frames,
-               qual.psnr_sum[3] / qual.frames);
-    }
-    if (want_ssim)
-        printf("Stream 0 SSIM (Avg/Y/U/V) %.5f %.5f %.5f %.5f\n", qual.ssim_sum[0] / qual.frames,
-               qual.ssim_sum[1] / qual.frames, qual.ssim_sum[2] / qual.frames,
-               qual.ssim_sum[3] / qual.frames);
+    print_quality(&qual, want_psnr, want_ssim);
     ret = 0;
 done:
     if (ret) {
