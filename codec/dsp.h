@@ -91,10 +91,9 @@ typedef struct vp8_dsp {
     void (*pred4)(uint8_t *dst, ptrdiff_t stride, int bmode, const uint8_t *above,
                   const uint8_t *left);
 
-    /* Encoder metrics (dsp_enc.c). sad16x16: sum of absolute differences of two 16x16
-     * blocks; sse[size]: sum of squared differences of two blocks, size as in sixtap[]. */
-    uint32_t (*sad16x16)(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs);
-    /* SAD of a w x h block, w in {4, 8, 16}, h a multiple of 2 (split-MV regions). */
+    /* Encoder metrics (dsp_enc.c). sse[size]: sum of squared differences of two blocks,
+     * size as in sixtap[]. */
+    /* SAD of a w x h block, w in {4, 8, 16}, h a multiple of 2 (motion search). */
     uint32_t (*sad_wh)(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
                        int h);
     uint32_t (*sse[3])(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs);

@@ -5,15 +5,6 @@
 #include "dsp_common.h"
 #include "tables.h"
 
-static uint32_t sad16x16_c(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs)
-{
-    uint32_t s = 0;
-    for (int y = 0; y < 16; y++, a += as, b += bs)
-        for (int x = 0; x < 16; x++)
-            s += (uint32_t)(a[x] > b[x] ? a[x] - b[x] : b[x] - a[x]);
-    return s;
-}
-
 static uint32_t sad_wh_c(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
                          int h)
 {
@@ -119,7 +110,6 @@ void vp8_dsp_init_enc_c(vp8_dsp *d)
 {
     d->fdct4x4 = fdct4x4_c;
     d->quantize = quantize_c;
-    d->sad16x16 = sad16x16_c;
     d->sad_wh = sad_wh_c;
     d->sse[VP8_PRED_16x16] = sse16x16_c;
     d->sse[VP8_PRED_8x8] = sse8x8_c;

@@ -6,16 +6,6 @@
 #include <emmintrin.h>
 #include <string.h>
 
-static uint32_t sad16x16_sse2(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs)
-{
-    __m128i acc = _mm_setzero_si128();
-    for (int y = 0; y < 16; y++, a += as, b += bs)
-        acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)a),
-                                              _mm_loadu_si128((const __m128i *)b)));
-    acc = _mm_add_epi64(acc, _mm_srli_si128(acc, 8));
-    return (uint32_t)_mm_cvtsi128_si32(acc);
-}
-
 /* Squared differences of 8 pixels (as 16-bit lanes), summed pairwise into 32 bits. */
 static inline __m128i sq8(__m128i a8, __m128i b8)
 {
@@ -229,7 +219,6 @@ void vp8_dsp_init_enc_x86(vp8_dsp *d)
     d->fdct4x4 = fdct4x4_sse2;
     d->quantize = quantize_sse2;
     d->sad_wh = sad_wh_sse2;
-    d->sad16x16 = sad16x16_sse2;
     d->sse[VP8_PRED_16x16] = sse16x16_sse2;
     d->sse[VP8_PRED_8x8] = sse8x8_sse2;
     d->sse[VP8_PRED_4x4] = sse4x4_sse2;

@@ -349,33 +349,34 @@ static void code_inter(vp8_encoder *e, const mb_ctx *m, candidate *cd, int rate_
     cd->rd = vp8_rdcost(e, cd->rate, cd->dist);
 }
 
-/* Full-pel motion search around `center` (1/8 units) on luma, by SAD: a small
- * diamond, repeated while it improves, within the allowed range. */
-static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv center,
-                             const vp8_mv_bounds *lim, unsigned *best_sad)
+/* Full-pel motion search of the w x h luma region at (x0, y0) of the MB, around `start`
+ * (1/8 units), by SAD: a diamond of 8 neighbours from first_step pels down to 1, each
+ * step repeated while it improves, the vectors kept inside lim (rounded inwards). */
+static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv start,
+                             const vp8_mv_bounds *lim, int x0, int y0, int w, int h,
+                             int first_step, unsigned *best_sad)
 {
     static const int dirs[8][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1},
                                    {-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
     const ptrdiff_t rs = ref->stride[0];
-    const uint8_t *base = ref->plane[0] + (ptrdiff_t)m->row * 16 * rs + m->col * 16;
-    int bx = center.col >> 3, by = center.row >> 3; /* full pels */
-    int minx = lim->to_left >> 3, maxx = lim->to_right >> 3;
-    int miny = lim->to_top >> 3, maxy = lim->to_bottom >> 3;
+    const uint8_t *src = m->src[0] + y0 * m->ss[0] + x0;
+    const uint8_t *base = ref->plane[0] + (ptrdiff_t)(m->row * 16 + y0) * rs + m->col * 16 + x0;
+    int minx = (lim->to_left + 7) >> 3, maxx = lim->to_right >> 3;
+    int miny = (lim->to_top + 7) >> 3, maxy = lim->to_bottom >> 3;
+    int bx = start.col >> 3, by = start.row >> 3; /* full pels */
     bx = bx < minx ? minx : bx > maxx ? maxx : bx;
     by = by < miny ? miny : by > maxy ? maxy : by;
-    uint32_t (*sad)(const uint8_t *, ptrdiff_t, const uint8_t *, ptrdiff_t) = e->d.dsp->sad16x16;
-    unsigned best = sad(m->src[0], m->ss[0], base + by * rs + bx, rs);
-    int range = e->p->speed >= 6 ? 16 : e->p->speed >= 3 ? 32 : 64;
-    for (int step = range / 2; step >= 1; step /= 2) {
+    unsigned best = e->d.dsp->sad_wh(src, m->ss[0], base + by * rs + bx, rs, w, h);
+    for (int step = first_step; step >= 1; step /= 2) {
         int improved = 1;
         while (improved) {
             improved = 0;
             for (int i = 0; i < 8; i++) {
                 int x = bx + dirs[i][0] * step, y = by + dirs[i][1] * step;
                 if (x < minx || x > maxx || y < miny || y > maxy) continue;
-                unsigned s = sad(m->src[0], m->ss[0], base + y * rs + x, rs);
-                if (s < best) {
-                    best = s;
+                unsigned sd = e->d.dsp->sad_wh(src, m->ss[0], base + y * rs + x, rs, w, h);
+                if (sd < best) {
+                    best = sd;
                     bx = x;
                     by = y;
                     improved = 1;
@@ -383,7 +384,7 @@ static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *r
             }
         }
     }
-    *best_sad = best;
+    if (best_sad) *best_sad = best;
     return (vp8_mv){(int16_t)(by * 8), (int16_t)(bx * 8)};
 }
 
@@ -517,35 +518,7 @@ static int64_t sse_region(const vp8_dsp *dsp, const mb_ctx *m, const uint8_t *pr
 static vp8_mv search_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv start,
                             const vp8_mv_bounds *lim, int x0, int y0, int w, int h)
 {
-    static const int dirs[8][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1},
-                                   {-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
-    const ptrdiff_t rs = ref->stride[0];
-    const uint8_t *src = m->src[0] + y0 * m->ss[0] + x0;
-    const uint8_t *base = ref->plane[0] + (ptrdiff_t)(m->row * 16 + y0) * rs + m->col * 16 + x0;
-    int minx = (lim->to_left + 7) >> 3, maxx = lim->to_right >> 3;
-    int miny = (lim->to_top + 7) >> 3, maxy = lim->to_bottom >> 3;
-    int bx = start.col >> 3, by = start.row >> 3;
-    bx = bx < minx ? minx : bx > maxx ? maxx : bx;
-    by = by < miny ? miny : by > maxy ? maxy : by;
-    unsigned best = e->d.dsp->sad_wh(src, m->ss[0], base + by * rs + bx, rs, w, h);
-    for (int step = 4; step >= 1; step /= 2) {
-        int improved = 1;
-        while (improved) {
-            improved = 0;
-            for (int i = 0; i < 8; i++) {
-                int x = bx + dirs[i][0] * step, y = by + dirs[i][1] * step;
-                if (x < minx || x > maxx || y < miny || y > maxy) continue;
-                unsigned sd = e->d.dsp->sad_wh(src, m->ss[0], base + y * rs + x, rs, w, h);
-                if (sd < best) {
-                    best = sd;
-                    bx = x;
-                    by = y;
-                    improved = 1;
-                }
-            }
-        }
-    }
-    vp8_mv mv = {(int16_t)(by * 8), (int16_t)(bx * 8)};
+    vp8_mv mv = search_fullpel(e, m, ref, start, lim, x0, y0, w, h, 4, NULL);
     uint8_t pred[256];
     predict_region(e, m, ref, mv, x0, y0, w, h, pred);
     int64_t best_sse = sse_region(e->d.dsp, m, pred, x0, y0, w, h);
@@ -747,8 +720,9 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
                 return;
             }
             unsigned sad, sad0;
-            vp8_mv mv = search_fullpel(e, m, ref, best_ref, &lim, &sad);
-            vp8_mv mv0 = search_fullpel(e, m, ref, (vp8_mv){0, 0}, &lim, &sad0);
+            const int step = e->p->speed >= 6 ? 8 : e->p->speed >= 3 ? 16 : 32;
+            vp8_mv mv = search_fullpel(e, m, ref, best_ref, &lim, 0, 0, 16, 16, step, &sad);
+            vp8_mv mv0 = search_fullpel(e, m, ref, (vp8_mv){0, 0}, &lim, 0, 0, 16, 16, step, &sad0);
             if (sad0 < sad) mv = mv0;
             mv = refine_subpel(e, m, ref, mv, &lim);
             tries[i].mv = new_mv = mv;

@@ -51,37 +51,46 @@ void cli_hex(const uint8_t *p, int n, char *out)
     out[2 * n] = 0;
 }
 
-int cli_load_state(const char *path, excam_vp8_state **out)
+uint8_t *cli_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
+    if (!f) return NULL;
     uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
+    size_t n = 0, cap = 0;
     for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 1 << 20;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 1 << 16;
             uint8_t *b = realloc(buf, ncap);
             if (!b) {
-                cli_error("%s: out of memory", path);
                 free(buf);
                 fclose(f);
-                return -1;
+                errno = ENOMEM;
+                return NULL;
             }
             buf = b;
             cap = ncap;
         }
-        size_t k = fread(buf + len, 1, cap - len, f);
-        len += k;
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
         if (k == 0) break;
     }
     int rd_err = ferror(f);
     fclose(f);
     if (rd_err) {
-        cli_error("%s: read error", path);
         free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+int cli_load_state(const char *path, excam_vp8_state **out)
+{
+    size_t len = 0;
+    uint8_t *buf = cli_read_file(path, &len);
+    if (!buf) {
+        cli_error("%s: cannot read: %s", path, strerror(errno));
         return -1;
     }
     int err = excam_vp8_state_deserialize(buf, len, out);

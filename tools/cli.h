@@ -18,6 +18,11 @@ int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
 /* Lowercase hex of n bytes into out (2n+1 chars). */
 void cli_hex(const uint8_t *p, int n, char *out);
 
+#include <stddef.h>
+
+/* A whole file into a malloc'd buffer; NULL with errno set if it cannot be read. */
+uint8_t *cli_read_file(const char *path, size_t *len);
+
 struct excam_vp8_state;
 /* Read a state written by `excam state dump` (or excam_vp8_state_serialize).
  * 0 on success; -1 with "excam: PATH: ..." printed. */

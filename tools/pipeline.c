@@ -3,6 +3,8 @@
  */
 #include "pipeline.h"
 
+#include "cli.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -95,38 +97,6 @@ static int write_atomic(const char *path, const void *buf, size_t len)
     return 0;
 }
 
-static uint8_t *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    uint8_t *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 1 << 16;
-            uint8_t *b = realloc(buf, nc);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = b;
-            cap = nc;
-        }
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (!k) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 /* Frames files: (4-byte little-endian length, bytes)*. */
 typedef struct frames {
     pipeline_frame *f;
@@ -182,7 +152,7 @@ static int frames_read(const char *path, frames *fs, uint8_t **block)
 {
     size_t len, off = 0;
     memset(fs, 0, sizeof(*fs));
-    *block = read_all(path, &len);
+    *block = cli_read_file(path, &len);
     if (!*block) return -1;
     while (off + 4 <= len) {
         const uint8_t *p = *block + off;
@@ -211,7 +181,7 @@ static int state_write(const char *path, const excam_vp8_state *s)
 static excam_vp8_state *state_read(const char *path)
 {
     size_t len;
-    uint8_t *buf = read_all(path, &len);
+    uint8_t *buf = cli_read_file(path, &len);
     excam_vp8_state *s = NULL;
     if (buf && excam_vp8_state_deserialize(buf, len, &s)) s = NULL;
     free(buf);
@@ -410,6 +380,13 @@ done:
 
 /* ------------------------------------------------------------ the executor */
 
+/* SIGINT/SIGTERM/SIGHUP during a run: the handler only notes the signal; the executor's
+ * wait returns (no SA_RESTART), stops the workers, removes its work directory and then
+ * lets the signal take its default course. */
+static volatile sig_atomic_t stop_signal;
+static void on_stop(int sig) { stop_signal = sig; }
+static const int stop_sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+
 static void start(job *j, task *t, unsigned *rng)
 {
     unsigned delay = 0;
@@ -421,6 +398,8 @@ static void start(job *j, task *t, unsigned *rng)
     pid_t pid = fork();
     if (pid == 0) {
         char err[512] = "", path[4200];
+        for (int i = 0; i < 3; i++)
+            signal(stop_sigs[i], SIG_DFL);
         if (delay) usleep(delay);
         int r = t->kind == T_ENCODE     ? run_encode(j, t->chunk, err, sizeof(err))
                 : t->kind == T_REENCODE ? run_reencode(j, t->chunk, err, sizeof(err))
@@ -489,6 +468,15 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
                  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
         return -1;
     }
+    struct sigaction sa, old[3];
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    stop_signal = 0;
+    for (int i = 0; i < 3; i++) {
+        sigaction(stop_sigs[i], &sa, &old[i]);
+        if (old[i].sa_handler == SIG_IGN) sigaction(stop_sigs[i], &old[i], NULL); /* nohup */
+    }
     j.tasks = calloc((size_t)j.chunks * 3, sizeof(*j.tasks));
     j.index = malloc((size_t)j.chunks * 3 * sizeof(*j.index));
     if (!j.tasks || !j.index) {
@@ -536,6 +524,10 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
         int st;
         struct rusage ru;
         pid_t pid = wait4(-1, &st, 0, &ru);
+        if (stop_signal) {
+            snprintf(err, errlen, "interrupted");
+            goto done;
+        }
         if (pid < 0) {
             if (errno == EINTR) continue;
             snprintf(err, errlen, "waiting for workers: %s", strerror(errno));
@@ -550,7 +542,7 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
             char path[4200];
             size_t len = 0;
             snprintf(path, sizeof(path), "%s/error-%s-%d", j.dir, kind_name[t->kind], t->chunk);
-            uint8_t *msg = read_all(path, &len);
+            uint8_t *msg = cli_read_file(path, &len);
             snprintf(err, errlen, "%s of chunk %d: %.*s", kind_name[t->kind], t->chunk + 1,
                      msg ? (int)len : 0,
                      msg ? (const char *)msg : WIFSIGNALED(st) ? "worker killed by a signal"
@@ -612,5 +604,8 @@ done:
     remove_dir(j.dir);
     free(j.tasks);
     free(j.index);
+    for (int i = 0; i < 3; i++)
+        sigaction(stop_sigs[i], &old[i], NULL);
+    if (stop_signal) raise(stop_signal);
     return ret;
 }
