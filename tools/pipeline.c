@@ -258,6 +258,12 @@ static int run_reencode(const job *j, int k, char *err, size_t errlen)
     }
     /* The quantizer of DESIGN.md §2: between the key frame's and the inter frames'. */
     excam_vp8_enc_params p = params(j, 0, (3 * j->o->q_key + j->o->q_inter + 2) / 4);
+    /* It stands in for the chunk's key frame, which refreshed all three references: the
+     * chunk's other frames chose their golden and altref predictions against that
+     * picture, so the real chain must hold this frame there too. Without it a rebased
+     * frame predicts "golden" from a picture chunks old (foreman, q 24: the frames after
+     * the second of each chunk cost 10-30% more bits at 0.3 dB less PSNR). */
+    p.refresh_golden = p.refresh_altref = 1;
     uint8_t *data;
     size_t len;
     int e = excam_vp8_encode(s, j->frames[chunk_first(j, k)], &p, &data, &len, &next);
