@@ -117,6 +117,51 @@ else
     fail "stdin: excam encode - --chunk gives other bytes (or failed)"
 fi
 
+# Interruptions. SIGTERM: the workers stop, the work directory goes, no output is left
+# and excam dies of the signal (status 143). A worker killed with -9: the run fails
+# (status 1) with a message naming the task, and leaves nothing behind either.
+make_source long 352x288 120
+mkdir -p "$SCRATCH/tmp"
+# usage: interrupted NAME RC PATTERN: checks the run that just ended with status RC.
+interrupted() {
+    local name=$1 rc=$2 want=$3 left
+    left=$(ls -A "$SCRATCH/tmp"; ls "$SCRATCH" | grep '^int\.ivf' || true)
+    if ((rc != want)); then
+        fail "$name: status $rc ($want expected)"
+    elif [[ -n $left ]]; then
+        fail "$name: left behind: $left"
+    elif pgrep -f "$SCRATCH/int.ivf" >/dev/null; then
+        fail "$name: worker processes are still running"
+    else
+        ok "$name: status $rc, nothing left behind"
+    fi
+}
+TMPDIR=$SCRATCH/tmp "$EXCAM" encode "$SCRATCH/long.y4m" -q --chunk 6 --workers 2 --cpu-used 0 \
+    -o "$SCRATCH/int.ivf" 2>"$SCRATCH/int.log" &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+sleep 0.2
+interrupted "SIGTERM" "$rc" 143
+TMPDIR=$SCRATCH/tmp "$EXCAM" encode "$SCRATCH/long.y4m" -q --chunk 6 --workers 2 --cpu-used 0 \
+    -o "$SCRATCH/int.ivf" 2>"$SCRATCH/int.log" &
+pid=$!
+sleep 1
+victim=$(pgrep -P "$pid" | head -n 1 || true)
+[[ -n $victim ]] && kill -KILL "$victim"
+rc=0
+wait "$pid" || rc=$?
+sleep 0.2
+if [[ -z $victim ]]; then
+    fail "kill -9: no worker process found after 1 s"
+elif ! grep -q "the worker process died" "$SCRATCH/int.log"; then
+    fail "kill -9 of a worker: no message saying so: $(cat "$SCRATCH/int.log")"
+else
+    interrupted "kill -9 of a worker" "$rc" 1
+fi
+
 # Bad options: usage errors (status 2), nothing written.
 for bad in "--chunk 0" "--chunk 6 --rebase 0" "--chunk 6 --workers 0" \
     "--chunk 6 --end-usage vbr --target-bitrate 300" "--chunk 6 --state-in x"; do

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,7 +27,6 @@ static const char *const kind_name[3] = {"encode", "re-encode", "rebase"};
 
 typedef struct task {
     int kind, chunk, status;
-    pid_t pid;
 } task;
 
 typedef struct job {
@@ -403,20 +405,46 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop(int sig) { stop_signal = sig; }
 static const int stop_sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 
-static void start(job *j, task *t, unsigned *rng)
+/* The workers: processes forked once, at the start, so that each keeps its memory warm
+ * from task to task (a forked process pays for every page it touches first; on these
+ * machines that was half of a rebase task's time). Each talks to the executor over a
+ * socket pair: it reads a task's index and answers with a report. */
+typedef struct worker {
+    pid_t pid;
+    int fd;
+    int task; /* the running task, or -1 */
+} worker;
+
+typedef struct report {
+    int task, ok;
+    double cpu; /* seconds of CPU the task took */
+} report;
+
+static double cpu_seconds(void)
 {
-    unsigned delay = 0;
-    if (j->o->shuffle) {
-        *rng = *rng * 1103515245u + 12345u;
-        delay = (*rng >> 8) % 30000; /* up to 30 ms */
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+static void worker_loop(job *j, int fd, unsigned seed)
+{
+    int idx;
+    for (int i = 0; i < 3; i++)
+        signal(stop_sigs[i], SIG_DFL);
+    /* Big blocks from the heap and kept there, not mapped and unmapped per frame. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    while (read(fd, &idx, sizeof(idx)) == (ssize_t)sizeof(idx)) {
+        if (idx < 0 || idx >= j->ntasks) break;
+        const task *t = &j->tasks[idx];
         char err[512] = "", path[4200];
-        for (int i = 0; i < 3; i++)
-            signal(stop_sigs[i], SIG_DFL);
-        if (delay) usleep(delay);
+        if (j->o->shuffle) {
+            seed = seed * 1103515245u + 12345u;
+            usleep((seed >> 8) % 30000); /* up to 30 ms */
+        }
+        double t0 = cpu_seconds();
         int r = t->kind == T_ENCODE     ? run_encode(j, t->chunk, err, sizeof(err))
                 : t->kind == T_REENCODE ? run_reencode(j, t->chunk, err, sizeof(err))
                                         : run_rebase(j, t->chunk, err, sizeof(err));
@@ -424,10 +452,33 @@ static void start(job *j, task *t, unsigned *rng)
             snprintf(path, sizeof(path), "%s/error-%s-%d", j->dir, kind_name[t->kind], t->chunk);
             write_atomic(path, err, strlen(err));
         }
-        _exit(r ? 1 : 0);
+        report rep = {idx, r == 0, cpu_seconds() - t0};
+        if (write(fd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep)) break;
     }
-    t->pid = pid;
-    t->status = pid > 0 ? RUNNING : WAITING;
+    _exit(0);
+}
+
+/* Fork worker i; 0 or -1. */
+static int worker_start(job *j, worker *w, unsigned seed)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        worker_loop(j, sv[1], seed);
+    }
+    close(sv[1]);
+    w->pid = pid;
+    w->fd = sv[0];
+    w->task = -1;
+    return 0;
 }
 
 /* The work directory holds only the pipeline's own flat files. */
@@ -463,7 +514,9 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
                     pipeline_frame **out, pipeline_stats *stats, char *err, size_t errlen)
 {
     job j;
-    int ret = -1, running = 0, finished = 0;
+    int ret = -1, running = 0, finished = 0, nworkers = 0, started = 0;
+    worker *workers = NULL;
+    struct pollfd *pfd = NULL;
     unsigned rng = o->shuffle;
 
     *out = NULL;
@@ -504,18 +557,33 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
     /* Tasks in the order a single worker would best run them. */
     for (int k = 0; k < j.chunks; k++) {
         j.index[T_ENCODE * j.chunks + k] = j.ntasks;
-        j.tasks[j.ntasks++] = (task){T_ENCODE, k, WAITING, 0};
+        j.tasks[j.ntasks++] = (task){T_ENCODE, k, WAITING};
     }
     for (int k = 0; k < j.chunks; k++)
         if (!group_start(&j, k)) {
             j.index[T_REENCODE * j.chunks + k] = j.ntasks;
-            j.tasks[j.ntasks++] = (task){T_REENCODE, k, WAITING, 0};
+            j.tasks[j.ntasks++] = (task){T_REENCODE, k, WAITING};
             j.index[T_REBASE * j.chunks + k] = j.ntasks;
-            j.tasks[j.ntasks++] = (task){T_REBASE, k, WAITING, 0};
+            j.tasks[j.ntasks++] = (task){T_REBASE, k, WAITING};
         }
 
+    nworkers = o->workers < j.ntasks ? o->workers : j.ntasks;
+    workers = calloc((size_t)nworkers, sizeof(*workers));
+    pfd = calloc((size_t)nworkers, sizeof(*pfd));
+    if (!workers || !pfd) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int w = 0; w < nworkers; w++) {
+        if (worker_start(&j, &workers[w], o->shuffle + 7919u * (unsigned)w)) {
+            snprintf(err, errlen, "cannot start a worker process: %s", strerror(errno));
+            goto done;
+        }
+        started++;
+    }
     while (finished < j.ntasks) {
-        while (running < o->workers) {
+        for (int w = 0; w < nworkers; w++) {
+            if (workers[w].task >= 0) continue;
             int cand[64], nc = 0, pick = -1;
             for (int i = 0; i < j.ntasks && nc < 64; i++)
                 if (j.tasks[i].status == WAITING && ready(&j, &j.tasks[i])) cand[nc++] = i;
@@ -526,54 +594,58 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
             } else {
                 pick = cand[0];
             }
-            start(&j, &j.tasks[pick], &rng);
-            if (j.tasks[pick].status != RUNNING) {
-                snprintf(err, errlen, "cannot start a worker process: %s", strerror(errno));
+            if (send(workers[w].fd, &pick, sizeof(pick), MSG_NOSIGNAL) != (ssize_t)sizeof(pick)) {
+                snprintf(err, errlen, "cannot reach worker %d: %s", w + 1, strerror(errno));
                 goto done;
             }
+            workers[w].task = pick;
+            j.tasks[pick].status = RUNNING;
             running++;
         }
         if (!running) {
             snprintf(err, errlen, "internal error: no task can run");
             goto done;
         }
-        int st;
-        struct rusage ru;
-        pid_t pid = wait4(-1, &st, 0, &ru);
+        for (int w = 0; w < nworkers; w++)
+            pfd[w] = (struct pollfd){workers[w].task >= 0 ? workers[w].fd : -1, POLLIN, 0};
+        int np = poll(pfd, (nfds_t)nworkers, -1);
         if (stop_signal) {
             snprintf(err, errlen, "interrupted");
             goto done;
         }
-        if (pid < 0) {
+        if (np < 0) {
             if (errno == EINTR) continue;
             snprintf(err, errlen, "waiting for workers: %s", strerror(errno));
             goto done;
         }
-        task *t = NULL;
-        for (int i = 0; i < j.ntasks && !t; i++)
-            if (j.tasks[i].status == RUNNING && j.tasks[i].pid == pid) t = &j.tasks[i];
-        if (!t) continue;
-        running--;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            char path[4200];
-            size_t len = 0;
-            snprintf(path, sizeof(path), "%s/error-%s-%d", j.dir, kind_name[t->kind], t->chunk);
-            uint8_t *msg = cli_read_file(path, &len);
-            snprintf(err, errlen, "%s of chunk %d: %.*s", kind_name[t->kind], t->chunk + 1,
-                     msg ? (int)len : 0,
-                     msg ? (const char *)msg : WIFSIGNALED(st) ? "worker killed by a signal"
-                                                                : "worker failed");
-            free(msg);
-            goto done;
-        }
-        t->status = DONE;
-        finished++;
-        if (stats) {
-            stats->cpu[t->kind] += ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-                                   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-            stats->frames[t->kind] += t->kind == T_REENCODE ? 1
-                                      : t->kind == T_ENCODE ? chunk_len(&j, t->chunk)
-                                                            : chunk_len(&j, t->chunk);
+        for (int w = 0; w < nworkers; w++) {
+            if (!pfd[w].revents) continue;
+            report rep;
+            ssize_t got = read(workers[w].fd, &rep, sizeof(rep));
+            task *t = &j.tasks[workers[w].task];
+            if (got != (ssize_t)sizeof(rep) || rep.task != workers[w].task || !rep.ok) {
+                char path[4200];
+                size_t len = 0;
+                snprintf(path, sizeof(path), "%s/error-%s-%d", j.dir, kind_name[t->kind],
+                         t->chunk);
+                uint8_t *msg = got == (ssize_t)sizeof(rep) ? cli_read_file(path, &len) : NULL;
+                if (msg)
+                    snprintf(err, errlen, "%s of chunk %d: %.*s", kind_name[t->kind],
+                             t->chunk + 1, (int)len, (const char *)msg);
+                else
+                    snprintf(err, errlen, "%s of chunk %d: the worker process died",
+                             kind_name[t->kind], t->chunk + 1);
+                free(msg);
+                goto done;
+            }
+            workers[w].task = -1;
+            running--;
+            t->status = DONE;
+            finished++;
+            if (stats) {
+                stats->cpu[t->kind] += rep.cpu;
+                stats->frames[t->kind] += t->kind == T_REENCODE ? 1 : chunk_len(&j, t->chunk);
+            }
         }
         progress(&j, 0);
     }
@@ -611,12 +683,16 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
         ret = 0;
     }
 done:
-    if (ret) {
-        for (int i = 0; i < j.ntasks; i++)
-            if (j.tasks[i].status == RUNNING) kill(j.tasks[i].pid, SIGKILL);
-        while (running > 0 && waitpid(-1, NULL, 0) > 0)
-            running--;
+    /* Closing its socket ends an idle worker; a busy one is killed when the run failed. */
+    for (int w = 0; w < started; w++) {
+        if (ret && workers[w].task >= 0) kill(workers[w].pid, SIGKILL);
+        close(workers[w].fd);
     }
+    for (int w = 0; w < started; w++)
+        while (waitpid(workers[w].pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    free(workers);
+    free(pfd);
     remove_dir(j.dir);
     free(j.tasks);
     free(j.index);

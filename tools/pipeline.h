@@ -14,7 +14,7 @@
  *
  * Task outputs are files in a work directory (frames: a sequence of 4-byte little-endian
  * lengths and bytes; states: excam_vp8_state_serialize's bytes), written atomically. The
- * local executor runs each task in a forked worker process, at most `workers` at once;
+ * local executor forks `workers` worker processes once and hands them ready tasks;
  * since tasks are pure, the output is the same bytes for any number of workers and any
  * order of completion.
  */
