@@ -4,6 +4,7 @@
 #include "pipeline.h"
 
 #include "cli.h"
+#include "tasks.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -58,14 +59,6 @@ static void path_of(const job *j, char *buf, size_t len, const char *what, int k
     snprintf(buf, len, "%s/%s-%d", j->dir, what, k);
 }
 
-/* The chunk's final frames and state: encode(k)'s for a group's first chunk, else
- * rebase(k)'s. */
-static void final_paths(const job *j, int k, char *frames, char *state, size_t len)
-{
-    path_of(j, frames, len, group_start(j, k) ? "enc-frames" : "rb-frames", k);
-    path_of(j, state, len, group_start(j, k) ? "enc-state" : "rb-state", k);
-}
-
 static int final_done(const job *j, int k)
 {
     return task_of(j, group_start(j, k) ? T_ENCODE : T_REBASE, k)->status == DONE;
@@ -99,301 +92,101 @@ static int write_atomic(const char *path, const void *buf, size_t len)
     return 0;
 }
 
-/* Frames files: (4-byte little-endian length, bytes)*. */
-typedef struct frames {
-    pipeline_frame *f;
-    int n, cap;
-} frames;
-
-static int frames_add(frames *fs, uint8_t *data, size_t len)
+/* The task's parameters for chunk k. */
+static task_params params_of(const job *j, int k)
 {
-    if (fs->n == fs->cap) {
-        int nc = fs->cap ? fs->cap * 2 : 16;
-        pipeline_frame *p = realloc(fs->f, (size_t)nc * sizeof(*p));
-        if (!p) return -1;
-        fs->f = p;
-        fs->cap = nc;
+    task_params p = {j->o->q_key,        j->o->q_inter,        j->o->speed,
+                     j->o->token_partitions, j->o->sharpness, j->o->verify,
+                     group_start(j, k),  chunk_first(j, k)};
+    return p;
+}
+
+/* Write each output; 0, or -1 with the message in err. */
+static int write_outputs(const job *j, int k, const char *const *what, task_buf *const *bufs,
+                         int n, char *err, size_t errlen)
+{
+    char path[4200];
+    for (int i = 0; i < n; i++) {
+        path_of(j, path, sizeof(path), what[i], k);
+        if (write_atomic(path, bufs[i]->data, bufs[i]->len)) {
+            snprintf(err, errlen, "cannot write %.400s: %s", path, strerror(errno));
+            return -1;
+        }
     }
-    fs->f[fs->n].data = data;
-    fs->f[fs->n].len = len;
-    fs->n++;
     return 0;
 }
 
-static void frames_free(frames *fs, void (*release)(void *))
+/* Read the task inputs named what[i] (chunk ks[i]) into bufs[i]; 0, or -1. */
+static int read_inputs(const job *j, const char *const *what, const int *ks, task_buf *bufs,
+                       int n, char *err, size_t errlen)
 {
-    for (int i = 0; i < fs->n; i++)
-        release(fs->f[i].data);
-    free(fs->f);
-    memset(fs, 0, sizeof(*fs));
-}
-
-static int frames_write(const char *path, const frames *fs)
-{
-    size_t total = 0;
-    for (int i = 0; i < fs->n; i++)
-        total += 4 + fs->f[i].len;
-    uint8_t *buf = malloc(total ? total : 1), *p = buf;
-    if (!buf) return -1;
-    for (int i = 0; i < fs->n; i++) {
-        uint32_t l = (uint32_t)fs->f[i].len;
-        *p++ = (uint8_t)l;
-        *p++ = (uint8_t)(l >> 8);
-        *p++ = (uint8_t)(l >> 16);
-        *p++ = (uint8_t)(l >> 24);
-        memcpy(p, fs->f[i].data, fs->f[i].len);
-        p += fs->f[i].len;
+    char path[4200];
+    for (int i = 0; i < n; i++) {
+        path_of(j, path, sizeof(path), what[i], ks[i]);
+        if (!(bufs[i].data = cli_read_file(path, &bufs[i].len))) {
+            snprintf(err, errlen, "cannot read %.400s: %s", path, strerror(errno));
+            while (i-- > 0)
+                free(bufs[i].data);
+            return -1;
+        }
     }
-    int r = write_atomic(path, buf, total);
-    free(buf);
-    return r;
-}
-
-/* Frames read back: each .data points into one malloc'd block (*block). */
-static int frames_read(const char *path, frames *fs, uint8_t **block)
-{
-    size_t len, off = 0;
-    memset(fs, 0, sizeof(*fs));
-    *block = cli_read_file(path, &len);
-    if (!*block) return -1;
-    while (off + 4 <= len) {
-        const uint8_t *p = *block + off;
-        size_t l = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
-        if (l > len - off - 4 || frames_add(fs, *block + off + 4, l)) goto bad;
-        off += 4 + l;
-    }
-    if (off == len) return 0;
-bad:
-    free(fs->f);
-    free(*block);
-    memset(fs, 0, sizeof(*fs));
-    return -1;
-}
-
-static int state_write(const char *path, const excam_vp8_state *s)
-{
-    uint8_t *buf;
-    size_t len;
-    if (excam_vp8_state_serialize(s, &buf, &len)) return -1;
-    int r = write_atomic(path, buf, len);
-    excam_free(buf);
-    return r;
-}
-
-static excam_vp8_state *state_read(const char *path)
-{
-    size_t len;
-    uint8_t *buf = cli_read_file(path, &len);
-    excam_vp8_state *s = NULL;
-    if (buf && excam_vp8_state_deserialize(buf, len, &s)) s = NULL;
-    free(buf);
-    return s;
-}
-
-static void no_release(void *p) { (void)p; }
-
-/* ------------------------------------------------------------ the tasks */
-
-static excam_vp8_enc_params params(const job *j, int key, int q)
-{
-    excam_vp8_enc_params p;
-    excam_vp8_enc_params_default(&p);
-    p.frame_type = key ? EXCAM_FRAME_KEY : EXCAM_FRAME_INTER;
-    p.q_index = q;
-    p.speed = j->o->speed;
-    p.token_partitions = j->o->token_partitions;
-    p.sharpness = j->o->sharpness;
-    p.self_check = j->o->verify;
-    return p;
+    return 0;
 }
 
 /* Each returns 0, or -1 with a message in err. */
 static int run_encode(const job *j, int k, char *err, size_t errlen)
 {
-    excam_vp8_state *s = excam_vp8_state_new();
-    frames fs = {0};
-    char path[4200];
-    int ret = -1;
-    for (int i = 0; s && i < chunk_len(j, k); i++) {
-        excam_vp8_enc_params p = params(j, i == 0, i == 0 ? j->o->q_key : j->o->q_inter);
-        /* The key frame of a chunk that does not start a group never reaches the
-         * stream: it only gives the chunk's other frames a reference to decide their
-         * modes and motion vectors against, decisions the rebase then keeps. Made at
-         * quantizer 0, nearly the source itself, those decisions follow the picture
-         * rather than one chain's coding noise, and hold up better on the real chain
-         * (foreman, [6,16], fixed quantizers: BD-rate vs the serial encode 12.6% ->
-         * 9.1% by SSIM, 10.4% -> 7.5% by PSNR; a key frame 8..32 steps coarser than
-         * the inter frames was worse, and so were finer inter frames in stage 1). It
-         * costs stage 1 about 14% more time (foreman q 24: 18.7 -> 21.4 ms a frame). */
-        if (i == 0 && !group_start(j, k)) p.q_index = 0;
-        uint8_t *data;
-        size_t len;
-        excam_vp8_state *next;
-        int e = excam_vp8_encode(s, j->frames[chunk_first(j, k) + i], &p, &data, &len, &next);
-        if (e) {
-            snprintf(err, errlen, "frame %d: %s", chunk_first(j, k) + i + 1, excam_strerror(e));
-            goto done;
-        }
-        excam_vp8_state_free(s);
-        s = next;
-        if (frames_add(&fs, data, len)) {
-            excam_free(data);
-            goto nomem;
-        }
-    }
-    if (!s) goto nomem;
-    path_of(j, path, sizeof(path), "enc-frames", k);
-    if (frames_write(path, &fs)) goto io;
-    path_of(j, path, sizeof(path), "enc-state", k);
-    if (state_write(path, s)) goto io;
-    ret = 0;
-    goto done;
-io:
-    snprintf(err, errlen, "cannot write %.400s: %s", path, strerror(errno));
-    goto done;
-nomem:
-    snprintf(err, errlen, "out of memory");
-done:
-    frames_free(&fs, excam_free);
-    excam_vp8_state_free(s);
-    return ret;
+    task_params p = params_of(j, k);
+    task_buf frames, state;
+    if (task_encode(j->frames + chunk_first(j, k), chunk_len(j, k), &p, &frames, &state, err,
+                    errlen))
+        return -1;
+    static const char *const what[2] = {"enc-frames", "enc-state"};
+    task_buf *out[2] = {&frames, &state};
+    int r = write_outputs(j, k, what, out, 2, err, errlen);
+    free(frames.data);
+    free(state.data);
+    return r;
 }
 
 static int run_reencode(const job *j, int k, char *err, size_t errlen)
 {
-    char path[4200];
-    path_of(j, path, sizeof(path), "enc-state", k - 1);
-    excam_vp8_state *s = state_read(path), *next = NULL;
-    if (!s) {
-        snprintf(err, errlen, "cannot read %.400s", path);
-        return -1;
-    }
-    /* The quantizer of DESIGN.md §2: between the key frame's and the inter frames'. */
-    excam_vp8_enc_params p = params(j, 0, (3 * j->o->q_key + j->o->q_inter + 2) / 4);
-    /* It stands in for the chunk's key frame, which refreshed all three references: the
-     * chunk's other frames chose their golden and altref predictions against that
-     * picture, so the real chain must hold this frame there too. Without it a rebased
-     * frame predicts "golden" from a picture chunks old (foreman, q 24: the frames after
-     * the second of each chunk cost 10-30% more bits at 0.3 dB less PSNR). */
-    p.refresh_golden = p.refresh_altref = 1;
-    uint8_t *data;
-    size_t len;
-    int e = excam_vp8_encode(s, j->frames[chunk_first(j, k)], &p, &data, &len, &next);
-    excam_vp8_state_free(s);
-    excam_vp8_state_free(next);
-    if (e) {
-        snprintf(err, errlen, "frame %d: %s", chunk_first(j, k) + 1, excam_strerror(e));
-        return -1;
-    }
-    frames fs = {0};
-    int r = frames_add(&fs, data, len);
-    path_of(j, path, sizeof(path), "re-frame", k);
-    if (!r) r = frames_write(path, &fs);
-    if (r) snprintf(err, errlen, "cannot write %.400s", path);
-    frames_free(&fs, excam_free);
-    if (fs.n == 0 && r) excam_free(data);
-    return r ? -1 : 0;
+    static const char *const in_what[1] = {"enc-state"};
+    const int ks[1] = {k - 1};
+    task_buf in[1], frame;
+    task_params p = params_of(j, k);
+    if (read_inputs(j, in_what, ks, in, 1, err, errlen)) return -1;
+    int r = task_reencode(j->frames[chunk_first(j, k)], in[0].data, in[0].len, &p, &frame, err,
+                          errlen);
+    free(in[0].data);
+    if (r) return -1;
+    static const char *const what[1] = {"re-frame"};
+    task_buf *out[1] = {&frame};
+    r = write_outputs(j, k, what, out, 1, err, errlen);
+    free(frame.data);
+    return r;
 }
 
 static int run_rebase(const job *j, int k, char *err, size_t errlen)
 {
-    char fpath[4200], spath[4200], path[4200];
-    frames re = {0}, enc = {0}, out = {0};
-    uint8_t *re_block = NULL, *enc_block = NULL;
-    excam_vp8_state *prev = NULL, *base = NULL, *stage1 = NULL, *old = excam_vp8_state_new();
-    int ret = -1, e;
-
-    final_paths(j, k - 1, fpath, spath, sizeof(fpath));
-    if (!(prev = state_read(spath))) {
-        snprintf(err, errlen, "cannot read %.400s", spath);
-        goto done;
-    }
-    path_of(j, path, sizeof(path), "re-frame", k);
-    if (frames_read(path, &re, &re_block) || re.n != 1) {
-        snprintf(err, errlen, "cannot read %.400s", path);
-        goto done;
-    }
-    path_of(j, path, sizeof(path), "enc-frames", k);
-    if (frames_read(path, &enc, &enc_block) || enc.n != chunk_len(j, k)) {
-        snprintf(err, errlen, "cannot read %.400s", path);
-        goto done;
-    }
-    /* The re-encoded first frame was made on encode(k-1)'s final state: rebased onto the
-     * real state of chunk k-1 (the same state when chunk k-1 starts a group, and then
-     * rebase gives the frame back unchanged). */
-    path_of(j, path, sizeof(path), "enc-state", k - 1);
-    if (!(stage1 = state_read(path))) {
-        snprintf(err, errlen, "cannot read %.400s", path);
-        goto done;
-    }
-    {
-        excam_vp8_enc_params p = params(j, 0, j->o->q_inter);
-        uint8_t *data;
-        size_t len;
-        e = excam_vp8_rebase(stage1, prev, j->frames[chunk_first(j, k)], re.f[0].data,
-                             re.f[0].len, &p, &data, &len, &base);
-        if (e) {
-            snprintf(err, errlen, "frame %d: rebase failed: %s", chunk_first(j, k) + 1,
-                     excam_strerror(e));
-            goto done;
-        }
-        if (frames_add(&out, data, len)) {
-            excam_free(data);
-            goto nomem;
-        }
-    }
-    /* The other frames: each rebased from the state encode(k) had before it onto the
-     * chain's. */
-    for (int i = 0; i < enc.n; i++) {
-        excam_vp8_state *next;
-        if (i > 0) {
-            excam_vp8_enc_params p = params(j, 0, j->o->q_inter);
-            uint8_t *data;
-            size_t len;
-            e = excam_vp8_rebase(old, base, j->frames[chunk_first(j, k) + i], enc.f[i].data,
-                                 enc.f[i].len, &p, &data, &len, &next);
-            if (e) {
-                snprintf(err, errlen, "frame %d: rebase failed: %s", chunk_first(j, k) + i + 1,
-                         excam_strerror(e));
-                goto done;
-            }
-            if (frames_add(&out, data, len)) {
-                excam_free(data);
-                excam_vp8_state_free(next);
-                goto nomem;
-            }
-            excam_vp8_state_free(base);
-            base = next;
-        }
-        if ((e = excam_vp8_decode(old, enc.f[i].data, enc.f[i].len, &next, NULL, NULL))) {
-            snprintf(err, errlen, "frame %d: %s", chunk_first(j, k) + i + 1, excam_strerror(e));
-            goto done;
-        }
-        excam_vp8_state_free(old);
-        old = next;
-    }
-    path_of(j, path, sizeof(path), "rb-frames", k);
-    if (frames_write(path, &out)) goto io;
-    path_of(j, path, sizeof(path), "rb-state", k);
-    if (state_write(path, base)) goto io;
-    ret = 0;
-    goto done;
-io:
-    snprintf(err, errlen, "cannot write %.400s: %s", path, strerror(errno));
-    goto done;
-nomem:
-    snprintf(err, errlen, "out of memory");
-done:
-    frames_free(&out, excam_free);
-    free(re.f);
-    free(enc.f);
-    free(re_block);
-    free(enc_block);
-    excam_vp8_state_free(prev);
-    excam_vp8_state_free(base);
-    excam_vp8_state_free(stage1);
-    excam_vp8_state_free(old);
-    return ret;
+    const char *in_what[4] = {"re-frame", "enc-frames", "enc-state",
+                              group_start(j, k - 1) ? "enc-state" : "rb-state"};
+    const int ks[4] = {k, k, k - 1, k - 1};
+    task_buf in[4], frames, state;
+    task_params p = params_of(j, k);
+    if (read_inputs(j, in_what, ks, in, 4, err, errlen)) return -1;
+    int r = task_rebase(j->frames + chunk_first(j, k), chunk_len(j, k), in[0].data, in[0].len,
+                        in[1].data, in[1].len, in[2].data, in[2].len, in[3].data, in[3].len, &p,
+                        &frames, &state, err, errlen);
+    for (int i = 0; i < 4; i++)
+        free(in[i].data);
+    if (r) return -1;
+    static const char *const what[2] = {"rb-frames", "rb-state"};
+    task_buf *out[2] = {&frames, &state};
+    r = write_outputs(j, k, what, out, 2, err, errlen);
+    free(frames.data);
+    free(state.data);
+    return r;
 }
 
 /* ------------------------------------------------------------ the executor */
@@ -660,24 +453,27 @@ int pipeline_encode(excam_image *const *frames_in, int n, const pipeline_opts *o
             goto done;
         }
         for (int k = 0; k < j.chunks; k++) {
-            char fpath[4200], spath[4200];
-            frames fs;
-            uint8_t *block;
-            final_paths(&j, k, fpath, spath, sizeof(fpath));
-            if (frames_read(fpath, &fs, &block) || fs.n != chunk_len(&j, k)) {
+            char path[4200];
+            size_t len;
+            task_frames fs;
+            path_of(&j, path, sizeof(path), group_start(&j, k) ? "enc-frames" : "rb-frames", k);
+            uint8_t *block = cli_read_file(path, &len);
+            int parsed = block && !task_frames_parse(block, len, &fs);
+            int bad = !parsed || fs.n != chunk_len(&j, k);
+            for (int i = 0; !bad && i < fs.n; i++) {
+                if (!(res[m].data = malloc(fs.len[i] ? fs.len[i] : 1))) bad = 1;
+                else memcpy(res[m].data, fs.data[i], fs.len[i]);
+                res[m++].len = fs.len[i];
+            }
+            if (parsed) task_frames_free(&fs);
+            free(block);
+            if (bad) {
                 snprintf(err, errlen, "cannot read the frames of chunk %d", k + 1);
                 for (int i = 0; i < m; i++)
                     free(res[i].data);
                 free(res);
                 goto done;
             }
-            for (int i = 0; i < fs.n; i++) {
-                res[m].data = malloc(fs.f[i].len ? fs.f[i].len : 1);
-                if (res[m].data) memcpy(res[m].data, fs.f[i].data, fs.f[i].len);
-                res[m++].len = fs.f[i].len;
-            }
-            frames_free(&fs, no_release);
-            free(block);
         }
         *out = res;
         ret = 0;
