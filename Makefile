@@ -186,8 +186,8 @@ $(BUILD)/fuzz/%: fuzz/%.c $(CODEC_SRC) $(TOOLS_LIB_SRC) $(NET_SRC) $(PROTO_GEN_C
 	    -o $@ $(PKG_LIBS) -lm
 
 # Seed the corpora and run each target for FUZZ_TIME seconds.
-fuzz-run: fuzz $(EXCAM)
-	$(Q)bash fuzz/seed.sh $(BUILD)/fuzz
+fuzz-run: fuzz $(EXCAM) $(BUILD)/tests/test_wire
+	$(Q)EXCAM_BIN=$(EXCAM) EXCAM_TEST_WIRE=$(BUILD)/tests/test_wire bash fuzz/seed.sh $(BUILD)/fuzz
 	$(Q)set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 	    echo "== $$n ($(FUZZ_TIME) s)"; \
 	    $$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -print_final_stats=1 \
