@@ -287,8 +287,7 @@ int wire_next(wire_reader *r, Excam__Envelope **msg, char *why, size_t whylen)
     if (!msg)
         return WIRE_EINVAL;
     *msg = NULL;
-    if (r->broken)
-        return say(why, whylen, r->broken, "%s", "stream broken by an earlier oversized frame");
+    /* A broken reader still holds the oversized prefix: it is reported again below. */
     if (!frame_length(r, &len)) {
         if (!r->eof)
             return WIRE_AGAIN;

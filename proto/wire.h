@@ -11,7 +11,7 @@
  *    progress (plus, for small frames, what fits in its inline buffer);
  *  - it holds no heap memory while idle or between small frames; a large frame's buffer
  *    grows by doubling as its bytes arrive (so a peer that announces 1 MiB and sends
- *    4 bytes costs 4 KiB, not 1 MiB), and is freed as soon as the frame is consumed;
+ *    1 KiB holds 4 KiB, not 1 MiB), and is freed as soon as the frame is consumed;
  *  - every message it returns has been unpacked with a memory budget and checked by
  *    wire_validate, so a hostile peer gets a clean error (log it, drop the connection)
  *    and the caller only ever sees well-formed messages.
