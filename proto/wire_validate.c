@@ -305,6 +305,7 @@ static int task_result(check *c, const Excam__TaskResult *t)
 static int state_transfer(check *c, const Excam__StateTransfer *s)
 {
     FIELD(c, "job_id", nonzero(c, s->job_id));
+    FIELD(c, "chunk", range(c, s->chunk, 0, WIRE_MAX_JOB_FRAMES - 1));
     FIELD(c, "state", blob_ref(c, s->state));
     FIELD(c, "peer_address", text(c, s->peer_address, 0, WIRE_MAX_HOST));
     return WIRE_OK;
