@@ -9,7 +9,8 @@
 #   make deps            install missing Debian packages (scripts/deps.sh)
 #   make install PREFIX=/usr/local   library, headers, excam.pc, the CLI
 #
-# Options: WERROR=1 (CI) adds -Werror; BUILD=dir; CC=...; V=1 shows commands.
+# Options: WERROR=1 (CI) adds -Werror; BUILD=dir; CC=...; V=1 shows commands;
+#          PROTOC_C=... (protoc-c, which generates $(BUILD)/proto/excam.pb-c.[ch]).
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
@@ -20,6 +21,7 @@ DESTDIR  ?=
 CC       ?= cc
 CLANG    ?= clang
 PKG_CONFIG ?= pkg-config
+PROTOC_C ?= protoc-c
 
 VERSION  := 0.1.0
 SOMAJOR  := 0
@@ -30,7 +32,7 @@ else
 Q := @
 endif
 
-PKGS := libsodium libcrypto
+PKGS := libsodium libcrypto libprotobuf-c
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -59,9 +61,19 @@ CODEC_SRC := $(sort $(wildcard codec/*.c))
 TOOLS_SRC := $(sort $(wildcard tools/*.c))
 TEST_SRC  := $(sort $(wildcard tests/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
+# The wire protocol (proto/) and blob storage (storage/): one object group, linked into
+# the CLI, the tests and the fuzzers but not into libexcam (its API stays excam_* only).
+# The protobuf-c code is generated into $(BUILD)/proto/ from proto/excam.proto, never
+# committed; sources find it as "proto/excam.pb-c.h" through -I$(BUILD).
+PROTO_DEF   := proto/excam.proto
+PROTO_GEN_C := $(PROTO_DEF:%.proto=$(BUILD)/%.pb-c.c)
+PROTO_GEN_H := $(PROTO_DEF:%.proto=$(BUILD)/%.pb-c.h)
+NET_SRC     := $(sort $(wildcard proto/*.c storage/*.c))
+NET_INC     := -Iproto -Istorage -I$(BUILD)
 
 CODEC_OBJ := $(CODEC_SRC:%.c=$(BUILD)/%.o)
 TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/%.o)
+NET_OBJ   := $(NET_SRC:%.c=$(BUILD)/%.o) $(PROTO_GEN_C:.c=.o)
 # Tool objects other than the main program, shared with tests and fuzzers.
 TOOLS_LIB_OBJ := $(filter-out $(BUILD)/tools/excam.o $(BUILD)/tools/cmd_%.o,$(TOOLS_OBJ))
 TOOLS_LIB_SRC := $(filter-out tools/excam.c tools/cmd_%.c,$(TOOLS_SRC))
@@ -82,15 +94,37 @@ $(BUILD)/codec/%.o: codec/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CODEC) -fPIC -DEXCAM_BUILDING_LIB -c $< -o $@
 
-$(BUILD)/tools/%.o: tools/%.c
+# Objects that may include the generated header wait for it (order-only: -MMD's .d files
+# then track it like any header, so a changed .proto rebuilds exactly its users).
+$(BUILD)/tools/%.o: tools/%.c | $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) -Itools -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) -Itools $(NET_INC) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.c
+$(BUILD)/tests/%.o: tests/%.c | $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) -Itools -Itests -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) -Itools -Itests $(NET_INC) -c $< -o $@
+
+$(BUILD)/proto/%.o: proto/%.c | $(PROTO_GEN_H)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) $(NET_INC) -c $< -o $@
+
+$(BUILD)/storage/%.o: storage/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) $(NET_INC) -c $< -o $@
+
+# protoc-c writes both files in one run (a pattern rule with two targets is one recipe).
+$(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h: %.proto
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  PROTOC  $<")
+	$(Q)$(PROTOC_C) --c_out=$(BUILD) $<
+
+$(PROTO_GEN_C:.c=.o): $(PROTO_GEN_C)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT) $(NET_INC) -c $< -o $@
 
 $(LIB_A): $(CODEC_OBJ)
 	@$(if $(Q),echo "  AR      $@")
@@ -102,13 +136,13 @@ $(LIB_SO): $(CODEC_OBJ)
 	$(Q)ln -sf libexcam.so.$(VERSION) $(BUILD)/libexcam.so.$(SOMAJOR)
 	$(Q)ln -sf libexcam.so.$(VERSION) $(BUILD)/libexcam.so
 
-$(EXCAM): $(TOOLS_OBJ) $(LIB_A)
+$(EXCAM): $(TOOLS_OBJ) $(NET_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $(TOOLS_OBJ) $(LIB_A) -o $@ $(LDLIBS_ALL)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(TOOLS_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TOOLS_LIB_OBJ) $(LIB_A)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TOOLS_LIB_OBJ) $(NET_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $< $(TOOLS_LIB_OBJ) $(LIB_A) -o $@ $(LDLIBS_ALL)
+	$(Q)$(CC) $(ALL_LDFLAGS) $< $(TOOLS_LIB_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(LDLIBS_ALL)
 
 $(BUILD)/excam.pc: excam.pc.in Makefile
 	@mkdir -p $(@D)
@@ -139,20 +173,21 @@ asan:
 # ---------------------------------------------------------------- fuzzing
 
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-              -Iinclude -Icodec -Itools -Ifuzz $(PKG_CFLAGS)
+              -Iinclude -Icodec -Itools -Ifuzz $(NET_INC) $(PKG_CFLAGS)
 FUZZ_TIME ?= 200
 
 fuzz: $(FUZZ_BIN)
 
-$(BUILD)/fuzz/%: fuzz/%.c $(CODEC_SRC) $(TOOLS_LIB_SRC) $(wildcard codec/*.h tools/*.h fuzz/*.h)
+$(BUILD)/fuzz/%: fuzz/%.c $(CODEC_SRC) $(TOOLS_LIB_SRC) $(NET_SRC) $(PROTO_GEN_C) $(PROTO_GEN_H) \
+                 $(wildcard codec/*.h tools/*.h fuzz/*.h proto/*.h storage/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(CODEC_SRC) $(TOOLS_LIB_SRC) \
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(CODEC_SRC) $(TOOLS_LIB_SRC) $(NET_SRC) $(PROTO_GEN_C) \
 	    -o $@ $(PKG_LIBS) -lm
 
 # Seed the corpora and run each target for FUZZ_TIME seconds.
-fuzz-run: fuzz $(EXCAM)
-	$(Q)bash fuzz/seed.sh $(BUILD)/fuzz
+fuzz-run: fuzz $(EXCAM) $(BUILD)/tests/test_wire
+	$(Q)EXCAM_BIN=$(EXCAM) EXCAM_TEST_WIRE=$(BUILD)/tests/test_wire bash fuzz/seed.sh $(BUILD)/fuzz
 	$(Q)set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 	    echo "== $$n ($(FUZZ_TIME) s)"; \
 	    $$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -print_final_stats=1 \

@@ -6,14 +6,18 @@
 #   build/fuzz/corpus-fuzz_state         serialized states (`excam state dump`)
 #   build/fuzz/corpus-fuzz_y4m           small Y4M files: every accepted header form, odd
 #                                        sizes, FRAME tags, and a few decoded vectors
+#   build/fuzz/corpus-fuzz_wire          one packed wire frame per message kind
+#                                        (`test_wire --write-seeds`)
 # usage: fuzz/seed.sh [OUT_DIR]   (default: <repo>/build/fuzz)
-# Environment: EXCAM_DATA (test data), EXCAM_BIN (the CLI, for the state dumps).
+# Environment: EXCAM_DATA (test data), EXCAM_BIN (the CLI, for the state dumps),
+#              EXCAM_TEST_WIRE (build/tests/test_wire, for the wire frames).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${EXCAM_DATA:-$ROOT/../shared/data}
 EXCAM=${EXCAM_BIN:-$ROOT/build/excam}
 OUT=${1:-$ROOT/build/fuzz}
+TEST_WIRE=${EXCAM_TEST_WIRE:-$ROOT/build/tests/test_wire}
 
 if [[ ! -d $DATA/vp8-test-vectors ]]; then
     echo "seed.sh: no test data in $DATA (set EXCAM_DATA)" >&2
@@ -23,7 +27,8 @@ ivf_dir=$OUT/corpus-fuzz_ivf
 frame_dir=$OUT/corpus-fuzz_decode_frame
 state_dir=$OUT/corpus-fuzz_state
 y4m_dir=$OUT/corpus-fuzz_y4m
-mkdir -p "$ivf_dir" "$frame_dir" "$state_dir" "$y4m_dir"
+wire_dir=$OUT/corpus-fuzz_wire
+mkdir -p "$ivf_dir" "$frame_dir" "$state_dir" "$y4m_dir" "$wire_dir"
 
 le_uint() { od -An -tu"$3" -j "$2" -N "$3" "$1" | tr -d ' \n'; }
 
@@ -117,6 +122,15 @@ if [[ -x $EXCAM ]]; then
     done
 fi
 
-for d in "$ivf_dir" "$frame_dir" "$state_dir" "$y4m_dir"; do
+if [[ -x $TEST_WIRE ]]; then
+    "$TEST_WIRE" --write-seeds "$wire_dir" >/dev/null
+    # Two frames back to back, and one cut short: streams, not only single frames.
+    cat "$wire_dir/hello.frame" "$wire_dir/task_assign.frame" >"$wire_dir/hello+task_assign.stream"
+    head -c 20 "$wire_dir/job_submit.frame" >"$wire_dir/job_submit-truncated.stream"
+else
+    echo "seed.sh: $TEST_WIRE not built: corpus-fuzz_wire left empty" >&2
+fi
+
+for d in "$ivf_dir" "$frame_dir" "$state_dir" "$y4m_dir" "$wire_dir"; do
     echo "$d: $(find "$d" -type f | wc -l) files"
 done
