@@ -68,8 +68,8 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 PROTO_DEF   := proto/excam.proto
 PROTO_GEN_C := $(PROTO_DEF:%.proto=$(BUILD)/%.pb-c.c)
 PROTO_GEN_H := $(PROTO_DEF:%.proto=$(BUILD)/%.pb-c.h)
-NET_SRC     := $(sort $(wildcard proto/*.c storage/*.c))
-NET_INC     := -Iproto -Istorage -I$(BUILD)
+NET_SRC     := $(sort $(wildcard proto/*.c storage/*.c coordinator/*.c worker/*.c))
+NET_INC     := -Iproto -Istorage -Icoordinator -Iworker -I$(BUILD)
 
 CODEC_OBJ := $(CODEC_SRC:%.c=$(BUILD)/%.o)
 TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/%.o)
@@ -110,6 +110,17 @@ $(BUILD)/proto/%.o: proto/%.c | $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) $(NET_INC) -c $< -o $@
+
+# The coordinator and the worker run the pipeline's tasks (tools/tasks.h).
+$(BUILD)/coordinator/%.o: coordinator/%.c | $(PROTO_GEN_H)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) -Itools $(NET_INC) -c $< -o $@
+
+$(BUILD)/worker/%.o: worker/%.c | $(PROTO_GEN_H)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) -Itools $(NET_INC) -c $< -o $@
 
 $(BUILD)/storage/%.o: storage/%.c
 	@mkdir -p $(@D)
@@ -179,11 +190,11 @@ FUZZ_TIME ?= 200
 fuzz: $(FUZZ_BIN)
 
 $(BUILD)/fuzz/%: fuzz/%.c $(CODEC_SRC) $(TOOLS_LIB_SRC) $(NET_SRC) $(PROTO_GEN_C) $(PROTO_GEN_H) \
-                 $(wildcard codec/*.h tools/*.h fuzz/*.h proto/*.h storage/*.h)
+                 $(wildcard codec/*.h tools/*.h fuzz/*.h proto/*.h storage/*.h coordinator/*.h worker/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(CODEC_SRC) $(TOOLS_LIB_SRC) $(NET_SRC) $(PROTO_GEN_C) \
-	    -o $@ $(PKG_LIBS) -lm
+	    -o $@ $(PKG_LIBS) -lm -pthread
 
 # Seed the corpora and run each target for FUZZ_TIME seconds.
 fuzz-run: fuzz $(EXCAM) $(BUILD)/tests/test_wire

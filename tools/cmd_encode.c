@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
 #include "excam/vp8.h"
 #include "ivf.h"
 #include "outfile.h"
@@ -54,6 +55,10 @@ static const char usage[] =
     "                           chunks; at least the chunk count: one key frame)\n"
     "      --workers N          worker processes (default: the number of CPUs)\n"
     "                           (with --end-usage q or cq without a bitrate)\n"
+    "      --coordinator H:P    run the pipeline on a coordinator's workers (see `excam\n"
+    "                           coordinator`, `excam worker`) instead of local ones\n"
+    "      --storage URI        blob storage the coordinator's workers share (file:///dir\n"
+    "                           or a path; default $EXCAM_STORAGE)\n"
 "State (for splitting an encode, as the ExCamera pipeline does):\n"
     "      --state-in FILE      start from this decoder state (from `excam state dump` or\n"
     "                           --state-out): the first frame is an inter frame against it\n"
@@ -64,7 +69,8 @@ static const char usage[] =
 enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
-    OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS
+    OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS, OPT_COORD,
+    OPT_STORAGE
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -289,11 +295,14 @@ int cmd_encode(int argc, char **argv)
         {"chunk", required_argument, NULL, OPT_CHUNK},
         {"rebase", required_argument, NULL, OPT_REBASE},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"coordinator", required_argument, NULL, OPT_COORD},
+        {"storage", required_argument, NULL, OPT_STORAGE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *output = NULL, *state_in = NULL, *state_out = NULL;
+    const char *output = NULL, *state_in = NULL, *state_out = NULL, *coordinator = NULL;
+    const char *storage = getenv("EXCAM_STORAGE");
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
     int chunk = 0, rebase = 16, workers = 0;
@@ -337,6 +346,8 @@ int cmd_encode(int argc, char **argv)
         case OPT_CHUNK: bad = int_opt("--chunk", optarg, 1, 1 << 20, &chunk); break;
         case OPT_REBASE: bad = int_opt("--rebase", optarg, 1, 1 << 20, &rebase); break;
         case OPT_WORKERS: bad = int_opt("--workers", optarg, 1, 4096, &workers); break;
+        case OPT_COORD: coordinator = optarg; break;
+        case OPT_STORAGE: storage = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
@@ -360,6 +371,14 @@ int cmd_encode(int argc, char **argv)
     if (chunk && (er || kf_max != 128))
         return cli_usage_error("encode", "--chunk sets the key frames itself (one per --rebase "
                                          "chunks); --kf-max-dist and --error-resilient do not apply");
+    if (coordinator && !chunk)
+        return cli_usage_error("encode", "--coordinator runs the pipeline: give --chunk N");
+    if (coordinator && (!storage || !*storage))
+        return cli_usage_error("encode", "--coordinator needs --storage URI (or EXCAM_STORAGE), "
+                                         "blob storage its workers can reach");
+    if (coordinator && (want_psnr || want_ssim))
+        return cli_usage_error("encode", "--psnr/--ssim are not computed with --coordinator "
+                                         "(yet): measure the output with vpxdec");
     const char *input = argv[optind];
     int speed = cpu >= 0 ? cpu : -cpu;
     if (cpu < 0 && preset == OPT_GOOD) speed = 4;
@@ -402,6 +421,35 @@ int cmd_encode(int argc, char **argv)
     }
     if (!img || !state) {
         cli_error("out of memory");
+        goto done;
+    }
+    if (coordinator) {
+        client_opts co = {0};
+        client_result cr;
+        co.coordinator = coordinator;
+        co.storage = storage;
+        co.chunk = chunk;
+        co.rebase = rebase;
+        co.retry_for = 120;
+        co.quiet = quiet;
+        rc.fps = in.fps_num && in.fps_den ? (double)in.fps_num / in.fps_den : 30.0;
+        ratectl_init(&rc);
+        co.params.q_key = ratectl_next_q(&rc, 1);
+        co.params.q_inter = ratectl_next_q(&rc, 0);
+        co.params.speed = speed;
+        co.params.token_partitions = parts;
+        co.params.sharpness = sharp;
+        co.params.verify = verify;
+        double t1 = now();
+        ret = client_encode(&in, skip, limit, &co, output, &cr);
+        if (!ret && !quiet) {
+            double t = now() - t1;
+            fprintf(stderr, "%s: %d frames in %d chunks of %d, %d key frames, job %llu on %s, "
+                            "%llu bytes, %.1f kbit/s, %.2f s (%.1f fps)\n",
+                    output, cr.frames, cr.chunks, chunk, (cr.chunks + rebase - 1) / rebase,
+                    (unsigned long long)cr.job_id, coordinator, (unsigned long long)cr.bytes,
+                    cr.bytes * 8.0 * rc.fps / cr.frames / 1000.0, t, t > 0 ? cr.frames / t : 0.0);
+        }
         goto done;
     }
     if (chunk) {

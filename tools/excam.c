@@ -14,13 +14,17 @@ static const struct command {
     {"decode", cmd_decode, "decode an IVF VP8 stream to Y4M/I420 or per-frame MD5s"},
     {"info", cmd_info, "describe every frame of an IVF VP8 stream"},
     {"state", cmd_state, "dump or hash the decoder state after a frame"},
+    {"coordinator", cmd_coordinator, "run the coordinator daemon that hands tasks to workers"},
+    {"worker", cmd_worker, "run tasks for a coordinator"},
+    {"jobs", cmd_jobs, "list a coordinator's jobs"},
+    {"cancel", cmd_cancel, "cancel a coordinator's job"},
 };
 
 static void print_usage(FILE *f)
 {
     fprintf(f, "usage: excam <command> [options]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'excam <command> --help' describes a command. 'excam --version' prints the "
                "version.\n");
 }

@@ -1,0 +1,46 @@
+/*
+ * The job client: what `excam encode --coordinator`, `excam jobs` and `excam cancel`
+ * say to a coordinator (coordinator/coordinator.h). The input goes to blob storage chunk
+ * by chunk (the whole video is never in memory), the coordinator gets a small JobSubmit
+ * naming the chunks' manifest, and the finished chunks come back from storage.
+ */
+#ifndef EXCAM_TOOLS_CLIENT_H
+#define EXCAM_TOOLS_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tasks.h"
+#include "y4m.h"
+
+typedef struct client_opts {
+    const char *coordinator;  /* HOST:PORT */
+    const char *storage;      /* blob store URI (file:///dir or a path) */
+    const char *name;         /* the job's name (default: the input's) */
+    int chunk, rebase;        /* ExCamera's n and x */
+    task_params params;       /* q, speed, ... (group_start and first_frame unused) */
+    double retry_for;         /* seconds to keep reconnecting to a coordinator that went away */
+    int quiet;
+} client_opts;
+
+typedef struct client_result {
+    uint64_t job_id;
+    int frames, chunks;
+    uint64_t bytes;           /* of the stream's frames */
+} client_result;
+
+/*
+ * Encode in (after skipping `skip` frames, at most `limit` frames; -1: all) through the
+ * coordinator and write the IVF stream to `output` (atomically; nothing is left on
+ * failure). Returns 0, or 1 after printing the error (naming the file or the peer).
+ * SIGINT/SIGTERM while it waits cancel the job.
+ */
+int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, const char *output,
+                  client_result *res);
+
+/* `excam jobs`: list the coordinator's jobs on stdout; `excam cancel`: cancel one.
+ * 0, or 1 after printing the error. */
+int client_list(const char *coordinator);
+int client_cancel(const char *coordinator, uint64_t job_id);
+
+#endif

@@ -1,0 +1,455 @@
+/*
+ * The worker process (see worker.h).
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blobstore.h"
+#include "proto/excam.pb-c.h"
+#include "tasks.h"
+#include "wire.h"
+
+void worker_opts_default(worker_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->retry_for = 60;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void wlog(const worker_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wlog(const worker_opts *o, const char *fmt, ...)
+{
+    char line[1100];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "excam worker %s: %s\n", o->name, line);
+}
+
+/* ------------------------------------------------------------ the connection */
+
+typedef struct wlink {
+    int fd;
+    wire_reader rd;
+    pthread_mutex_t lock;     /* one writer at a time: the task loop and the heartbeats */
+    pthread_cond_t wake;
+    int stop;                 /* heartbeats: stop (under lock) */
+    int interval_ms;
+    uint64_t seq;
+    Excam__TaskRef running;   /* the task being run (job_id 0: none), under lock */
+} wlink;
+
+static int dial(const char *spec, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host)) {
+        snprintf(err, errlen, "--coordinator %s: not HOST:PORT", spec);
+        return -2;
+    }
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
+    int e = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (e) {
+        snprintf(err, errlen, "%s: %s", spec, gai_strerror(e));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
+        if (fd < 0) continue;
+        if (connect(fd, a->ai_addr, a->ai_addrlen)) {
+            snprintf(err, errlen, "%s: %s", spec, strerror(errno));
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(ai);
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    return fd;
+}
+
+static int send_locked(wlink *l, const Excam__Envelope *m)
+{
+    uint8_t *buf;
+    size_t len;
+    if (wire_pack(m, &buf, &len)) return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(l->fd, buf + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    free(buf);
+    return off == len ? 0 : -1;
+}
+
+static int send_msg(wlink *l, const Excam__Envelope *m)
+{
+    pthread_mutex_lock(&l->lock);
+    int r = send_locked(l, m);
+    pthread_mutex_unlock(&l->lock);
+    return r;
+}
+
+/* The next message (blocking); 0, or -1 with why. */
+static int recv_msg(wlink *l, Excam__Envelope **m, char *why, size_t whylen)
+{
+    for (;;) {
+        int e = wire_next(&l->rd, m, why, whylen);
+        if (e == WIRE_OK) return 0;
+        if (e == WIRE_EOF || e == WIRE_ETRUNC) {
+            snprintf(why, whylen, "the coordinator closed the connection");
+            return -1;
+        }
+        if (e != WIRE_AGAIN) {
+            char w2[300];
+            snprintf(w2, sizeof(w2), "%s", why);
+            snprintf(why, whylen, "%s: %s", wire_strerror(e), w2);
+            return -1;
+        }
+        e = wire_reader_read(&l->rd, l->fd);
+        if (e != WIRE_OK && e != WIRE_AGAIN) {
+            snprintf(why, whylen, "%s", e == WIRE_EIO ? strerror(errno) : wire_strerror(e));
+            return -1;
+        }
+    }
+}
+
+static void *heartbeats(void *arg)
+{
+    wlink *l = arg;
+    pthread_mutex_lock(&l->lock);
+    while (!l->stop) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_sec += l->interval_ms / 1000;
+        t.tv_nsec += (long)(l->interval_ms % 1000) * 1000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&l->wake, &l->lock, &t);
+        if (l->stop) break;
+        Excam__Envelope env = EXCAM__ENVELOPE__INIT;
+        Excam__Heartbeat hb = EXCAM__HEARTBEAT__INIT;
+        Excam__TaskRef *run[1] = {&l->running};
+        hb.sequence = ++l->seq;
+        if (l->running.job_id) {
+            hb.n_running = 1;
+            hb.running = run;
+        }
+        env.body_case = EXCAM__ENVELOPE__BODY_HEARTBEAT;
+        env.heartbeat = &hb;
+        if (send_locked(l, &env)) break; /* the task loop will notice too */
+    }
+    pthread_mutex_unlock(&l->lock);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ tasks */
+
+typedef struct runner {
+    blobstore *bs;
+    char uri[WIRE_MAX_TEXT + 1];
+} runner;
+
+typedef struct result {
+    int code;
+    char message[WIRE_MAX_TEXT];
+    task_buf out[2];
+    const char *out_name[2];
+    uint8_t hash[2][32];
+} result;
+
+static int fail(result *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(result *r, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof(r->message), fmt, ap);
+    va_end(ap);
+    r->code = code;
+    return -1;
+}
+
+/* Fetch input `name` of the task (verified against its hash). */
+static int input(runner *rn, const Excam__TaskAssign *ta, const char *name, task_buf *b, result *r)
+{
+    char err[512];
+    for (size_t i = 0; i < ta->n_inputs; i++) {
+        if (strcmp(ta->inputs[i]->name, name)) continue;
+        int e = blobstore_get(rn->bs, ta->inputs[i]->hash.data, &b->data, &b->len, err, sizeof(err));
+        if (e) return fail(r, EXCAM__ERROR_CODE__ERR_STORAGE, "input %s: %s", name, err);
+        if (ta->inputs[i]->size && b->len != ta->inputs[i]->size) {
+            free(b->data);
+            b->data = NULL;
+            return fail(r, EXCAM__ERROR_CODE__ERR_STORAGE, "input %s: %zu bytes, not %llu", name,
+                        b->len, (unsigned long long)ta->inputs[i]->size);
+        }
+        return 0;
+    }
+    return fail(r, EXCAM__ERROR_CODE__ERR_BAD_REQUEST, "the task has no input named %s", name);
+}
+
+static int run_task(runner *rn, const Excam__TaskAssign *ta, result *r)
+{
+    char err[512];
+    task_buf in[5] = {{0}};
+    excam_image **src = NULL;
+    int nsrc = 0, ret = -1;
+
+    memset(r, 0, sizeof(*r));
+    if (ta->kind == EXCAM__TASK_KIND__NOOP) return 0;
+    if (!rn->bs || strcmp(rn->uri, ta->storage_uri)) {
+        if (rn->bs) blobstore_close(rn->bs);
+        rn->bs = NULL;
+        if (blobstore_open(ta->storage_uri, &rn->bs, err, sizeof(err)))
+            return fail(r, EXCAM__ERROR_CODE__ERR_STORAGE, "%s", err);
+        snprintf(rn->uri, sizeof(rn->uri), "%s", ta->storage_uri);
+    }
+    const Excam__EncodeParams *ep = ta->params;
+    if (!ep) return fail(r, EXCAM__ERROR_CODE__ERR_BAD_REQUEST, "no encode parameters");
+    task_params p = {(int)ep->q_key, (int)ep->q_inter, (int)ep->speed, (int)ep->token_partitions,
+                     (int)ep->sharpness, ep->verify, ta->group_start, (int)ta->first_frame};
+    if (input(rn, ta, "source", &in[0], r)) goto done;
+    if (task_source_unpack(in[0].data, in[0].len, &src, &nsrc, err, sizeof(err))) {
+        fail(r, EXCAM__ERROR_CODE__ERR_BAD_REQUEST, "source: %s", err);
+        goto done;
+    }
+    if ((uint32_t)nsrc != ta->frame_count) {
+        fail(r, EXCAM__ERROR_CODE__ERR_BAD_REQUEST, "source: %d frames, not %u", nsrc, ta->frame_count);
+        goto done;
+    }
+    r->out_name[0] = "frames";
+    switch (ta->kind) {
+    case EXCAM__TASK_KIND__ENCODE:
+        r->out_name[1] = "state";
+        if (task_encode(src, nsrc, &p, &r->out[0], &r->out[1], err, sizeof(err))) {
+            fail(r, EXCAM__ERROR_CODE__ERR_CODEC, "%s", err);
+            goto done;
+        }
+        break;
+    case EXCAM__TASK_KIND__REENCODE:
+        if (input(rn, ta, "prev-state", &in[1], r)) goto done;
+        if (task_reencode(src[0], in[1].data, in[1].len, &p, &r->out[0], err, sizeof(err))) {
+            fail(r, EXCAM__ERROR_CODE__ERR_CODEC, "%s", err);
+            goto done;
+        }
+        break;
+    case EXCAM__TASK_KIND__REBASE:
+        r->out_name[1] = "state";
+        if (input(rn, ta, "re-frame", &in[1], r) || input(rn, ta, "enc-frames", &in[2], r) ||
+            input(rn, ta, "stage1-prev-state", &in[3], r) || input(rn, ta, "prev-state", &in[4], r))
+            goto done;
+        if (task_rebase(src, nsrc, in[1].data, in[1].len, in[2].data, in[2].len, in[3].data,
+                        in[3].len, in[4].data, in[4].len, &p, &r->out[0], &r->out[1], err,
+                        sizeof(err))) {
+            fail(r, EXCAM__ERROR_CODE__ERR_CODEC, "%s", err);
+            goto done;
+        }
+        break;
+    default: fail(r, EXCAM__ERROR_CODE__ERR_BAD_REQUEST, "unknown task kind %d", ta->kind); goto done;
+    }
+    for (int o = 0; o < 2; o++)
+        if (r->out_name[o] &&
+            blobstore_put(rn->bs, r->out[o].data, r->out[o].len, r->hash[o], err, sizeof(err))) {
+            fail(r, EXCAM__ERROR_CODE__ERR_STORAGE, "cannot store %s: %s", r->out_name[o], err);
+            goto done;
+        }
+    ret = 0;
+done:
+    for (int i = 0; i < 5; i++)
+        free(in[i].data);
+    for (int i = 0; i < nsrc; i++)
+        excam_image_free(src[i]);
+    free(src);
+    return ret;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Run one assignment and report it; 0, or -1 when the report could not be sent. */
+static int handle_task(wlink *l, runner *rn, const worker_opts *o, const Excam__TaskAssign *ta)
+{
+    result r;
+    pthread_mutex_lock(&l->lock);
+    l->running = *ta->task;
+    pthread_mutex_unlock(&l->lock);
+    double t0 = cpu_seconds(), w0 = now_s();
+    int bad = run_task(rn, ta, &r);
+    double cpu = cpu_seconds() - t0;
+
+    Excam__Envelope env = EXCAM__ENVELOPE__INIT;
+    Excam__TaskResult res = EXCAM__TASK_RESULT__INIT;
+    Excam__BlobRef out[2], *outp[2];
+    res.task = (Excam__TaskRef *)ta->task;
+    res.cpu_seconds = cpu;
+    if (bad) {
+        res.code = r.code;
+        res.message = r.message;
+        wlog(o, "task %llu/%llu failed: %s", (unsigned long long)ta->task->job_id,
+             (unsigned long long)ta->task->task_id, r.message);
+    } else {
+        for (int i = 0; i < 2; i++) {
+            if (!r.out_name[i]) continue;
+            excam__blob_ref__init(&out[res.n_outputs]);
+            out[res.n_outputs].name = (char *)r.out_name[i];
+            out[res.n_outputs].hash.data = r.hash[i];
+            out[res.n_outputs].hash.len = 32;
+            out[res.n_outputs].size = r.out[i].len;
+            outp[res.n_outputs] = &out[res.n_outputs];
+            res.n_outputs++;
+        }
+        res.outputs = outp;
+        if (o->verbose)
+            wlog(o, "task %llu/%llu done in %.2f s", (unsigned long long)ta->task->job_id,
+                 (unsigned long long)ta->task->task_id, now_s() - w0);
+    }
+    env.body_case = EXCAM__ENVELOPE__BODY_TASK_RESULT;
+    env.task_result = &res;
+    pthread_mutex_lock(&l->lock);
+    memset(&l->running, 0, sizeof(l->running));
+    excam__task_ref__init(&l->running);
+    int e = send_locked(l, &env);
+    pthread_mutex_unlock(&l->lock);
+    for (int i = 0; i < 2; i++)
+        free(r.out[i].data);
+    return e;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+int worker_run(const worker_opts *o_in, char *err, size_t errlen)
+{
+    worker_opts o = *o_in;
+    char name[64], host[256] = "";
+    runner rn = {0};
+    int tasks = 0;
+    double last_ok = now_s(), backoff = 0.1;
+
+    if (!o.name) {
+        snprintf(name, sizeof(name), "worker-%ld", (long)getpid());
+        o.name = name;
+    }
+    gethostname(host, sizeof(host) - 1);
+    for (;;) {
+        char why[512];
+        int fd = dial(o.coordinator, why, sizeof(why));
+        if (fd == -2) {
+            snprintf(err, errlen, "%s", why);
+            return -1;
+        }
+        if (fd < 0) {
+            if (o.retry_for >= 0 && now_s() - last_ok > o.retry_for) {
+                snprintf(err, errlen, "cannot reach the coordinator for %.0f s: %s", o.retry_for, why);
+                if (rn.bs) blobstore_close(rn.bs);
+                return -1;
+            }
+            usleep((useconds_t)(backoff * 1e6));
+            backoff = backoff * 2 > 2 ? 2 : backoff * 2;
+            continue;
+        }
+        wlink l;
+        memset(&l, 0, sizeof(l));
+        l.fd = fd;
+        excam__task_ref__init(&l.running);
+        wire_reader_init(&l.rd, 0);
+        pthread_mutex_init(&l.lock, NULL);
+        pthread_cond_init(&l.wake, NULL);
+
+        Excam__Envelope env = EXCAM__ENVELOPE__INIT, *m = NULL;
+        Excam__Hello hello = EXCAM__HELLO__INIT;
+        hello.protocol_version = WIRE_PROTOCOL_VERSION;
+        hello.role = EXCAM__ROLE__WORKER;
+        hello.name = (char *)o.name;
+        hello.host = host;
+        hello.slots = 1;
+        env.body_case = EXCAM__ENVELOPE__BODY_HELLO;
+        env.hello = &hello;
+        int refused = 0, quit = 0;
+        pthread_t hb;
+        int hb_started = 0;
+        if (send_msg(&l, &env) || recv_msg(&l, &m, why, sizeof(why))) {
+            if (o.verbose) wlog(&o, "hello failed: %s", why);
+        } else if (m->body_case != EXCAM__ENVELOPE__BODY_HELLO_ACK || !m->hello_ack->accepted) {
+            snprintf(err, errlen, "the coordinator refused this worker: %s",
+                     m->body_case == EXCAM__ENVELOPE__BODY_HELLO_ACK && m->hello_ack->refusal_reason
+                         ? m->hello_ack->refusal_reason
+                         : wire_body_name(m));
+            refused = 1;
+        } else {
+            l.interval_ms = (int)m->hello_ack->heartbeat_interval_ms;
+            if (o.verbose) wlog(&o, "connected to %s", o.coordinator);
+            last_ok = now_s();
+            backoff = 0.1;
+            hb_started = !pthread_create(&hb, NULL, heartbeats, &l);
+            for (;;) {
+                wire_free(m);
+                m = NULL;
+                if (recv_msg(&l, &m, why, sizeof(why))) {
+                    if (o.verbose) wlog(&o, "%s", why);
+                    break;
+                }
+                if (m->body_case == EXCAM__ENVELOPE__BODY_TASK_ASSIGN) {
+                    if (handle_task(&l, &rn, &o, m->task_assign)) break;
+                    if (o.max_tasks && ++tasks >= o.max_tasks) {
+                        quit = 1;
+                        break;
+                    }
+                } else if (m->body_case == EXCAM__ENVELOPE__BODY_ERROR) {
+                    wlog(&o, "the coordinator says: %s", m->error->message);
+                }
+            }
+            last_ok = now_s();
+        }
+        wire_free(m);
+        if (hb_started) {
+            pthread_mutex_lock(&l.lock);
+            l.stop = 1;
+            pthread_cond_signal(&l.wake);
+            pthread_mutex_unlock(&l.lock);
+            shutdown(fd, SHUT_RDWR);
+            pthread_join(hb, NULL);
+        }
+        close(fd);
+        wire_reader_free(&l.rd);
+        pthread_mutex_destroy(&l.lock);
+        pthread_cond_destroy(&l.wake);
+        if (refused || quit) {
+            if (rn.bs) blobstore_close(rn.bs);
+            return refused ? -1 : 0;
+        }
+    }
+}
