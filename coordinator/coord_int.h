@@ -71,6 +71,7 @@ struct cjob {
     uint64_t id;
     char name[WIRE_MAX_NAME + 1];
     int state;                    /* EXCAM__JOB_STATE__* */
+    int noop;                     /* a load test: independent NOOP tasks, no storage */
     uint32_t width, height, frames, fps_num, fps_den, n, x, chunks;
     Excam__EncodeParams params;
     char storage[WIRE_MAX_TEXT + 1];

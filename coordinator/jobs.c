@@ -253,6 +253,15 @@ int job_submit(coord *c, const Excam__JobSubmit *s, uint64_t id, int journal, cj
         snprintf(err, errlen, "encode parameters out of range");
         goto fail;
     }
+    j->noop = s->noop;
+    if (j->noop) {
+        if (j->n != 1) {
+            snprintf(err, errlen, "a noop job has chunks of one frame");
+            goto fail;
+        }
+        snprintf(j->storage, sizeof(j->storage), "noop:");
+        goto graph;
+    }
     snprintf(j->storage, sizeof(j->storage), "%s",
              s->storage_uri && *s->storage_uri ? s->storage_uri : c->o->storage ? c->o->storage : "");
     if (!*j->storage) {
@@ -267,20 +276,21 @@ int job_submit(coord *c, const Excam__JobSubmit *s, uint64_t id, int journal, cj
                  j->chunks);
         goto fail;
     }
+graph:
     j->src = malloc((size_t)j->chunks * 32);
     j->tasks = calloc((size_t)j->chunks * 3, sizeof(*j->tasks));
     j->heap = malloc((size_t)j->chunks * 3 * sizeof(*j->heap));
     if (!j->src || !j->tasks || !j->heap) goto nomem;
-    memcpy(j->src, man, man_len);
+    if (man) memcpy(j->src, man, man_len);
     free(man);
     man = NULL;
     for (uint32_t i = 0; i < j->chunks * 3; i++) {
         ctask *t = &j->tasks[i];
         int kind = kind_of(j, i);
-        t->kind = (uint8_t)kind_wire[kind];
+        t->kind = (uint8_t)(j->noop ? EXCAM__TASK_KIND__NOOP : kind_wire[kind]);
         t->chunk = i % j->chunks;
         t->heap_pos = -1;
-        t->state = kind != K_ENCODE && group_start(j, t->chunk) ? TS_NONE : TS_WAIT;
+        t->state = kind != K_ENCODE && (j->noop || group_start(j, t->chunk)) ? TS_NONE : TS_WAIT;
         if (t->state != TS_NONE) j->total[kind]++;
     }
     if (journal && c->journal_fd >= 0) {
@@ -375,6 +385,12 @@ void job_cancel(coord *c, cjob *j, int journal)
 static void job_finish(coord *c, cjob *j)
 {
     char err[512];
+    if (j->noop) {
+        j->state = EXCAM__JOB_STATE__DONE;
+        coord_log("job %llu (%s) done: %u no-op tasks", (unsigned long long)j->id, j->name, j->chunks);
+        job_shrink(c, j);
+        return;
+    }
     uint8_t *man = malloc((size_t)j->chunks * 32);
     if (!man) {
         job_fail(c, j, EXCAM__ERROR_CODE__ERR_INTERNAL, "out of memory");
@@ -402,7 +418,7 @@ int job_task_done(coord *c, cjob *j, uint32_t idx, const Excam__TaskResult *r, i
 {
     ctask *t = &j->tasks[idx];
     int kind = kind_of(j, idx);
-    for (int o = 0; o < 2; o++) {
+    for (int o = 0; o < 2 && !j->noop; o++) {
         if (!out_names[kind][o]) continue;
         size_t i;
         for (i = 0; i < r->n_outputs; i++)
@@ -459,7 +475,7 @@ static int assign(coord *c, conn *w, cjob *j, int idx)
         inp[nin] = &in[nin];                                                                 \
         nin++;                                                                               \
     } while (0)
-    INPUT("source", j->src[k], source_size(j, k));
+    if (!j->noop) INPUT("source", j->src[k], source_size(j, k));
     if (kind == K_REENCODE) {
         INPUT("prev-state", task_at(j, K_ENCODE, k - 1)->out[1], task_at(j, K_ENCODE, k - 1)->out_size[1]);
     } else if (kind == K_REBASE) {
@@ -477,9 +493,9 @@ static int assign(coord *c, conn *w, cjob *j, int idx)
     ref.attempt = t->attempts;
     ta.task = &ref;
     ta.kind = t->kind;
-    ta.params = &j->params;
+    ta.params = j->noop ? NULL : &j->params;
     ta.first_frame = chunk_first(j, k);
-    ta.frame_count = chunk_len(j, k);
+    ta.frame_count = j->noop ? 0 : chunk_len(j, k);
     ta.n_inputs = (size_t)nin;
     ta.inputs = inp;
     ta.storage_uri = j->storage;
