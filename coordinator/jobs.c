@@ -612,16 +612,18 @@ void jobs_result(coord *c, conn *w, const Excam__TaskResult *r)
     if (r->code == EXCAM__ERROR_CODE__ERR_NONE) {
         double ms = (double)(c->now_ms - done.since_ms);
         kind_stats *ks = &c->kstats[kind];
+        uint32_t chunk = t->chunk; /* the job may finish and drop its graph */
+        uint64_t id = j->id;
         ks->count++;
         ks->mean_ms += (ms - ks->mean_ms) / (double)(ks->count < 50 ? ks->count : 50);
+        if (c->o->verbose)
+            coord_log("job %llu: %s of chunk %u done by worker %llu in %.0f ms",
+                      (unsigned long long)id, kind_name[kind], chunk + 1,
+                      (unsigned long long)w->id, ms);
         if (job_task_done(c, j, done.task, r, 1))
             job_fail(c, j, EXCAM__ERROR_CODE__ERR_PROTOCOL,
                      "worker %llu reported %s of chunk %u without its outputs",
-                     (unsigned long long)w->id, kind_name[kind], t->chunk + 1);
-        else if (c->o->verbose)
-            coord_log("job %llu: %s of chunk %u done by worker %llu in %.0f ms",
-                      (unsigned long long)j->id, kind_name[kind], t->chunk + 1,
-                      (unsigned long long)w->id, ms);
+                     (unsigned long long)w->id, kind_name[kind], chunk + 1);
     } else {
         t->failures++;
         coord_log("job %llu: %s of chunk %u failed on worker %llu: %s",

@@ -308,6 +308,9 @@ static int handle_task(wlink *l, runner *rn, const worker_opts *o, const Excam__
     l->running = *ta->task;
     pthread_mutex_unlock(&l->lock);
     double t0 = cpu_seconds(), w0 = now_s();
+    /* A test hook: a straggler (it keeps sending heartbeats while it dawdles). */
+    const char *slow = getenv("EXCAM_WORKER_SLOW");
+    if (slow && atof(slow) > 0) usleep((useconds_t)(atof(slow) * 1e6));
     int bad = run_task(rn, ta, &r);
     double cpu = cpu_seconds() - t0;
 

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# The distributed pipeline: excam coordinator + many excam worker processes + excam
+# encode --coordinator, all on loopback, against the local pipeline's bytes.
+#  1. 200 workers: the same bytes as `excam encode --chunk` with local workers.
+#  2. Faults: workers killed with -9 while they run an encode, a re-encode and a rebase
+#     (and more at random moments); a worker stopped with SIGSTOP (given up, its task
+#     runs elsewhere; continued later); a straggler that keeps its heartbeats (a
+#     speculative copy wins): the same bytes, and the job finishes.
+#  3. The coordinator killed with -9 in the middle of a job and started again on its
+#     journal: the job goes on without running a finished task again; the same bytes.
+#  4. excam jobs lists the jobs; excam cancel stops one and its client fails cleanly.
+set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_tool ffmpeg
+need_excam
+
+passed=0 failed=0
+ok() { echo "ok   $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+
+CAMERA=$DATA/clips/camera/bus_352x288_17f.y4m
+if [[ -f $CAMERA ]]; then
+    input=(-stream_loop 7 -i "$CAMERA")
+else
+    input=(-f lavfi -i "testsrc2=size=352x288:rate=30,noise=alls=20:allf=t")
+fi
+ffmpeg -v error -nostdin -y "${input[@]}" -frames:v 96 -vf "scale=176:144" -pix_fmt yuv420p \
+    -f yuv4mpegpipe "$SCRATCH/clip.y4m"
+ffmpeg -v error -nostdin -y "${input[@]}" -frames:v 120 -pix_fmt yuv420p -f yuv4mpegpipe \
+    "$SCRATCH/big.y4m"
+ENC=(--chunk 2 --rebase 8 --cpu-used 2)
+BIG=(--chunk 2 --rebase 30 --cpu-used 0)
+"$EXCAM" encode "$SCRATCH/clip.y4m" -q "${ENC[@]}" --workers 2 -o "$SCRATCH/local.ivf"
+"$EXCAM" encode "$SCRATCH/big.y4m" -q "${BIG[@]}" --workers 2 -o "$SCRATCH/local-big.ivf"
+
+STORE=$SCRATCH/blobs STATE=$SCRATCH/state LOG=$SCRATCH/coord.log
+mkdir -p "$STORE"
+COORD_PID="" PORT=""
+WORKERS=()
+cleanup() {
+    kill -CONT "${WORKERS[@]}" 2>/dev/null || true
+    kill -KILL "${WORKERS[@]}" 2>/dev/null || true
+    [[ -n $COORD_PID ]] && kill -KILL "$COORD_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+# usage: start_coordinator [--listen H:P]: a coordinator with a journal, verbose log.
+start_coordinator() {
+    local listen=${1:-127.0.0.1:0}
+    rm -f "$SCRATCH/port"
+    "$EXCAM" coordinator --listen "$listen" --port-file "$SCRATCH/port" --state-dir "$STATE" \
+        --storage "$STORE" --heartbeat 0.2 --dead-after 1.5 -v >>"$LOG" 2>&1 &
+    COORD_PID=$!
+    for _ in $(seq 100); do
+        [[ -s $SCRATCH/port ]] && break
+        sleep 0.05
+    done
+    [[ -s $SCRATCH/port ]] || die "the coordinator did not start: $(tail -n 5 "$LOG")"
+    PORT=$(cat "$SCRATCH/port")
+}
+
+# usage: start_workers N: N more worker processes, named w-<pid>.
+start_workers() {
+    local i
+    for ((i = 0; i < $1; i++)); do
+        bash -c 'exec "$0" worker --coordinator "$1" --name "w-$$" --retry-for 60' \
+            "$EXCAM" "127.0.0.1:$PORT" 2>>"$SCRATCH/workers.log" &
+        WORKERS+=($!)
+        disown $! # killed on purpose: no "Killed" notices from the shell
+    done
+}
+
+# usage: same NAME GOT WANT
+same() {
+    if [[ -f $2 ]] && cmp -s "$2" "$3"; then
+        ok "$1: the same bytes as the local pipeline"
+    else
+        fail "$1: $2 differs from the local pipeline's output (or is missing)"
+    fi
+}
+
+start_coordinator
+start_workers 200
+sleep 1
+joined=$(grep -c 'joined' "$LOG" || true)
+if ((joined >= 200)); then ok "200 workers joined"; else fail "only $joined of 200 workers joined"; fi
+
+# 1. A plain run.
+if "$EXCAM" encode "$SCRATCH/clip.y4m" -q "${ENC[@]}" --coordinator "127.0.0.1:$PORT" \
+    --storage "$STORE" -o "$SCRATCH/net.ivf" 2>"$SCRATCH/client.log"; then
+    same "200 workers" "$SCRATCH/net.ivf" "$SCRATCH/local.ivf"
+else
+    fail "200 workers: the encode failed: $(tail -n 3 "$SCRATCH/client.log")"
+fi
+
+# 2. Faults. Kill -9 the worker that was last given a task of KIND ("encode",
+# "re-encode", "rebase") in log lines after line FROM; prints what it did.
+kill_running() {
+    local kind=$1 from=$2 name pid
+    name=$(tail -n +"$from" "$LOG" | grep -E ": $kind of chunk [0-9]+ \(attempt [0-9]+\) to worker" |
+        tail -n 1 | sed -E 's/.*\((w-[0-9]+)\)$/\1/')
+    [[ $name == w-* ]] || return 1
+    pid=${name#w-}
+    kill -KILL "$pid" 2>/dev/null || return 1
+    echo "$pid"
+}
+from=$(($(wc -l <"$LOG") + 1))
+"$EXCAM" encode "$SCRATCH/big.y4m" -q "${BIG[@]}" --coordinator "127.0.0.1:$PORT" \
+    --storage "$STORE" -o "$SCRATCH/net-faults.ivf" 2>"$SCRATCH/client.log" &
+client=$!
+killed=() stopped=""
+for kind in encode re-encode rebase; do
+    for _ in $(seq 200); do
+        if pid=$(kill_running "$kind" "$from"); then
+            killed+=("$kind:$pid")
+            break
+        fi
+        sleep 0.02
+    done
+done
+# A worker stopped in the middle of a task, and a few more killed at random.
+for _ in $(seq 100); do
+    name=$(tail -n +"$from" "$LOG" | grep -E ' to worker [0-9]+ \(w-' | tail -n 1 |
+        sed -E 's/.*\((w-[0-9]+)\)$/\1/')
+    if [[ $name == w-* ]] && kill -STOP "${name#w-}" 2>/dev/null; then
+        stopped=${name#w-}
+        break
+    fi
+    sleep 0.02
+done
+for _ in 1 2 3 4 5; do
+    sleep 0.1
+    victim=${WORKERS[RANDOM % ${#WORKERS[@]}]}
+    [[ $victim != "$stopped" ]] && kill -KILL "$victim" 2>/dev/null && killed+=("random:$victim")
+done
+rc=0
+wait "$client" || rc=$?
+[[ -n $stopped ]] && kill -CONT "$stopped" 2>/dev/null
+echo "killed: ${killed[*]}; stopped: ${stopped:-none}"
+if ((rc == 0)); then
+    same "faults" "$SCRATCH/net-faults.ivf" "$SCRATCH/local-big.ivf"
+else
+    fail "faults: the encode failed: $(tail -n 3 "$SCRATCH/client.log")"
+fi
+for kind in encode re-encode rebase; do
+    if [[ " ${killed[*]} " == *" $kind:"* ]] &&
+        tail -n +"$from" "$LOG" | grep -qE "job [0-9]+: $kind of chunk [0-9]+ goes back in the queue"; then
+        ok "faults: a worker killed during a $kind; its task went back in the queue"
+    else
+        fail "faults: no worker was killed during a $kind, or its task was not re-queued"
+    fi
+done
+if [[ -n $stopped ]] && tail -n +"$from" "$LOG" | grep -q "(w-$stopped at .*) dropped: silent"; then
+    ok "faults: the stopped worker was given up"
+else
+    fail "faults: no worker stopped, or the coordinator did not give it up"
+fi
+
+# A straggler that keeps its heartbeats, on a coordinator of its own (the one above has
+# learnt how long tasks take with 200 workers on this machine's cores): the only worker,
+# slow; a second worker joins and gets a copy of its task, which wins.
+kill -KILL "${WORKERS[@]}" 2>/dev/null || true
+WORKERS=()
+main_pid=$COORD_PID main_port=$PORT main_log=$LOG main_state=$STATE
+LOG=$SCRATCH/coord-slow.log STATE=$SCRATCH/state-slow
+start_coordinator
+EXCAM_WORKER_SLOW=8 "$EXCAM" worker --coordinator "127.0.0.1:$PORT" --name slow 2>>"$SCRATCH/workers.log" &
+WORKERS+=($!)
+disown $!
+sleep 0.3
+"$EXCAM" encode "$SCRATCH/clip.y4m" -q --chunk 96 --cpu-used 4 --coordinator "127.0.0.1:$PORT" \
+    --storage "$STORE" -o "$SCRATCH/net-slow.ivf" 2>"$SCRATCH/client.log" &
+client=$!
+sleep 1.5
+start_workers 1
+rc=0
+wait "$client" || rc=$?
+"$EXCAM" encode "$SCRATCH/clip.y4m" -q --chunk 96 --cpu-used 4 --workers 1 -o "$SCRATCH/local-slow.ivf"
+if ((rc == 0)) && grep -q "a second attempt on worker" "$LOG"; then
+    same "straggler (speculative copy)" "$SCRATCH/net-slow.ivf" "$SCRATCH/local-slow.ivf"
+else
+    fail "straggler: status $rc, or no speculative copy: $(tail -n 3 "$LOG")"
+fi
+kill -KILL "${WORKERS[@]}" "$COORD_PID" 2>/dev/null || true
+WORKERS=()
+COORD_PID=$main_pid PORT=$main_port LOG=$main_log STATE=$main_state
+
+# 3. The coordinator killed with -9 mid-job, then restarted on its journal.
+start_workers 20
+sleep 0.5
+from=$(($(wc -l <"$LOG") + 1))
+"$EXCAM" encode "$SCRATCH/big.y4m" -q "${BIG[@]}" --coordinator "127.0.0.1:$PORT" \
+    --storage "$STORE" -o "$SCRATCH/net-restart.ivf" 2>"$SCRATCH/client.log" &
+client=$!
+for _ in $(seq 300); do
+    done_now=$(tail -n +"$from" "$LOG" | grep -cE ' done by worker ' || true)
+    ((done_now >= 40)) && break
+    sleep 0.02
+done
+kill -KILL "$COORD_PID"
+wait "$COORD_PID" 2>/dev/null || true
+before=$(tail -n +"$from" "$LOG" | grep -cE ' done by worker ' || true)
+from2=$(($(wc -l <"$LOG") + 1))
+sleep 0.5
+start_coordinator "127.0.0.1:$PORT"
+rc=0
+wait "$client" || rc=$?
+after=$(tail -n +"$from2" "$LOG" | grep -cE ' done by worker ' || true)
+total=$((60 + 58 + 58)) # 60 chunks: encodes, re-encodes and rebases (two groups)
+echo "tasks finished before the kill: $before, after the restart: $after, in all: $total"
+if ((rc == 0)); then
+    same "coordinator restart" "$SCRATCH/net-restart.ivf" "$SCRATCH/local-big.ivf"
+else
+    fail "coordinator restart: the encode failed: $(tail -n 3 "$SCRATCH/client.log")"
+fi
+if ((before > 0 && before + after == total)) && tail -n +"$from2" "$LOG" | grep -q 'records replayed'; then
+    ok "coordinator restart: resumed from the journal; no finished task ran again"
+else
+    fail "coordinator restart: $before tasks before + $after after != $total"
+fi
+
+# 4. Listing and cancelling.
+if "$EXCAM" jobs --coordinator "127.0.0.1:$PORT" >"$SCRATCH/jobs" && grep -q ' done ' "$SCRATCH/jobs"; then
+    ok "excam jobs lists the finished jobs"
+else
+    fail "excam jobs: $(cat "$SCRATCH/jobs")"
+fi
+kill -STOP "${WORKERS[@]}"
+"$EXCAM" encode "$SCRATCH/clip.y4m" -q "${ENC[@]}" --coordinator "127.0.0.1:$PORT" \
+    --storage "$STORE" -o "$SCRATCH/cancelled.ivf" 2>"$SCRATCH/client.log" &
+client=$!
+sleep 1
+id=$("$EXCAM" jobs --coordinator "127.0.0.1:$PORT" | awk '$2 == "queued" || $2 == "running" { print $1 }' | tail -n 1)
+rc=0
+[[ -n $id ]] && "$EXCAM" cancel "$id" --coordinator "127.0.0.1:$PORT" >/dev/null
+wait "$client" || rc=$?
+kill -CONT "${WORKERS[@]}"
+if [[ -n $id ]] && ((rc == 1)) && [[ ! -e $SCRATCH/cancelled.ivf ]] && grep -q 'cancelled' "$SCRATCH/client.log"; then
+    ok "excam cancel: the client stops with an error and writes nothing"
+else
+    fail "excam cancel: job '${id:-none}', client status $rc: $(tail -n 2 "$SCRATCH/client.log")"
+fi
+
+kill -TERM "$COORD_PID"
+rc=0
+wait "$COORD_PID" || rc=$?
+COORD_PID=""
+if ((rc == 0)); then ok "the coordinator stops on SIGTERM"; else fail "the coordinator exited with $rc on SIGTERM"; fi
+
+echo "coordinator: $passed passed, $failed failed"
+((failed == 0))
