@@ -81,6 +81,7 @@ struct cjob {
     ctask *tasks;                 /* [3 * chunks]: encode, re-encode, rebase of chunk k */
     int *heap, nheap;             /* ready tasks, by priority */
     uint32_t done[3], total[3];   /* per stage */
+    double cpu[3];                /* per stage: CPU seconds of the winning attempts */
     uint8_t result[32];           /* DONE: the output manifest */
     uint64_t result_size;
     int error;                    /* FAILED: the code */

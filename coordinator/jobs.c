@@ -13,6 +13,7 @@
  */
 #include "coord_int.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +346,7 @@ void job_fill_status(const cjob *j, Excam__JobStatus *st, Excam__StageProgress s
         stages[k].stage = kind_wire[k];
         stages[k].done = j->done[k];
         stages[k].total = j->total[k];
+        stages[k].cpu_seconds = j->cpu[k];
         stage_ptrs[k] = &stages[k];
     }
     st->n_stages = 3;
@@ -436,6 +438,7 @@ int job_task_done(coord *c, cjob *j, uint32_t idx, const Excam__TaskResult *r, i
     if (t->heap_pos >= 0) heap_remove(c, j, (int)idx); /* replay of a ready task */
     t->state = TS_DONE;
     j->done[kind]++;
+    if (isfinite(r->cpu_seconds) && r->cpu_seconds > 0) j->cpu[kind] += r->cpu_seconds;
     if (j->state == EXCAM__JOB_STATE__QUEUED) j->state = EXCAM__JOB_STATE__RUNNING;
     int64_t k = t->chunk;
     switch (kind) {

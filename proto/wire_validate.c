@@ -356,6 +356,7 @@ static int stage_progress(check *c, const Excam__StageProgress *s)
         FIELD(c, "stage", fail(c, "%s", "NOOP is not a stage"));
     FIELD(c, "total", range(c, s->total, 0, WIRE_MAX_JOB_FRAMES));
     FIELD(c, "done", range(c, s->done, 0, s->total));
+    FIELD(c, "cpu_seconds", cpu_seconds(c, s->cpu_seconds));
     return WIRE_OK;
 }
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The ExCamera[n,x] pipeline (excam encode --chunk n --rebase x --workers w):
-#  - the same bytes for --workers 1, 2 and 7, and when the executor starts ready tasks
-#    in random order with random delays (EXCAM_PIPELINE_SHUFFLE);
+#  - the same bytes for --workers 1, 2 and 7, and when the workers wait a random time
+#    before each task so that tasks finish in random order (EXCAM_PIPELINE_SHUFFLE);
 #  - vpxdec decodes the output to exactly excam's frames, one per input frame, with
 #    ceil(chunks / x) key frames, all at the group starts;
 #  - edge cases: a clip shorter than one chunk, a short last chunk, n = 1, x = 1, one
-#    frame, odd sizes, x larger than the chunk count, Y4M on stdin; bad options refused.
+#    frame, odd sizes, x larger than the chunk count, Y4M on stdin; bad options refused;
+#  - interruptions: SIGTERM, a worker or the local coordinator killed with -9.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -145,21 +146,42 @@ rc=0
 wait "$pid" || rc=$?
 sleep 0.2
 interrupted "SIGTERM" "$rc" 143
+# A worker killed with -9: its task runs on another; the same bytes as without.
+"$EXCAM" encode "$SCRATCH/long.y4m" -q --chunk 6 --workers 2 --cpu-used 0 -o "$SCRATCH/long-ref.ivf"
+TMPDIR=$SCRATCH/tmp "$EXCAM" encode "$SCRATCH/long.y4m" -q --chunk 6 --workers 2 --cpu-used 0 \
+    -o "$SCRATCH/kill-worker.ivf" 2>"$SCRATCH/int.log" &
+pid=$!
+sleep 1
+# The children: the coordinator first, then the workers.
+victim=$(pgrep -P "$pid" | sort -n | tail -n 1 || true)
+[[ -n $victim ]] && kill -KILL "$victim"
+rc=0
+wait "$pid" || rc=$?
+if [[ -z $victim ]]; then
+    fail "kill -9 of a worker: no worker process found after 1 s"
+elif ((rc != 0)) || ! cmp -s "$SCRATCH/kill-worker.ivf" "$SCRATCH/long-ref.ivf"; then
+    fail "kill -9 of a worker: status $rc, or other bytes: $(tail -n 2 "$SCRATCH/int.log")"
+elif [[ -n $(ls -A "$SCRATCH/tmp") ]]; then
+    fail "kill -9 of a worker: left behind: $(ls -A "$SCRATCH/tmp")"
+else
+    ok "kill -9 of a worker: its task ran elsewhere; the same bytes"
+fi
+# The local coordinator killed with -9: the run fails with a message, nothing left.
 TMPDIR=$SCRATCH/tmp "$EXCAM" encode "$SCRATCH/long.y4m" -q --chunk 6 --workers 2 --cpu-used 0 \
     -o "$SCRATCH/int.ivf" 2>"$SCRATCH/int.log" &
 pid=$!
 sleep 1
-victim=$(pgrep -P "$pid" | head -n 1 || true)
+victim=$(pgrep -P "$pid" | sort -n | head -n 1 || true)
 [[ -n $victim ]] && kill -KILL "$victim"
 rc=0
 wait "$pid" || rc=$?
 sleep 0.2
 if [[ -z $victim ]]; then
-    fail "kill -9: no worker process found after 1 s"
-elif ! grep -q "the worker process died" "$SCRATCH/int.log"; then
-    fail "kill -9 of a worker: no message saying so: $(cat "$SCRATCH/int.log")"
+    fail "kill -9 of the coordinator: no child process found after 1 s"
+elif ! grep -q "coordinator" "$SCRATCH/int.log"; then
+    fail "kill -9 of the coordinator: no message saying so: $(cat "$SCRATCH/int.log")"
 else
-    interrupted "kill -9 of a worker" "$rc" 1
+    interrupted "kill -9 of the local coordinator" "$rc" 1
 fi
 
 # Bad options: usage errors (status 2), nothing written.

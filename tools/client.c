@@ -408,7 +408,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         wire_free(rep);
         rep = NULL;
     }
-    if (!o->quiet)
+    if (!o->quiet && !o->embedded)
         fprintf(stderr, "excam encode: job %llu: %d frames in %d chunks sent to %s\n",
                 (unsigned long long)res->job_id, frames, chunks, o->coordinator);
 
@@ -435,6 +435,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
             sigaction(SIGINT, &old_int, NULL);
             sigaction(SIGTERM, &old_term, NULL);
             if (bs) blobstore_close(bs);
+            if (o->embedded) return 128 + stop_signal;
             raise(stop_signal);
             return 1;
         }
@@ -475,6 +476,11 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         int end = st->state == EXCAM__JOB_STATE__DONE || st->state == EXCAM__JOB_STATE__FAILED ||
                   st->state == EXCAM__JOB_STATE__CANCELLED;
         if (tty) show_progress(st, t0, end);
+        for (size_t i = 0; i < st->n_stages; i++)
+            if (st->stages[i]->stage >= 1 && st->stages[i]->stage <= 3) {
+                res->cpu[st->stages[i]->stage - 1] = st->stages[i]->cpu_seconds;
+                res->tasks[st->stages[i]->stage - 1] = st->stages[i]->total;
+            }
         if (st->state == EXCAM__JOB_STATE__DONE) {
             ret = download(bs, st, in, frames, chunks, output, res);
             break;

@@ -21,12 +21,17 @@ typedef struct client_opts {
     task_params params;       /* q, speed, ... (group_start and first_frame unused) */
     double retry_for;         /* seconds to keep reconnecting to a coordinator that went away */
     int quiet;
+    int embedded;             /* the coordinator is local.c's: no word of it, and on
+                               * SIGINT/SIGTERM cancel the job and return 128 + the signal
+                               * (the caller cleans up) instead of dying of it */
 } client_opts;
 
 typedef struct client_result {
     uint64_t job_id;
     int frames, chunks;
     uint64_t bytes;           /* of the stream's frames */
+    double cpu[3];            /* CPU seconds of the workers, by stage: encode, re-encode, rebase */
+    uint32_t tasks[3];        /* tasks by stage */
 } client_result;
 
 /*

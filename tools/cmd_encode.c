@@ -12,10 +12,10 @@
 
 #include "cli.h"
 #include "client.h"
+#include "local.h"
 #include "excam/vp8.h"
 #include "ivf.h"
 #include "outfile.h"
-#include "pipeline.h"
 #include "quality.h"
 #include "ratectl.h"
 #include "scenecut.h"
@@ -110,141 +110,63 @@ static void print_quality(const quality *q, int psnr, int ssim)
                q->ssim_sum[1] / q->frames, q->ssim_sum[2] / q->frames, q->ssim_sum[3] / q->frames);
 }
 
-typedef struct encode_opts {
-    const char *output;
-    int skip, limit, chunk, rebase, workers, speed, parts, sharp, verify, psnr, ssim, quiet;
-} encode_opts;
-
 static double now(void);
 
-/* --chunk: the whole input in memory, the pipeline, the stitched IVF. 0 or 1. */
-static int encode_chunked(y4m_reader *in, ratectl *rc, const encode_opts *eo)
+/* --psnr/--ssim of a --chunk encode: the input read again beside the output decoded.
+ * 0, or 1 after printing the error. */
+static int measure_files(const char *input, int skip, const char *output, quality *q, int ssim)
 {
-    excam_image **frames = NULL;
-    pipeline_frame *res = NULL;
-    int n = 0, cap = 0, ret = 1;
-    outfile out = {0};
-    out.slot = -1;
-    double t0 = now();
-
+    y4m_reader in;
+    ivf_reader iv;
+    int ret = 1;
+    if (y4m_open(&in, input)) {
+        cli_error("%s: %s", input, in.err);
+        return 1;
+    }
+    if (ivf_open(&iv, output)) {
+        cli_error("%s: %s", output, iv.err);
+        y4m_close(&in);
+        return 1;
+    }
+    excam_image *img = excam_image_alloc(in.width, in.height);
+    excam_vp8_state *s = excam_vp8_state_new();
+    if (!img || !s) {
+        cli_error("out of memory");
+        goto done;
+    }
     for (;;) {
-        if (eo->limit >= 0 && n >= eo->limit) break;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            excam_image **f = realloc(frames, (size_t)cap * sizeof(*f));
-            if (!f) goto nomem;
-            frames = f;
-        }
-        if (!(frames[n] = excam_image_alloc(in->width, in->height))) goto nomem;
-        int r = y4m_read_frame(in, frames[n]);
-        if (r < 0) {
-            excam_image_free(frames[n]);
-            cli_error("%s: %s", in->name, in->err);
-            goto done;
-        }
-        if (r == 0) {
-            excam_image_free(frames[n]);
+        const uint8_t *data;
+        size_t len;
+        uint64_t pts;
+        int r = ivf_read_frame(&iv, &data, &len, &pts);
+        if (r <= 0) {
+            if (r < 0) cli_error("%s: %s", output, iv.err);
+            ret = r < 0;
             break;
         }
-        if (in->frames_read <= (unsigned)eo->skip) {
-            excam_image_free(frames[n]);
-            continue;
+        do
+            r = y4m_read_frame(&in, img);
+        while (r > 0 && in.frames_read <= (unsigned)skip);
+        if (r <= 0) {
+            cli_error("%s: %s", input, r < 0 ? in.err : "fewer frames than the stream");
+            break;
         }
-        n++;
-    }
-    if (n == 0) {
-        cli_error("%s: no frames to encode", in->name);
-        goto done;
-    }
-    rc->fps = in->fps_den ? (double)in->fps_num / in->fps_den : 30.0;
-    ratectl_init(rc);
-    pipeline_opts po = {0};
-    po.chunk = eo->chunk;
-    po.rebase = eo->rebase;
-    po.workers = eo->workers;
-    if (po.workers <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        po.workers = c > 0 ? (int)c : 1;
-    }
-    po.q_key = ratectl_next_q(rc, 1);
-    po.q_inter = ratectl_next_q(rc, 0);
-    po.speed = eo->speed;
-    po.token_partitions = eo->parts;
-    po.sharpness = eo->sharp;
-    po.verify = eo->verify;
-    po.quiet = eo->quiet;
-    po.shuffle = getenv("EXCAM_PIPELINE_SHUFFLE") ? (unsigned)strtoul(getenv("EXCAM_PIPELINE_SHUFFLE"), NULL, 10) : 0;
-    char err[1024];
-    pipeline_stats st;
-    if (pipeline_encode(frames, n, &po, &res, &st, err, sizeof(err)) != 0) {
-        cli_error("%s: %s", in->name, err);
-        goto done;
-    }
-
-    ivf_writer ivf;
-    uint64_t bytes = 0;
-    quality qual = {0};
-    excam_vp8_state *s = excam_vp8_state_new();
-    if (!s) goto nomem;
-    if (outfile_open(&out, eo->output) != 0) {
+        excam_vp8_state *next;
+        excam_image *shown = NULL;
+        if (excam_vp8_decode(s, data, len, &next, &shown, NULL)) {
+            cli_error("%s: cannot decode a frame of the output", output);
+            break;
+        }
         excam_vp8_state_free(s);
-        goto done;
+        s = next;
+        if (shown) quality_add(q, img, shown, ssim);
+        excam_image_free(shown);
     }
-    if (ivf_writer_start(&ivf, out.f, "VP80", in->width, in->height, in->fps_num, in->fps_den)) {
-        cli_error("%s: write error", eo->output);
-        excam_vp8_state_free(s);
-        goto done;
-    }
-    for (int i = 0; i < n; i++) {
-        if (ivf_write_frame(&ivf, res[i].data, res[i].len, (unsigned)i)) {
-            cli_error("%s: write error", eo->output);
-            excam_vp8_state_free(s);
-            goto done;
-        }
-        bytes += res[i].len;
-        if (eo->psnr || eo->ssim) {
-            excam_vp8_state *next;
-            excam_image *shown = NULL;
-            if (excam_vp8_decode(s, res[i].data, res[i].len, &next, &shown, NULL) == 0) {
-                excam_vp8_state_free(s);
-                s = next;
-                if (shown) quality_add(&qual, frames[i], shown, eo->ssim);
-                excam_image_free(shown);
-            }
-        }
-    }
-    excam_vp8_state_free(s);
-    if (ivf_writer_finish(&ivf) != 0 || outfile_commit(&out) != 0) {
-        if (out.f) cli_error("%s: write error", eo->output);
-        goto done;
-    }
-    if (!eo->quiet) {
-        double t = now() - t0;
-        int chunks = (n + eo->chunk - 1) / eo->chunk;
-        fprintf(stderr, "%s: %d frames in %d chunks of %d, %d key frames, %d workers, %llu bytes, "
-                        "%.1f kbit/s, %.2f s (%.1f fps)\n",
-                eo->output, n, chunks, eo->chunk, (chunks + eo->rebase - 1) / eo->rebase,
-                po.workers, (unsigned long long)bytes, bytes * 8.0 * rc->fps / n / 1000.0, t,
-                t > 0 ? n / t : 0.0);
-        fprintf(stderr, "%s: worker CPU time per frame: encode %.1f ms (%d frames), re-encode "
-                        "%.1f ms (%d), rebase %.1f ms (%d)\n", eo->output,
-                st.frames[0] ? 1000 * st.cpu[0] / st.frames[0] : 0.0, st.frames[0],
-                st.frames[1] ? 1000 * st.cpu[1] / st.frames[1] : 0.0, st.frames[1],
-                st.frames[2] ? 1000 * st.cpu[2] / st.frames[2] : 0.0, st.frames[2]);
-    }
-    print_quality(&qual, eo->psnr, eo->ssim);
-    ret = 0;
-    goto done;
-nomem:
-    cli_error("out of memory");
 done:
-    if (ret) outfile_abort(&out);
-    for (int i = 0; res && i < n; i++)
-        free(res[i].data);
-    free(res);
-    for (int i = 0; i < n; i++)
-        excam_image_free(frames[i]);
-    free(frames);
+    excam_vp8_state_free(s);
+    excam_image_free(img);
+    ivf_close(&iv);
+    y4m_close(&in);
     return ret;
 }
 
@@ -376,9 +298,9 @@ int cmd_encode(int argc, char **argv)
     if (coordinator && (!storage || !*storage))
         return cli_usage_error("encode", "--coordinator needs --storage URI (or EXCAM_STORAGE), "
                                          "blob storage its workers can reach");
-    if (coordinator && (want_psnr || want_ssim))
-        return cli_usage_error("encode", "--psnr/--ssim are not computed with --coordinator "
-                                         "(yet): measure the output with vpxdec");
+    if (chunk && (want_psnr || want_ssim) && !strcmp(argv[optind], "-"))
+        return cli_usage_error("encode", "--psnr/--ssim with --chunk read the input again: "
+                               "give it as a file, not on stdin");
     const char *input = argv[optind];
     int speed = cpu >= 0 ? cpu : -cpu;
     if (cpu < 0 && preset == OPT_GOOD) speed = 4;
@@ -423,7 +345,7 @@ int cmd_encode(int argc, char **argv)
         cli_error("out of memory");
         goto done;
     }
-    if (coordinator) {
+    if (chunk) {
         client_opts co = {0};
         client_result cr;
         co.coordinator = coordinator;
@@ -440,22 +362,43 @@ int cmd_encode(int argc, char **argv)
         co.params.token_partitions = parts;
         co.params.sharpness = sharp;
         co.params.verify = verify;
-        double t1 = now();
-        ret = client_encode(&in, skip, limit, &co, output, &cr);
-        if (!ret && !quiet) {
-            double t = now() - t1;
-            fprintf(stderr, "%s: %d frames in %d chunks of %d, %d key frames, job %llu on %s, "
-                            "%llu bytes, %.1f kbit/s, %.2f s (%.1f fps)\n",
-                    output, cr.frames, cr.chunks, chunk, (cr.chunks + rebase - 1) / rebase,
-                    (unsigned long long)cr.job_id, coordinator, (unsigned long long)cr.bytes,
-                    cr.bytes * 8.0 * rc.fps / cr.frames / 1000.0, t, t > 0 ? cr.frames / t : 0.0);
+        if (workers <= 0) {
+            long n = sysconf(_SC_NPROCESSORS_ONLN);
+            workers = n > 0 ? (int)n : 1;
         }
-        goto done;
-    }
-    if (chunk) {
-        encode_opts eo = {output, skip, limit, chunk, rebase, workers, speed, parts, sharp,
-                          verify, want_psnr, want_ssim, quiet};
-        ret = encode_chunked(&in, &rc, &eo);
+        double t1 = now();
+        ret = coordinator ? client_encode(&in, skip, limit, &co, output, &cr)
+                          : local_encode(&in, skip, limit, &co, workers, output, &cr);
+        if (ret) goto done;
+        if (!quiet) {
+            double t = now() - t1;
+            char where[128];
+            if (coordinator)
+                snprintf(where, sizeof(where), "job %llu on %s", (unsigned long long)cr.job_id,
+                         coordinator);
+            else
+                snprintf(where, sizeof(where), "%d workers", workers);
+            fprintf(stderr, "%s: %d frames in %d chunks of %d, %d key frames, %s, %llu bytes, "
+                            "%.1f kbit/s, %.2f s (%.1f fps)\n",
+                    output, cr.frames, cr.chunks, chunk, (cr.chunks + rebase - 1) / rebase, where,
+                    (unsigned long long)cr.bytes, cr.bytes * 8.0 * rc.fps / cr.frames / 1000.0, t,
+                    t > 0 ? cr.frames / t : 0.0);
+            /* Frames per stage: every frame is encoded once; a re-encode makes one; a
+             * rebase all of its chunk's (the chunks that start a group have none). */
+            int groups = (cr.chunks + rebase - 1) / rebase, rebased = 0;
+            for (int k = 0; k < cr.chunks; k++)
+                if (k % rebase) rebased += k == cr.chunks - 1 ? cr.frames - k * chunk : chunk;
+            int fr[3] = {cr.frames, cr.chunks - groups, rebased};
+            fprintf(stderr, "%s: worker CPU time per frame: encode %.1f ms (%d frames), re-encode "
+                            "%.1f ms (%d), rebase %.1f ms (%d)\n", output,
+                    fr[0] ? 1000 * cr.cpu[0] / fr[0] : 0.0, fr[0],
+                    fr[1] ? 1000 * cr.cpu[1] / fr[1] : 0.0, fr[1],
+                    fr[2] ? 1000 * cr.cpu[2] / fr[2] : 0.0, fr[2]);
+        }
+        if (want_psnr || want_ssim) {
+            if ((ret = measure_files(input, skip, output, &qual, want_ssim))) goto done;
+            print_quality(&qual, want_psnr, want_ssim);
+        }
         goto done;
     }
     /* The Y4M F tag is the frame rate; the IVF time base is one frame (vpxenc's
