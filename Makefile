@@ -35,6 +35,10 @@ endif
 PKGS := libsodium libcrypto libprotobuf-c
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libvpx, for `--stage1 libvpx` only: linked into the CLI, the tests and the fuzzers, never
+# into libexcam.
+VPX_CFLAGS := $(shell $(PKG_CONFIG) --cflags vpx 2>/dev/null)
+VPX_LIBS   := $(shell $(PKG_CONFIG) --libs vpx 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wvla -Wformat=2 -Wno-unused-parameter
@@ -149,11 +153,11 @@ $(LIB_SO): $(CODEC_OBJ)
 
 $(EXCAM): $(TOOLS_OBJ) $(NET_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $(TOOLS_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(LDLIBS_ALL)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(TOOLS_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(VPX_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TOOLS_LIB_OBJ) $(NET_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $< $(TOOLS_LIB_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(LDLIBS_ALL)
+	$(Q)$(CC) $(ALL_LDFLAGS) $< $(TOOLS_LIB_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(VPX_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/excam.pc: excam.pc.in Makefile
 	@mkdir -p $(@D)
@@ -194,7 +198,7 @@ $(BUILD)/fuzz/%: fuzz/%.c $(CODEC_SRC) $(TOOLS_LIB_SRC) $(NET_SRC) $(PROTO_GEN_C
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(CODEC_SRC) $(TOOLS_LIB_SRC) $(NET_SRC) $(PROTO_GEN_C) \
-	    -o $@ $(PKG_LIBS) -lm -pthread
+	    -o $@ $(VPX_LIBS) $(PKG_LIBS) -lm -pthread
 
 # Seed the corpora and run each target for FUZZ_TIME seconds.
 fuzz-run: fuzz $(EXCAM) $(BUILD)/tests/test_wire

@@ -443,10 +443,12 @@ EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_
         }
         return err;
     }
-    /* What excam's encoder writes can be rebased; segmentation, quantizer deltas, other
-     * filter versions and loop-filter deltas (libvpx's frames) are not carried yet. */
-    if (h.version != 0 || h.segmentation_enabled || h.lf_delta_enabled || h.y1dc_delta ||
-        h.y2dc_delta || h.y2ac_delta || h.uvdc_delta || h.uvac_delta) {
+    /* Segmentation, quantizer deltas and other filter versions are not carried yet.
+     * Loop-filter deltas (libvpx's frames have them) are dropped: the rebased frame is
+     * filtered at its base level throughout, a valid frame with a slightly different
+     * filter (its residual is coded against whatever the prediction is). */
+    if (h.version != 0 || h.segmentation_enabled || h.y1dc_delta || h.y2dc_delta ||
+        h.y2ac_delta || h.uvdc_delta || h.uvac_delta) {
         free(mbi);
         return EXCAM_ERR_UNSUPPORTED;
     }

@@ -446,7 +446,7 @@ static void on_accept(coord *c)
         char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
         getnameinfo((struct sockaddr *)&sa, sl, host, sizeof(host), port, sizeof(port),
                     NI_NUMERICHOST | NI_NUMERICSERV);
-        snprintf(cn->peer, sizeof(cn->peer), "%s:%s", host, port);
+        snprintf(cn->peer, sizeof(cn->peer), "%.46s:%.8s", host, port);
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
         if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev)) {
             close(fd);

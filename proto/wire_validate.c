@@ -218,6 +218,7 @@ static int encode_params(check *c, const Excam__EncodeParams *p)
     FIELD(c, "speed", range(c, p->speed, 0, 9));
     FIELD(c, "token_partitions", range(c, p->token_partitions, 0, 3));
     FIELD(c, "sharpness", range(c, p->sharpness, 0, 7));
+    FIELD(c, "stage1", range(c, p->stage1, 0, 1));
     return WIRE_OK;
 }
 

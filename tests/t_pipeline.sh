@@ -6,7 +6,8 @@
 #    ceil(chunks / x) key frames, all at the group starts;
 #  - edge cases: a clip shorter than one chunk, a short last chunk, n = 1, x = 1, one
 #    frame, odd sizes, x larger than the chunk count, Y4M on stdin; bad options refused;
-#  - interruptions: SIGTERM, a worker or the local coordinator killed with -9.
+#  - interruptions: SIGTERM, a worker or the local coordinator killed with -9;
+#  - --stage1 libvpx: libvpx's chunks (with their loop-filter deltas) rebased by excam.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -106,6 +107,7 @@ run chunk5-rebase2-q clip 5 2 --end-usage q --cq-level 40
 run chunk1 clip 1 8 --limit 12                  # n = 1: every frame its own chunk
 run rebase1 clip 8 1                            # x = 1: independent chunks
 run short clip 50 3                             # the clip is shorter than one chunk
+run stage1-libvpx clip 6 4 --stage1 libvpx      # libvpx's chunks, rebased by excam
 run one-frame clip 6 4 --limit 1
 run odd-size odd 4 3 --rt
 run skip clip 7 3 --skip 5 --limit 30

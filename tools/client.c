@@ -381,6 +381,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         ep.token_partitions = (uint32_t)o->params.token_partitions;
         ep.sharpness = (uint32_t)o->params.sharpness;
         ep.verify = o->params.verify;
+        ep.stage1 = o->params.stage1_libvpx ? 1 : 0;
         man.name = "manifest";
         man.hash.data = man_hash;
         man.hash.len = 32;

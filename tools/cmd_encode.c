@@ -55,6 +55,8 @@ static const char usage[] =
     "                           chunks; at least the chunk count: one key frame)\n"
     "      --workers N          worker processes (default: the number of CPUs)\n"
     "                           (with --end-usage q or cq without a bitrate)\n"
+    "      --stage1 ENC         the chunks' own encodes (stage 1) with excam (default) or\n"
+    "                           libvpx (as ExCamera did; --good --cpu-used=1), for comparison\n"
     "      --coordinator H:P    run the pipeline on a coordinator's workers (see `excam\n"
     "                           coordinator`, `excam worker`) instead of local ones\n"
     "      --storage URI        blob storage the coordinator's workers share (file:///dir\n"
@@ -70,7 +72,7 @@ enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
     OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS, OPT_COORD,
-    OPT_STORAGE
+    OPT_STORAGE, OPT_STAGE1
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -219,6 +221,7 @@ int cmd_encode(int argc, char **argv)
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"coordinator", required_argument, NULL, OPT_COORD},
         {"storage", required_argument, NULL, OPT_STORAGE},
+        {"stage1", required_argument, NULL, OPT_STAGE1},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -227,7 +230,7 @@ int cmd_encode(int argc, char **argv)
     const char *storage = getenv("EXCAM_STORAGE");
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
-    int chunk = 0, rebase = 16, workers = 0;
+    int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1;
     ratectl rc = {.mode = RC_Q, .cq = 20, .min_q = 0, .max_q = 63};
 
     opterr = 0;
@@ -270,6 +273,11 @@ int cmd_encode(int argc, char **argv)
         case OPT_WORKERS: bad = int_opt("--workers", optarg, 1, 4096, &workers); break;
         case OPT_COORD: coordinator = optarg; break;
         case OPT_STORAGE: storage = optarg; break;
+        case OPT_STAGE1:
+            if (!strcmp(optarg, "excam")) stage1_vpx = 0;
+            else if (!strcmp(optarg, "libvpx")) stage1_vpx = 1;
+            else return cli_usage_error("encode", "--stage1 is excam or libvpx, not '%s'", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
@@ -295,6 +303,8 @@ int cmd_encode(int argc, char **argv)
                                          "chunks); --kf-max-dist and --error-resilient do not apply");
     if (coordinator && !chunk)
         return cli_usage_error("encode", "--coordinator runs the pipeline: give --chunk N");
+    if (stage1_vpx >= 0 && !chunk)
+        return cli_usage_error("encode", "--stage1 is a stage of the pipeline: give --chunk N");
     if (coordinator && (!storage || !*storage))
         return cli_usage_error("encode", "--coordinator needs --storage URI (or EXCAM_STORAGE), "
                                          "blob storage its workers can reach");
@@ -362,6 +372,7 @@ int cmd_encode(int argc, char **argv)
         co.params.token_partitions = parts;
         co.params.sharpness = sharp;
         co.params.verify = verify;
+        co.params.stage1_libvpx = stage1_vpx == 1;
         if (workers <= 0) {
             long n = sysconf(_SC_NPROCESSORS_ONLN);
             workers = n > 0 ? (int)n : 1;

@@ -3,6 +3,8 @@
  */
 #include "tasks.h"
 
+#include "stage1_vpx.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,11 @@ static int frames_append(task_buf *b, const uint8_t *data, size_t len)
     memcpy(p + b->len + 4, data, len);
     b->len += 4 + len;
     return 0;
+}
+
+static int add_frame(void *ctx, const uint8_t *data, size_t len)
+{
+    return frames_append(ctx, data, len);
 }
 
 static const char SOURCE_MAGIC[8] = {'E', 'X', 'C', 'A', 'M', 'S', 'R', 'C'};
@@ -195,6 +202,26 @@ int task_encode(excam_image *const *src, int n, const task_params *t, task_buf *
     memset(frames, 0, sizeof(*frames));
     memset(state, 0, sizeof(*state));
     if (!s) goto nomem;
+    if (t->stage1_libvpx) {
+        /* libvpx's frames, and the state excam's decoder reaches with them. */
+        task_frames fs;
+        if (stage1_vpx_encode(src, n, t, add_frame, frames, err, errlen)) goto fail;
+        if (task_frames_parse(frames->data, frames->len, &fs)) goto nomem;
+        for (int i = 0; i < fs.n; i++) {
+            excam_vp8_state *next;
+            int e = excam_vp8_decode(s, fs.data[i], fs.len[i], &next, NULL, NULL);
+            if (e) {
+                snprintf(err, errlen, "frame %d: libvpx's frame does not decode: %s",
+                         t->first_frame + i + 1, excam_strerror(e));
+                task_frames_free(&fs);
+                goto fail;
+            }
+            excam_vp8_state_free(s);
+            s = next;
+        }
+        task_frames_free(&fs);
+        n = 0; /* done: on to the state */
+    }
     for (int i = 0; i < n; i++) {
         excam_vp8_enc_params p = params(t, i == 0, i == 0 ? t->q_key : t->q_inter);
         /* The key frame of a chunk that does not start a group never reaches the

@@ -33,6 +33,7 @@ typedef struct task_params {
     int speed, token_partitions, sharpness;
     int verify;           /* encoder self-check */
     int group_start;      /* encode(k): this chunk starts a group (its key frame is final) */
+    int stage1_libvpx;    /* encode(k) with libvpx's encoder (tools/stage1_vpx.c) */
     int first_frame;      /* the chunk's first frame in the video (0-based; for messages) */
 } task_params;
 

@@ -235,8 +235,9 @@ static int run_task(runner *rn, const Excam__TaskAssign *ta, result *r)
     }
     const Excam__EncodeParams *ep = ta->params;
     if (!ep) return fail(r, EXCAM__ERROR_CODE__ERR_BAD_REQUEST, "no encode parameters");
-    task_params p = {(int)ep->q_key, (int)ep->q_inter, (int)ep->speed, (int)ep->token_partitions,
-                     (int)ep->sharpness, ep->verify, ta->group_start, (int)ta->first_frame};
+    task_params p = {(int)ep->q_key,     (int)ep->q_inter,          (int)ep->speed,
+                     (int)ep->token_partitions, (int)ep->sharpness, ep->verify,
+                     ta->group_start,    ep->stage1 == 1,           (int)ta->first_frame};
     if (input(rn, ta, "source", &in[0], r)) goto done;
     if (task_source_unpack(in[0].data, in[0].len, &src, &nsrc, err, sizeof(err))) {
         fail(r, EXCAM__ERROR_CODE__ERR_BAD_REQUEST, "source: %s", err);

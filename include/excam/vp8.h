@@ -184,8 +184,9 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
  * frame (free with excam_free) and, if `out` is not NULL, *out the state a decoder
  * reaches by decoding it on new_base. From p only these are used: self_check, and
  * filter_level (-1: keep the frame's loop-filter level; 0..63: use that one). A key frame
- * is returned unchanged. Frames with segmentation, quantizer deltas, loop-filter deltas or
- * a bitstream version other than 0 (e.g. libvpx's) give EXCAM_ERR_UNSUPPORTED for now.
+ * is returned unchanged. A frame's loop-filter deltas (libvpx uses them) are not carried:
+ * the rebased frame is filtered at its base level throughout. Frames with segmentation,
+ * quantizer deltas or a bitstream version other than 0 give EXCAM_ERR_UNSUPPORTED for now.
  */
 EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
                                const excam_image *src, const uint8_t *frame, size_t len,
