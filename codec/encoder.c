@@ -37,7 +37,8 @@ static int check_params(const excam_vp8_enc_params *p)
            p->token_partitions >= 0 && p->token_partitions <= 3 && p->filter_level >= -1 &&
            p->filter_level <= 63 && p->sharpness >= 0 && p->sharpness <= 7 &&
            p->refresh_last >= -1 && p->refresh_last <= 1 && p->refresh_golden >= -1 &&
-           p->refresh_golden <= 1 && p->refresh_altref >= -1 && p->refresh_altref <= 1;
+           p->refresh_golden <= 1 && p->refresh_altref >= -1 && p->refresh_altref <= 1 &&
+           p->refs >= 0 && p->refs <= 7;
 }
 
 /* The source copied into a frame of whole macroblocks, edges replicated, so that
@@ -364,6 +365,10 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
         e.zbin_boost = !e.trellis;
         e.use_ref[VP8_REF_LAST] = 1;
         e.use_ref[VP8_REF_GOLDEN] = e.use_ref[VP8_REF_ALTREF] = p->speed < 5;
+        if (p->refs) {
+            e.use_ref[VP8_REF_GOLDEN] = !!(p->refs & EXCAM_REF_GOLDEN);
+            e.use_ref[VP8_REF_ALTREF] = !!(p->refs & EXCAM_REF_ALTREF);
+        }
 
         for (int r = 0; r < rows; r++) {
             memset(e.nz_left, 0, sizeof(e.nz_left));

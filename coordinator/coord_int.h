@@ -43,6 +43,7 @@ struct conn {
     size_t out_len, out_off, out_cap;
     int want_write;           /* EPOLLOUT is on */
     int closing;              /* drop once the output is flushed */
+    int broken;               /* a send failed: drop after the message being handled */
     /* workers */
     int slots, busy;
     slot *running;            /* [slots] */

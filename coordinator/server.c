@@ -156,7 +156,8 @@ int conn_send(coord *c, conn *cn, const Excam__Envelope *m)
         return -1;
     }
     if (cn->out_len - cn->out_off + len > MAX_PENDING_OUT) {
-        free(frame);
+        free(frame); /* a peer that does not read what it asked for */
+        cn->broken = 1;
         return -1;
     }
     if (!cn->out) {
@@ -174,6 +175,7 @@ int conn_send(coord *c, conn *cn, const Excam__Envelope *m)
             uint8_t *p = realloc(cn->out, cap);
             if (!p) {
                 free(frame);
+                cn->broken = 1;
                 return -1;
             }
             cn->out = p;
@@ -183,7 +185,10 @@ int conn_send(coord *c, conn *cn, const Excam__Envelope *m)
         cn->out_len += len;
         free(frame);
     }
-    if (!cn->want_write) return conn_flush(c, cn);
+    if (!cn->want_write && conn_flush(c, cn)) {
+        cn->broken = 1;
+        return -1;
+    }
     return 0;
 }
 
@@ -395,6 +400,10 @@ static void on_readable(coord *c, conn *cn)
             on_message(c, cn, m);
             wire_free(m);
             if (c->conns[fd] != cn) return; /* dropped while handling it */
+            if (cn->broken) {
+                conn_drop(c, cn, "cannot send to it (it does not read, or it is gone)");
+                return;
+            }
             if (cn->closing && !cn->out) {
                 conn_drop(c, cn, NULL);
                 return;

@@ -160,7 +160,11 @@ typedef struct excam_vp8_enc_params {
     int self_check;       /* 1: also check that the encoder's own reconstruction (the
                            * pixels its decisions were made on, loop-filtered) equals the
                            * decoder's picture: EXCAM_ERR_INTERNAL if not. Slower. */
+    int refs;             /* the references inter frames may predict from: EXCAM_REF_*
+                           * bits (last is always one), or 0 for the encoder's choice */
 } excam_vp8_enc_params;
+
+enum { EXCAM_REF_LAST = 1, EXCAM_REF_GOLDEN = 2, EXCAM_REF_ALTREF = 4 };
 
 EXCAM_API void excam_vp8_enc_params_default(excam_vp8_enc_params *p);
 
