@@ -11,7 +11,7 @@
 #
 # Environment:
 #   NS       worker counts (default "1000 10000")
-#   TASKS    no-op tasks per run (default 200000)
+#   TASKS    no-op tasks per run (default 400000: about 10 s at 10,000 connections here)
 #   RUNS     runs per N; the table shows the median by tasks/s (default 3)
 #   BENCH_RESULTS  where the results go (default bench/results)
 set -uo pipefail
@@ -19,7 +19,7 @@ export LC_ALL=C
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 read -ra NS <<<"${NS:-1000 10000}"
-TASKS=${TASKS:-200000}
+TASKS=${TASKS:-400000}
 RUNS=${RUNS:-3}
 RESULTS_DIR=${BENCH_RESULTS:-$ROOT/bench/results}
 EXCAM=$ROOT/build/excam
@@ -90,7 +90,8 @@ bar="not measured"
     echo "# The coordinator under load: dispatch rate, assignment latency, memory per connection"
     echo
     echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') ($(nproc) cores);"
-    echo "kernel $(uname -r); excam commit $commit. Load average at the start: $load_start. The benchmark took $((SECONDS - START)) s."
+    echo "kernel $(uname -r); excam commit $commit. Load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "(anything else running skews the numbers: the two processes measured need both cores). The benchmark took $((SECONDS - START)) s."
     echo
     echo "bench/coordinator.sh: a fresh \`excam coordinator --listen 127.0.0.1:0 --dead-after 60\` (no journal,"
     echo "heartbeats every 1 s) per run; bench/loadgen (one process, one epoll loop, on the same machine) opens N"
