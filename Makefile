@@ -5,7 +5,8 @@
 #   make demo            encode a sample with excam and verify it (scripts/demo.sh)
 #   make asan            the same build with ASan+UBSan, in build-asan/
 #   make fuzz            libFuzzer targets (clang) in build/fuzz/; `make fuzz-run` runs them
-#   make bench           benchmarks (bench/run.sh), tables in bench/results/
+#   make bench           benchmarks (bench/run.sh), tables in bench/results/; the
+#                        coordinator's load generator is build/bench/loadgen
 #   make deps            install missing Debian packages (scripts/deps.sh)
 #   make install PREFIX=/usr/local   library, headers, excam.pc, the CLI
 #
@@ -211,7 +212,20 @@ fuzz-run: fuzz $(EXCAM) $(BUILD)/tests/test_wire
 
 # ---------------------------------------------------------------- the rest
 
-bench: all
+# The coordinator's load generator (bench/coordinator.sh): the wire code only.
+LOADGEN  := $(BUILD)/bench/loadgen
+WIRE_OBJ := $(filter $(BUILD)/proto/%,$(NET_OBJ))
+
+$(BUILD)/bench/%.o: bench/%.c | $(PROTO_GEN_H)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) $(NET_INC) -c $< -o $@
+
+$(LOADGEN): $(BUILD)/bench/loadgen.o $(WIRE_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -o $@ $(LDLIBS_ALL)
+
+bench: all $(LOADGEN)
 	$(Q)bash bench/run.sh
 
 deps:

@@ -2,7 +2,8 @@
 # The sanitizer run: build everything with ASan+UBSan (`make asan` -> build-asan/),
 # then run every C test program of build-asan/tests/ (test_mutate with fewer mutants:
 # EXCAM_ASAN_MUTANTS, default 2000), and the conformance and bad-input tests
-# (t_vectors.sh, t_invalid.sh) against build-asan/excam. Any sanitizer report fails.
+# (t_vectors.sh, t_invalid.sh, ...; t_hostile.sh: the coordinator against hostile peers,
+# whose own log it checks) against build-asan/excam. Any sanitizer report fails.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -51,7 +52,7 @@ for prog in "$ASAN"/tests/*; do
 done
 ((ran > 0)) || { echo "no test program ran from $ASAN/tests"; failed=$((failed + 1)); }
 
-for t in t_vectors t_invalid t_encode t_y4m t_pipeline; do
+for t in t_vectors t_invalid t_encode t_y4m t_pipeline t_hostile; do
     run_test "$t (asan)" env EXCAM_BIN="$ASAN/excam" bash "$ROOT/tests/$t.sh"
 done
 

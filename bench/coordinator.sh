@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Coordinator benchmark: how many no-op tasks per second `excam coordinator` hands out to
+# N simulated workers, how long a worker waits for its next task, and how much memory a
+# connection costs. bench/loadgen (one process, one epoll loop) opens N worker
+# connections on loopback (each: Hello, every TaskAssign answered at once with a
+# TaskResult, heartbeats at the HelloAck's interval) and one client that submits a NOOP
+# job of TASKS tasks and polls it until DONE. A fresh coordinator for each run
+# (`--dead-after 60`, no journal). Writes bench/results/coordinator.md.
+#
+# Issue bar: 10,000 connections held with >= 20,000 tasks/s and <= 32 KiB per connection.
+#
+# Environment:
+#   NS       worker counts (default "1000 10000")
+#   TASKS    no-op tasks per run (default 400000: about 10 s at 10,000 connections here)
+#   RUNS     runs per N; the table shows the median by tasks/s (default 3)
+#   BENCH_RESULTS  where the results go (default bench/results)
+set -uo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+read -ra NS <<<"${NS:-1000 10000}"
+TASKS=${TASKS:-400000}
+RUNS=${RUNS:-3}
+RESULTS_DIR=${BENCH_RESULTS:-$ROOT/bench/results}
+EXCAM=$ROOT/build/excam
+LOADGEN=$ROOT/build/bench/loadgen
+
+die() { echo "coordinator.sh: $*" >&2; exit 1; }
+
+# A make started from `make bench` must not inherit its job server.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$ROOT" -j2 build/excam build/bench/loadgen \
+    >/dev/null || die "make failed"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/excam-coordbench.XXXXXX") || die "cannot make a temp dir"
+COORD=""
+trap '[[ -n $COORD ]] && kill -KILL "$COORD" 2>/dev/null; rm -rf "$TMP"' EXIT
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit+=" with uncommitted changes"
+START=$SECONDS
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+hard=$(ulimit -Hn)
+
+# usage: one_run N RUN: a fresh coordinator, loadgen against it; appends loadgen's
+# RESULT line (plus run=RUN) to $TMP/results, or a line "FAILED n=N ..." on failure.
+one_run() {
+    local n=$1 run=$2 log=$TMP/coord-$1-$2.log rc=0 line
+    rm -f "$TMP/port"
+    "$EXCAM" coordinator --listen 127.0.0.1:0 --port-file "$TMP/port" --dead-after 60 2>"$log" &
+    COORD=$!
+    for _ in $(seq 100); do
+        [[ -s $TMP/port ]] && break
+        sleep 0.1
+    done
+    [[ -s $TMP/port ]] || die "the coordinator wrote no port file: $(cat "$log")"
+    sleep 0.3 # let it settle before the first RSS reading
+    "$LOADGEN" --coordinator "127.0.0.1:$(cat "$TMP/port")" --workers "$n" --tasks "$TASKS" \
+        --pid "$COORD" --timeout 240 >"$TMP/loadgen.out" 2>"$TMP/loadgen.err" || rc=$?
+    line=$(grep '^RESULT ' "$TMP/loadgen.out" | tail -n 1)
+    kill -TERM "$COORD"
+    local crc=0
+    wait "$COORD" || crc=$?
+    COORD=""
+    if ((rc != 0)) || [[ -z $line ]]; then
+        echo "FAILED n=$n run=$run: $(tail -n 3 "$TMP/loadgen.err" | tr '\n' ' ')" >>"$TMP/results"
+        echo "coordinator.sh: N=$n run $run failed: $(tail -n 3 "$TMP/loadgen.err")" >&2
+        echo "  coordinator log: $(grep -v 'closed by the peer' "$log" | tail -n 5)" >&2
+        return
+    fi
+    ((crc == 0)) || echo "coordinator.sh: the coordinator exited with status $crc on SIGTERM" >&2
+    echo "$line run=$run" >>"$TMP/results"
+    echo "N=$n run $run: $(tail -n 1 "$TMP/loadgen.err" | sed 's/^loadgen: //')" >&2
+}
+
+: >"$TMP/results"
+for n in "${NS[@]}"; do
+    if ((hard != 0)) && [[ $hard != unlimited ]] && ((hard < n + 64)); then
+        echo "FAILED n=$n: the descriptor limit (ulimit -Hn) is $hard, $((n + 64)) needed" >>"$TMP/results"
+        continue
+    fi
+    for ((r = 1; r <= RUNS; r++)); do one_run "$n" "$r"; done
+done
+
+# The value of key $1 in a RESULT line $2.
+val() { sed -nE "s/.*(^| )$1=([^ ]*).*/\\2/p" <<<"$2"; }
+
+mkdir -p "$RESULTS_DIR"
+OUT=$RESULTS_DIR/coordinator.md
+bar="not measured"
+{
+    echo "# The coordinator under load: dispatch rate, assignment latency, memory per connection"
+    echo
+    echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') ($(nproc) cores);"
+    echo "kernel $(uname -r); excam commit $commit. Load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "(anything else running skews the numbers: the two processes measured need both cores). The benchmark took $((SECONDS - START)) s."
+    echo
+    echo "bench/coordinator.sh: a fresh \`excam coordinator --listen 127.0.0.1:0 --dead-after 60\` (no journal,"
+    echo "heartbeats every 1 s) per run; bench/loadgen (one process, one epoll loop, on the same machine) opens N"
+    echo "worker connections on loopback (Hello with 1 slot; every TaskAssign answered at once with a"
+    echo "TaskResult; a Heartbeat every second), waits until all are connected and idle for 2 s, then a client"
+    echo "submits a NOOP job of $TASKS tasks and polls it until DONE. $RUNS runs per N; the table shows the"
+    echo "median run by tasks/s (all runs below). The coordinator and the load generator share the $(nproc) cores."
+    echo
+    echo "- tasks/s: tasks / (last TaskResult sent - first TaskAssign received)."
+    echo "- latency: on one connection, from sending a TaskResult to receiving its next TaskAssign (results"
+    echo "  after which no task came, at the end, not counted). Every worker is always busy, so this is"
+    echo "  mostly queueing: about N / (tasks/s) (Little's law), not the coordinator's cost per task."
+    echo "- RSS: the coordinator's VmRSS before any connection, with the N workers connected and idle, and"
+    echo "  at the end (the job's task graph is freed when it is done). KiB per connection = (idle - before) / N."
+    echo "  Kernel socket buffers are not in RSS."
+    echo "- coordinator CPU: its user + system time during the job, per task."
+    echo
+    echo "| N | tasks | seconds | tasks/s | p50 ms | p99 ms | RSS before (KiB) | RSS with N idle (KiB) | RSS end (KiB) | KiB per connection | coordinator CPU per task (us) | connect all (s) |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for n in "${NS[@]}"; do
+        # The median run by tasks/s.
+        med=$(grep "^RESULT workers=$n " "$TMP/results" |
+            awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^rate=/) { split($i, a, "="); print a[2], $0 } }' |
+            sort -n | awk '{ $1 = ""; l[NR] = substr($0, 2) } END { if (NR) print l[int((NR + 1) / 2)] }')
+        if [[ -z $med ]]; then
+            echo "| $n | failed: $(grep "^FAILED n=$n" "$TMP/results" | head -n 1 | sed 's/^FAILED //') | | | | | | | | | | |"
+            continue
+        fi
+        cpu_us=$(awk -v c="$(val coord_cpu_s "$med")" -v t="$(val tasks "$med")" 'BEGIN { printf "%.1f", c * 1e6 / t }')
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$(val tasks "$med")" \
+            "$(val seconds "$med")" "$(val rate "$med")" "$(val p50_ms "$med")" "$(val p99_ms "$med")" \
+            "$(val rss_before_kib "$med")" "$(val rss_idle_kib "$med")" "$(val rss_end_kib "$med")" \
+            "$(val kib_per_conn "$med")" "$cpu_us" "$(val connect_s "$med")"
+        if ((n == 10000)); then
+            if awk -v r="$(val rate "$med")" -v k="$(val kib_per_conn "$med")" 'BEGIN { exit !(r >= 20000 && k <= 32) }'; then
+                bar="**met**: $(val rate "$med") tasks/s and $(val kib_per_conn "$med") KiB per connection with 10,000 connections"
+            else
+                bar="**missed**: $(val rate "$med") tasks/s and $(val kib_per_conn "$med") KiB per connection with 10,000 connections"
+            fi
+        fi
+    done
+    echo
+    echo "Issue bar (10,000 connections held with >= 20,000 tasks/s and <= 32 KiB per connection): $bar."
+    echo
+    echo "## All runs"
+    echo
+    echo "| N | run | tasks/s | p50 ms | p99 ms | max ms | KiB per connection | coordinator CPU (s) | loadgen CPU (s) | heartbeats |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    while read -r line; do
+        if [[ $line == FAILED* ]]; then
+            echo "| ${line#FAILED } | | | | | | | | | |"
+            continue
+        fi
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(val workers "$line")" "$(val run "$line")" \
+            "$(val rate "$line")" "$(val p50_ms "$line")" "$(val p99_ms "$line")" "$(val max_ms "$line")" \
+            "$(val kib_per_conn "$line")" "$(val coord_cpu_s "$line")" "$(val loadgen_cpu_s "$line")" \
+            "$(val heartbeats "$line")"
+    done <"$TMP/results"
+} >"$OUT"
+
+echo "coordinator.sh: done in $((SECONDS - START)) s; results in $OUT"
+sed -n '/^| N | tasks/,/^Issue bar/p' "$OUT"
+! grep -q '^FAILED' "$TMP/results"
