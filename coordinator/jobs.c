@@ -20,6 +20,7 @@
 #include <string.h>
 
 enum { K_ENCODE, K_REENCODE, K_REBASE };
+enum { MAX_CHUNKS = 1000000 };
 static const int kind_wire[3] = {EXCAM__TASK_KIND__ENCODE, EXCAM__TASK_KIND__REENCODE,
                                  EXCAM__TASK_KIND__REBASE};
 static const char *const kind_name[3] = {"encode", "re-encode", "rebase"};
@@ -246,6 +247,11 @@ int job_submit(coord *c, const Excam__JobSubmit *s, uint64_t id, int journal, cj
     j->n = s->chunk_frames;
     j->x = s->rebase_chunks;
     j->chunks = (j->frames + j->n - 1) / j->n;
+    if (j->chunks > MAX_CHUNKS) { /* ~100 bytes of graph per task, 3 tasks per chunk */
+        snprintf(err, errlen, "%u chunks: at most %u in one job (use longer chunks)", j->chunks,
+                 MAX_CHUNKS);
+        goto fail;
+    }
     j->params = *s->params;
     j->params.base.descriptor = &excam__encode_params__descriptor;
     j->state = EXCAM__JOB_STATE__QUEUED;
@@ -441,14 +447,15 @@ int job_task_done(coord *c, cjob *j, uint32_t idx, const Excam__TaskResult *r, i
     if (isfinite(r->cpu_seconds) && r->cpu_seconds > 0) j->cpu[kind] += r->cpu_seconds;
     if (j->state == EXCAM__JOB_STATE__QUEUED) j->state = EXCAM__JOB_STATE__RUNNING;
     int64_t k = t->chunk;
-    switch (kind) {
+    switch (j->noop ? -1 : kind) {
     case K_ENCODE:
         maybe_ready(c, j, K_REENCODE, k + 1);
         maybe_ready(c, j, K_REBASE, k);
         maybe_ready(c, j, K_REBASE, k + 1);
         break;
     case K_REENCODE: maybe_ready(c, j, K_REBASE, k); break;
-    default: maybe_ready(c, j, K_REBASE, k + 1); break;
+    case K_REBASE: maybe_ready(c, j, K_REBASE, k + 1); break;
+    default: break; /* noop tasks have no dependents */
     }
     if (j->done[0] + j->done[1] + j->done[2] == j->total[0] + j->total[1] + j->total[2])
         job_finish(c, j);

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { TICK_MS = 100, MAX_PENDING_OUT = 4 << 20, MAX_EVENTS = 256 };
+enum { TICK_MS = 100, MAX_PENDING_OUT = 4 << 20, MAX_EVENTS = 256, HELLO_MAX_FRAME = 4096 };
 
 void coord_opts_default(coord_opts *o)
 {
@@ -239,6 +239,7 @@ static void on_hello(coord *c, conn *cn, const Excam__Hello *h)
     }
     snprintf(cn->name, sizeof(cn->name), "%s", h->name);
     cn->id = ++c->next_session;
+    cn->rd.max_frame = WIRE_MAX_FRAME; /* said hello: full-size frames from now on */
     ack.accepted = 1;
     ack.session_id = cn->id;
     ack.heartbeat_interval_ms = (uint32_t)c->o->heartbeat_ms;
@@ -451,7 +452,9 @@ static void on_accept(coord *c)
         cn->fd = fd;
         cn->role = CONN_NEW;
         cn->opened_ms = cn->last_ms = c->now_ms;
-        wire_reader_init(&cn->rd, 0);
+        /* Until it says hello a peer gets small frames only (a Hello is a few hundred
+         * bytes): 200 silent peers must not hold 200 MiB of half frames. */
+        wire_reader_init(&cn->rd, HELLO_MAX_FRAME);
         char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
         getnameinfo((struct sockaddr *)&sa, sl, host, sizeof(host), port, sizeof(port),
                     NI_NUMERICHOST | NI_NUMERICSERV);

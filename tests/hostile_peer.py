@@ -255,10 +255,16 @@ def kind_prefix(n):
     misbehave(struct.pack(">I", int(n)))
 
 
+def kind_prefix_after(n):
+    # After a client's hello, frames of up to 1 MiB are allowed (before it, 4 KiB).
+    misbehave(struct.pack(">I", int(n)), pre=hello(ROLE_CLIENT), ack=True)
+
+
 def kind_prefix_max():
-    # Exactly the maximum: not too big. 1000 bytes of it arrive, then nothing: the
-    # connection must go for saying no hello in time, not for the size.
-    misbehave(struct.pack(">I", 1 << 20) + b"\0" * 1000, timeout=15.0)
+    # Exactly the maximum, after a worker's hello: not too big. 1000 bytes of it arrive,
+    # then nothing: the connection must go for its silence, not for the size.
+    misbehave(struct.pack(">I", 1 << 20) + b"\0" * 1000, pre=hello(ROLE_WORKER), ack=True,
+              timeout=15.0)
 
 
 def kind_short_prefix():
@@ -409,6 +415,7 @@ KINDS = {
     "garbage-framed": kind_garbage_framed,
     "prefix": kind_prefix,
     "prefix-max": kind_prefix_max,
+    "prefix-after": kind_prefix_after,
     "short-prefix": kind_short_prefix,
     "half-frame": kind_half_frame,
     "eof-mid-second": kind_eof_mid_second,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hostile peers against `excam coordinator` (tests/hostile_peer.py plays them): garbage,
-# oversized length prefixes (0xFFFFFFFF, 1 MiB + 1; exactly 1 MiB is allowed), frames cut
+# oversized length prefixes (0xFFFFFFFF; over 4 KiB before hello, over 1 MiB after it;
+# exactly 1 MiB is allowed after hello), frames cut
 # short, valid messages in the wrong order or from the wrong role, a wrong protocol
 # version, silence (before and after hello), 200 idle connections at once, and a client
 # that floods requests without reading the answers. For each: the peer's connection is
@@ -97,10 +98,12 @@ for seed in 1 2 3; do
         "(frame too big|malformed message|connection closed inside a frame|no hello in time)" garbage "$seed"
 done
 expect "garbage after a plausible length" "${NOW[@]}" "malformed message" garbage-framed
-expect "length prefix 0xFFFFFFFF" "${NOW[@]}" "frame too big: length prefix 4294967295 > maximum 1048576" prefix 4294967295
-expect "length prefix 1 MiB + 1" "${NOW[@]}" "frame too big: length prefix 1048577 > maximum 1048576" prefix 1048577
-# Exactly 1 MiB is allowed: 1000 bytes of it, then silence, is a missing hello.
-expect "length prefix 1 MiB, then silence" 0.9 6 "no hello in time" prefix-max
+# Before hello, frames are at most 4 KiB (a Hello is a few hundred bytes); after it, 1 MiB.
+expect "length prefix 0xFFFFFFFF" "${NOW[@]}" "frame too big: length prefix 4294967295 > maximum 4096" prefix 4294967295
+expect "length prefix 4 KiB + 1 before hello" "${NOW[@]}" "frame too big: length prefix 4097 > maximum 4096" prefix 4097
+expect "length prefix 1 MiB + 1 after hello" "${NOW[@]}" "frame too big: length prefix 1048577 > maximum 1048576" prefix-after 1048577
+# Exactly 1 MiB after hello is allowed: 1000 bytes of it, then silence, is a silent worker.
+expect "length prefix 1 MiB after hello, then silence" 1.9 8 "silent for [0-9.]+ s" prefix-max
 expect "2 of 4 length bytes, then EOF" "${NOW[@]}" "connection closed inside a frame: closed after 2 of 4 length bytes" short-prefix
 expect "half a frame, then EOF" "${NOW[@]}" "connection closed inside a frame: closed after [0-9]+ of [0-9]+ frame bytes" half-frame
 expect "hello, then EOF inside the next frame" "${NOW[@]}" "connection closed inside a frame" eof-mid-second
