@@ -410,12 +410,101 @@ def kind_flood(mb):
     report([port], closed, secs, sent_mib="%.1f" % (total / 1048576.0))
 
 
+
+# ---------------------------------------------------------------- a fake coordinator
+
+TASK_ASSIGN = 6
+
+
+class Reader:
+    """Whole frames from a socket, keeping what arrives after them."""
+
+    def __init__(self, s):
+        self.s, self.buf = s, bytearray()
+
+    def next(self, timeout=10.0):
+        self.s.settimeout(timeout)
+        while True:
+            if len(self.buf) >= 4:
+                n = struct.unpack(">I", self.buf[:4])[0]
+                if len(self.buf) >= 4 + n:
+                    m = fields(bytes(self.buf[4:4 + n]))
+                    del self.buf[:4 + n]
+                    return m
+            try:
+                b = self.s.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                return None
+            if not b:
+                return None
+            self.buf += b
+
+    def next_of(self, body, timeout=10.0):
+        """The next message with that body (heartbeats and the rest skipped)."""
+        while True:
+            m = self.next(timeout)
+            if m is None or body in m:
+                return m
+
+
+def kind_fake_coordinator(store):
+    """Play a coordinator to one `excam worker` (which dials the port printed as
+    "listening=PORT"): hand it malformed tasks and print what it answers, one line per
+    task ("NAME code=N message=..."), then a garbage frame ("garbage closed=yes|no": it
+    must hang up) and whether it dials again ("redial=yes|no")."""
+    import hashlib
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((HOST, 0))
+    ls.listen(4)
+    print("listening=%d" % ls.getsockname()[1], flush=True)
+    ls.settimeout(20)
+    s, _ = ls.accept()
+    rd = Reader(s)
+    m = rd.next()
+    print("hello=%s" % ("yes" if m and HELLO in m else "no"), flush=True)
+    s.sendall(frame(envelope(HELLO_ACK, f_uint(1, 1) + f_uint(2, 1) + f_uint(3, 1) + f_uint(4, 1000))))
+    junk = b"this is no source blob " * 8
+    h = hashlib.blake2b(junk, digest_size=32).digest()
+    with open(os.path.join(store, h.hex()), "wb") as f:
+        f.write(junk)
+    cases = [("missing-blob", [("source", bytes([0x11] * 32), 0)]),
+             ("no-source", []),
+             ("bad-source", [("source", h, len(junk))]),
+             ("wrong-size", [("source", h, len(junk) + 1)])]
+    for i, (name, inputs) in enumerate(cases, 1):
+        ins = b"".join(f_msg(6, f_bytes(1, n) + f_bytes(2, hh) + f_uint(3, sz)) for n, hh, sz in inputs)
+        body = (f_msg(1, task_ref(7, i, 1)) + f_uint(2, 1) + f_msg(3, b"") + f_uint(5, 1) + ins +
+                f_bytes(7, store))
+        s.sendall(frame(envelope(TASK_ASSIGN, body)))
+        r = rd.next_of(TASK_RESULT)
+        if r is None:
+            print("%s code=none message=no_answer" % name, flush=True)
+            continue
+        tr = fields(r[TASK_RESULT][0])
+        code = tr.get(2, [0])[0]
+        msg = tr.get(3, [b""])[0].decode(errors="replace")
+        print("%s code=%d message=%s" % (name, code, msg.replace(" ", "_")), flush=True)
+    s.sendall(struct.pack(">I", 8) + b"\xff" * 8)
+    closed, secs, _ = wait_closed(s, 10)
+    s.close()
+    print("garbage closed=%s" % ("yes" if closed else "no"), flush=True)
+    try:
+        s2, _ = ls.accept()
+        s2.close()
+        print("redial=yes", flush=True)
+    except socket.timeout:
+        print("redial=no", flush=True)
+    ls.close()
+
+
 KINDS = {
     "garbage": kind_garbage,
     "garbage-framed": kind_garbage_framed,
     "prefix": kind_prefix,
     "prefix-max": kind_prefix_max,
     "prefix-after": kind_prefix_after,
+    "fake-coordinator": kind_fake_coordinator,
     "short-prefix": kind_short_prefix,
     "half-frame": kind_half_frame,
     "eof-mid-second": kind_eof_mid_second,

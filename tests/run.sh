@@ -91,9 +91,13 @@ report() {
 }
 
 trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM
-running=0
+# Every status of an earlier run goes first: report() takes any status file it finds as
+# this run's result (a stale one once reported an old result and hid the new).
 for name in "${names[@]}"; do
     rm -f "$LOGS/$name.status"
+done
+running=0
+for name in "${names[@]}"; do
     while ((running >= JOBS)); do
         wait -n
         running=$((running - 1))

@@ -8,7 +8,8 @@
 #     speculative copy wins): the same bytes, and the job finishes.
 #  3. The coordinator killed with -9 in the middle of a job and started again on its
 #     journal: the job goes on without running a finished task again; the same bytes.
-#  4. excam jobs lists the jobs; excam cancel stops one and its client fails cleanly.
+#  4. Two jobs at once share the workers in turns; both give the right bytes.
+#  5. excam jobs lists the jobs; excam cancel stops one and its client fails cleanly.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -223,7 +224,36 @@ else
     fail "coordinator restart: $before tasks before + $after after != $total"
 fi
 
-# 4. Listing and cancelling.
+# 4. Two jobs at once share the workers: both give their bytes, and their tasks are
+# handed out in turns (a task of the second job between the first and last of the first).
+from=$(($(wc -l <"$LOG") + 1))
+"$EXCAM" encode "$SCRATCH/clip.y4m" -q "${ENC[@]}" --coordinator "127.0.0.1:$PORT" \
+    --storage "$STORE" -o "$SCRATCH/two-a.ivf" 2>"$SCRATCH/client-a.log" &
+ca=$!
+"$EXCAM" encode "$SCRATCH/clip.y4m" -q "${ENC[@]}" --coordinator "127.0.0.1:$PORT" \
+    --storage "$STORE" -o "$SCRATCH/two-b.ivf" 2>"$SCRATCH/client-b.log" &
+cb=$!
+rca=0 rcb=0
+wait "$ca" || rca=$?
+wait "$cb" || rcb=$?
+if ((rca == 0 && rcb == 0)) && cmp -s "$SCRATCH/two-a.ivf" "$SCRATCH/local.ivf" &&
+    cmp -s "$SCRATCH/two-b.ivf" "$SCRATCH/local.ivf"; then
+    ok "two jobs at once: both give the local pipeline's bytes"
+else
+    fail "two jobs at once: status $rca/$rcb or other bytes"
+fi
+ids=$(tail -n +"$from" "$LOG" | sed -nE 's/.*: job ([0-9]+): .* to worker .*/\1/p' | awk '!seen[$1]++')
+first=$(head -n 1 <<<"$ids") second=$(sed -n 2p <<<"$ids")
+turns=$(tail -n +"$from" "$LOG" | sed -nE 's/.*: job ([0-9]+): .* to worker .*/\1/p' |
+    awk -v a="$first" -v b="$second" '$1 == a { last = NR; if (!f) f = NR } $1 == b { bs[NR] = 1 }
+        END { n = 0; for (i in bs) if (i > f && i < last) n++; print n }')
+if [[ -n $second ]] && ((turns > 0)); then
+    ok "two jobs at once: $turns tasks of job $second handed out while job $first was being handed out"
+else
+    fail "two jobs at once: the second job's tasks did not come in turns with the first's"
+fi
+
+# 5. Listing and cancelling.
 if "$EXCAM" jobs --coordinator "127.0.0.1:$PORT" >"$SCRATCH/jobs" && grep -q ' done ' "$SCRATCH/jobs"; then
     ok "excam jobs lists the finished jobs"
 else

@@ -198,6 +198,42 @@ else
     fail "the coordinator holds $fds descriptors, $FDS_BEFORE at the start"
 fi
 
+# A worker handed malformed tasks (by hostile_peer.py playing a coordinator) answers
+# each with an error naming the problem, hangs up on a garbage frame, and dials again.
+mkdir -p "$SCRATCH/fake-store"
+python3 "$PEER" 0 fake-coordinator "$SCRATCH/fake-store" >"$SCRATCH/fake.out" 2>&1 &
+FAKE=$!
+for _ in $(seq 100); do
+    grep -q '^listening=' "$SCRATCH/fake.out" && break
+    sleep 0.05
+done
+FPORT=$(sed -n 's/^listening=//p' "$SCRATCH/fake.out")
+"$EXCAM" worker --coordinator "127.0.0.1:${FPORT:-1}" --retry-for 5 2>"$SCRATCH/fake-worker.log" &
+WPID=$!
+wait "$FAKE"
+kill "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
+# usage: fake_case NAME CODE WORDS: the worker's answer to case NAME had error CODE
+# (6 storage, 4 bad request) and a message with WORDS (underscores for spaces).
+fake_case() {
+    local line
+    line=$(grep "^$1 " "$SCRATCH/fake.out")
+    if [[ $line == "$1 code=$2 message="*"$3"* ]]; then
+        ok "worker, malformed task ($1): error $2, '${line#*message=}'"
+    else
+        fail "worker, malformed task ($1): '$line' (code $2, '$3' expected)"
+    fi
+}
+fake_case missing-blob 6 "no_such_blob"
+fake_case no-source 4 "no_input_named_source"
+fake_case bad-source 4 "not_a_source_blob"
+fake_case wrong-size 6 "bytes,_not"
+if grep -q '^garbage closed=yes' "$SCRATCH/fake.out" && grep -q '^redial=yes' "$SCRATCH/fake.out"; then
+    ok "worker: hangs up on a garbage frame, then dials again"
+else
+    fail "worker and a garbage frame: $(tr '\n' ' ' <"$SCRATCH/fake.out")"
+fi
+
 # SIGTERM: status 0, "stopping on signal 15", no sanitizer report.
 kill -TERM "$COORD"
 rc=0
