@@ -12,6 +12,8 @@ set -euo pipefail
 #   libprotobuf-c-dev protobuf-c-compiler   the coordinator/worker wire format
 #   libcurl4-openssl-dev         blob storage over http/S3
 #   libvpx-dev vpx-tools         libvpx: test oracle (vpxdec/vpxenc), benchmark baseline
+#   libavformat-dev              WebM output and input (tools/webm.c)
+#   mkvtoolnix                   mkvinfo, to check the WebM files in the tests
 #   ffmpeg                       test and benchmark inputs (camera clips to Y4M, WebM to IVF)
 #   clang libclang-rt-dev        libFuzzer targets (make fuzz)
 #   gnuplot-nox                  RD plots (PNG) in make bench
@@ -21,6 +23,7 @@ PACKAGES=(
     libprotobuf-c-dev protobuf-c-compiler
     libcurl4-openssl-dev
     libvpx-dev vpx-tools
+    libavformat-dev mkvtoolnix
     ffmpeg
     clang libclang-rt-dev
     gnuplot-nox

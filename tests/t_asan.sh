@@ -52,7 +52,7 @@ for prog in "$ASAN"/tests/*; do
 done
 ((ran > 0)) || { echo "no test program ran from $ASAN/tests"; failed=$((failed + 1)); }
 
-for t in t_vectors t_invalid t_encode t_y4m t_pipeline t_hostile; do
+for t in t_vectors t_invalid t_encode t_y4m t_pipeline t_hostile t_webm; do
     run_test "$t (asan)" env EXCAM_BIN="$ASAN/excam" EXCAM_QUICK=1 bash "$ROOT/tests/$t.sh"
 done
 

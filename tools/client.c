@@ -18,7 +18,7 @@
 
 #include "blobstore.h"
 #include "cli.h"
-#include "ivf.h"
+#include "container.h"
 #include "outfile.h"
 #include "proto/excam.pb-c.h"
 #include "wire.h"
@@ -273,15 +273,16 @@ done:
 
 /* The finished job's chunks into the IVF file. */
 static int download(blobstore *bs, const Excam__JobStatus *st, const y4m_reader *in, int frames,
-                    int chunks, const char *output, client_result *res)
+                    int chunks, const char *output, int webm, client_result *res)
 {
     char err[512];
     uint8_t *man = NULL, *blob = NULL;
     size_t man_len, len;
     outfile out = {0};
-    ivf_writer ivf;
+    container_writer cw;
     int written = 0, ret = 1;
     out.slot = -1;
+    memset(&cw, 0, sizeof(cw));
     const Excam__BlobRef *ref = NULL;
     for (size_t i = 0; i < st->n_outputs; i++)
         if (!strcmp(st->outputs[i]->name, "chunks")) ref = st->outputs[i];
@@ -299,8 +300,9 @@ static int download(blobstore *bs, const Excam__JobStatus *st, const y4m_reader 
     }
     if (outfile_open(&out, output)) goto done;
     uint32_t num = in->fps_num ? in->fps_num : 30, den = in->fps_num ? in->fps_den : 1;
-    if (ivf_writer_start(&ivf, out.f, "VP80", in->width, in->height, num, den)) {
-        cli_error("%s: write error", output);
+    if (container_start(&cw, webm ? CONTAINER_WEBM : CONTAINER_IVF, out.f, in->width,
+                        in->height, num, den)) {
+        cli_error("%s: %s", output, cw.err);
         goto done;
     }
     for (int k = 0; k < chunks; k++) {
@@ -314,9 +316,9 @@ static int download(blobstore *bs, const Excam__JobStatus *st, const y4m_reader 
             goto done;
         }
         for (int i = 0; i < fs.n; i++) {
-            if (ivf_write_frame(&ivf, fs.data[i], fs.len[i], (uint64_t)written)) {
+            if (container_write(&cw, fs.data[i], fs.len[i], (uint64_t)written)) {
                 task_frames_free(&fs);
-                cli_error("%s: write error", output);
+                cli_error("%s: %s", output, cw.err);
                 goto done;
             }
             res->bytes += fs.len[i];
@@ -330,12 +332,14 @@ static int download(blobstore *bs, const Excam__JobStatus *st, const y4m_reader 
         cli_error("the job's chunks hold %d frames, not %d", written, frames);
         goto done;
     }
-    if (ivf_writer_finish(&ivf) || outfile_commit(&out)) {
-        if (out.f) cli_error("%s: write error", output);
+    if (container_finish(&cw)) {
+        cli_error("%s: %s", output, cw.err);
         goto done;
     }
+    if (outfile_commit(&out)) goto done;
     ret = 0;
 done:
+    container_free(&cw);
     if (ret) outfile_abort(&out);
     free(man);
     free(blob);
@@ -483,7 +487,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
                 res->tasks[st->stages[i]->stage - 1] = st->stages[i]->total;
             }
         if (st->state == EXCAM__JOB_STATE__DONE) {
-            ret = download(bs, st, in, frames, chunks, output, res);
+            ret = download(bs, st, in, frames, chunks, output, o->webm, res);
             break;
         }
         if (st->state == EXCAM__JOB_STATE__FAILED) {

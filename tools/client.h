@@ -21,6 +21,7 @@ typedef struct client_opts {
     task_params params;       /* q, speed, ... (group_start and first_frame unused) */
     double retry_for;         /* seconds to keep reconnecting to a coordinator that went away */
     int quiet;
+    int webm;                 /* write WebM (webm.h) rather than IVF */
     int embedded;             /* the coordinator is local.c's: no word of it, and on
                                * SIGINT/SIGTERM cancel the job and return 128 + the signal
                                * (the caller cleans up) instead of dying of it */
@@ -36,7 +37,7 @@ typedef struct client_result {
 
 /*
  * Encode in (after skipping `skip` frames, at most `limit` frames; -1: all) through the
- * coordinator and write the IVF stream to `output` (atomically; nothing is left on
+ * coordinator and write the IVF (or WebM: o->webm) stream to `output` (atomically; nothing is left on
  * failure). Returns 0, or 1 after printing the error (naming the file or the peer).
  * SIGINT/SIGTERM while it waits cancel the job.
  */

@@ -14,7 +14,7 @@
 #include "client.h"
 #include "local.h"
 #include "excam/vp8.h"
-#include "ivf.h"
+#include "container.h"
 #include "outfile.h"
 #include "quality.h"
 #include "ratectl.h"
@@ -22,12 +22,14 @@
 #include "y4m.h"
 
 static const char usage[] =
-    "usage: excam encode IN.y4m -o OUT.ivf [options]\n"
+    "usage: excam encode IN.y4m -o OUT.ivf|OUT.webm [options]\n"
     "\n"
-    "Encode 8-bit 4:2:0 Y4M (\"-\" reads stdin) to VP8 in an IVF file.\n"
+    "Encode 8-bit 4:2:0 Y4M (\"-\" reads stdin) to VP8 in an IVF or WebM file.\n"
     "\n"
     "Output:\n"
-    "  -o, --output FILE        the IVF file (written atomically; removed on error)\n"
+    "  -o, --output FILE        the output file (written atomically; removed on error):\n"
+    "                           WebM if its name ends in .webm or .mkv, else IVF\n"
+    "      --webm, --ivf        the container, whatever the name says\n"
     "      --limit N            encode at most N frames\n"
     "      --skip N             skip the first N input frames\n"
     "Rate control (vpxenc's scale: quantizers 0..63):\n"
@@ -72,7 +74,7 @@ enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
     OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS, OPT_COORD,
-    OPT_STORAGE, OPT_STAGE1
+    OPT_STORAGE, OPT_STAGE1, OPT_WEBM, OPT_IVF
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -222,6 +224,8 @@ int cmd_encode(int argc, char **argv)
         {"coordinator", required_argument, NULL, OPT_COORD},
         {"storage", required_argument, NULL, OPT_STORAGE},
         {"stage1", required_argument, NULL, OPT_STAGE1},
+        {"webm", no_argument, NULL, OPT_WEBM},
+        {"ivf", no_argument, NULL, OPT_IVF},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -230,7 +234,7 @@ int cmd_encode(int argc, char **argv)
     const char *storage = getenv("EXCAM_STORAGE");
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
-    int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1;
+    int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1, container = -1;
     ratectl rc = {.mode = RC_Q, .cq = 20, .min_q = 0, .max_q = 63};
 
     opterr = 0;
@@ -278,6 +282,8 @@ int cmd_encode(int argc, char **argv)
             else if (!strcmp(optarg, "libvpx")) stage1_vpx = 1;
             else return cli_usage_error("encode", "--stage1 is excam or libvpx, not '%s'", optarg);
             break;
+        case OPT_WEBM: container = CONTAINER_WEBM; break;
+        case OPT_IVF: container = CONTAINER_IVF; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
@@ -289,6 +295,7 @@ int cmd_encode(int argc, char **argv)
     if (optind + 1 < argc)
         return cli_usage_error("encode", "one input file only (extra: '%s')", argv[optind + 1]);
     if (!output) return cli_usage_error("encode", "no output file: give -o OUT.ivf");
+    if (container < 0) container = (int)container_from_name(output);
     if (rc.min_q > rc.max_q) return cli_usage_error("encode", "--min-q is above --max-q");
     if ((rc.mode == RC_VBR || rc.mode == RC_CBR) && rc.target_kbps <= 0)
         return cli_usage_error("encode", "--end-usage=%s needs --target-bitrate",
@@ -329,7 +336,7 @@ int cmd_encode(int argc, char **argv)
     excam_image *img = excam_image_alloc(in.width, in.height);
     excam_vp8_state *state = NULL;
     int state_has_key = 0;
-    ivf_writer ivf;
+    container_writer cw = {0};
     quality qual = {0};
     uint64_t bytes = 0;
     unsigned encoded = 0, since_key = 0;
@@ -364,6 +371,7 @@ int cmd_encode(int argc, char **argv)
         co.rebase = rebase;
         co.retry_for = 120;
         co.quiet = quiet;
+        co.webm = container == CONTAINER_WEBM;
         rc.fps = in.fps_num && in.fps_den ? (double)in.fps_num / in.fps_den : 30.0;
         ratectl_init(&rc);
         co.params.q_key = ratectl_next_q(&rc, 1);
@@ -423,8 +431,9 @@ int cmd_encode(int argc, char **argv)
         goto done;
     }
     if (outfile_open(&out, output) != 0) goto done;
-    if (ivf_writer_start(&ivf, out.f, "VP80", in.width, in.height, in.fps_num, in.fps_den) != 0) {
-        cli_error("%s: write error", output);
+    if (container_start(&cw, (container_kind)container, out.f, in.width, in.height, in.fps_num,
+                        in.fps_den) != 0) {
+        cli_error("%s: %s", output, cw.err);
         goto done;
     }
     for (;;) {
@@ -459,12 +468,12 @@ int cmd_encode(int argc, char **argv)
                       excam_strerror(err));
             goto done;
         }
-        int werr = ivf_write_frame(&ivf, frame, len, encoded);
+        int werr = container_write(&cw, frame, len, encoded);
         excam_free(frame);
         excam_vp8_state_free(state);
         state = next;
         if (werr) {
-            cli_error("%s: write error", output);
+            cli_error("%s: %s", output, cw.err);
             goto done;
         }
         ratectl_update(&rc, key, len);
@@ -492,10 +501,11 @@ int cmd_encode(int argc, char **argv)
     if (state_out && (outfile_open(&sout, state_out) != 0 ||
                       write_state(&sout, state_out, state) != 0))
         goto done;
-    if (ivf_writer_finish(&ivf) != 0 || outfile_commit(&out) != 0) {
-        if (out.f) cli_error("%s: write error", output);
+    if (container_finish(&cw) != 0) {
+        cli_error("%s: %s", output, cw.err);
         goto done;
     }
+    if (outfile_commit(&out) != 0) goto done;
     if (state_out && outfile_commit(&sout) != 0) {
         /* The stream is complete and in place; only the state is missing. */
         goto done;
@@ -515,6 +525,7 @@ done:
         outfile_abort(&out);
         outfile_abort(&sout);
     }
+    container_free(&cw);
     excam_image_free(img);
     scenecut_free(&sc);
     excam_vp8_state_free(state);
