@@ -18,6 +18,7 @@ static const struct command {
     {"worker", cmd_worker, "run tasks for a coordinator"},
     {"jobs", cmd_jobs, "list a coordinator's jobs"},
     {"cancel", cmd_cancel, "cancel a coordinator's job"},
+    {"plan", cmd_plan, "predict the time and cost of a parallel encode; pick a plan"},
 };
 
 static void print_usage(FILE *f)
