@@ -18,6 +18,7 @@ PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
 BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 CC       ?= cc
 CLANG    ?= clang
@@ -245,10 +246,13 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
 	    -e 's|@VERSION@|$(VERSION)|g' excam.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/excam.pc
 	install -m 755 $(EXCAM) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 doc/excam.1 $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libexcam.a $(DESTDIR)$(LIBDIR)/libexcam.so* \
-	      $(DESTDIR)$(LIBDIR)/pkgconfig/excam.pc $(DESTDIR)$(BINDIR)/excam
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/excam.pc $(DESTDIR)$(BINDIR)/excam \
+	      $(DESTDIR)$(MANDIR)/man1/excam.1
 	rm -rf $(DESTDIR)$(INCDIR)/excam
 
 clean:
