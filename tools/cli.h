@@ -43,5 +43,6 @@ int cmd_coordinator(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

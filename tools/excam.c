@@ -18,6 +18,7 @@ static const struct command {
     {"worker", cmd_worker, "run tasks for a coordinator"},
     {"jobs", cmd_jobs, "list a coordinator's jobs"},
     {"cancel", cmd_cancel, "cancel a coordinator's job"},
+    {"keygen", cmd_keygen, "make a job key and TLS material for a coordinator and its peers"},
 };
 
 static void print_usage(FILE *f)
