@@ -580,7 +580,9 @@ static void on_tick(coord *c)
 
 /* ------------------------------------------------------------ setup */
 
-static int listen_on(const char *spec, int *port_out, char *err, size_t errlen)
+/* Listen on spec ("HOST:PORT"); with loopback_only, an address off loopback is refused
+ * before anything is bound. */
+static int listen_on(const char *spec, int loopback_only, int *port_out, char *err, size_t errlen)
 {
     char host[256];
     const char *colon = strrchr(spec, ':');
@@ -602,6 +604,13 @@ static int listen_on(const char *spec, int *port_out, char *err, size_t errlen)
     }
     int fd = -1;
     for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
+        if (loopback_only && !xp_is_loopback(a->ai_addr)) {
+            /* Off loopback, anyone on the network could take tasks, submit jobs or read
+             * the traffic: only with TLS and a job key, or when told to. */
+            snprintf(err, errlen, "--listen %s is not a loopback address: give --tls-cert, "
+                     "--tls-key and --key (excam keygen makes them), or --insecure", spec);
+            continue;
+        }
         fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) continue;
         int one = 1;
@@ -650,18 +659,8 @@ int coord_run(const coord_opts *o, char *err, size_t errlen)
     }
     raise_fd_limit();
     if (journal_open(&c, err, errlen)) goto done;
-    if ((c.lfd = listen_on(o->listen, &port, err, errlen)) < 0) goto done;
-    if (!o->insecure && (!o->tls || !o->key)) {
-        /* Off loopback, anyone on the network could take tasks, submit jobs or read the
-         * traffic: only with TLS and a job key, or when told to. */
-        struct sockaddr_storage sa;
-        socklen_t sl = sizeof(sa);
-        if (getsockname(c.lfd, (struct sockaddr *)&sa, &sl) || !xp_is_loopback((struct sockaddr *)&sa)) {
-            snprintf(err, errlen, "--listen %s is not a loopback address: give --tls-cert, "
-                     "--tls-key and --key (excam keygen makes them), or --insecure", o->listen);
-            goto done;
-        }
-    }
+    if ((c.lfd = listen_on(o->listen, !o->insecure && (!o->tls || !o->key), &port, err, errlen)) < 0)
+        goto done;
     char auth_err[200];
     if (o->key && auth_init(auth_err, sizeof(auth_err))) {
         snprintf(err, errlen, "%s", auth_err);

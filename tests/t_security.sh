@@ -247,6 +247,9 @@ else
     fail "client certificate: $(tail -n 2 "$S/c2.log")"
 fi
 
+grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$S/workers.log" "$S/client.log" &&
+    fail "workers or client: sanitizer report: $(grep -hm1 -E 'ERROR|runtime error' "$S/workers.log" "$S/client.log")"
+
 # Every coordinator stops cleanly on SIGTERM.
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 for log in coord nokey named certs; do
