@@ -14,11 +14,17 @@
 #     coordinator's certificate (certificate verify failed), a client with a key facing
 #     a coordinator without one (it cannot prove the key: not trusted); client
 #     certificates when the coordinator asks for them.
+#  4. The handshake itself (tests/hostile_peer.py, plaintext on loopback, with the MAC
+#     computed in Python from proto/README.md's description): the right answer is
+#     accepted and the coordinator's proof checks; a random MAC, an answer replayed from
+#     another connection's challenge, a request instead of the answer, and silence are
+#     refused or dropped with a log line naming the peer's port.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 need_tool ffmpeg
+need_tool python3
 need_excam
 
 passed=0 failed=0
@@ -250,14 +256,46 @@ fi
 grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$S/workers.log" "$S/client.log" &&
     fail "workers or client: sanitizer report: $(grep -hm1 -E 'ERROR|runtime error' "$S/workers.log" "$S/client.log")"
 
+# ---------------------------------------------------------------- 4. the handshake
+
+start_coordinator keyed --key "$S/job.key"
+LOG=$S/keyed.log
+PEER=$ROOT/tests/hostile_peer.py
+field() { sed -nE "s/.*(^| )$1=([^ ]*).*/\\2/p" <<<"$2"; }
+# usage: peer_case NAME REASON_ERE KIND [ARG]: the peer is closed with a log line naming
+# its port and matching REASON_ERE.
+peer_case() {
+    local name=$1 reason=$2 line port
+    shift 2
+    line=$(timeout 30 python3 "$PEER" "$PORT" "$@" 2>&1 | tail -n 1)
+    port=$(field port "$line")
+    if [[ -z $port || $(field closed "$line") != yes || $(field challenge "$line") != yes ]]; then
+        fail "$name: $line"
+    elif ! logged 0 "127\\.0\\.0\\.1:$port( \\([^)]*\\))? (dropped|refused): $reason"; then
+        fail "$name: no log line for port $port matching '$reason': $(grep ":$port" "$LOG")"
+    else
+        ok "$name: $(grep -m1 -oE "127\\.0\\.0\\.1:$port.*" "$LOG")"
+    fi
+}
+line=$(timeout 30 python3 "$PEER" "$PORT" auth-good "$S/job.key" 2>&1 | tail -n 1)
+[[ $(field accepted "$line") == 1 && $(field server_mac_ok "$line") == yes ]] &&
+    ok "a MAC computed from the description is accepted; the coordinator's proof checks" ||
+    fail "auth-good: $line"
+peer_case "a random MAC" "authentication failed" auth-bad-mac
+peer_case "an answer replayed from another connection" "authentication failed" auth-replay "$S/job.key"
+peer_case "a request instead of the answer" "a job_list instead of an auth_response" auth-skip
+peer_case "silence after the challenge" "no answer to the authentication challenge in time" auth-silent
+n=$(grep -c 'joined' "$LOG" || true)
+((n == 0)) && ok "no hostile peer joined as a worker" || fail "$n joined"
+
 # Every coordinator stops cleanly on SIGTERM.
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-for log in coord nokey named certs; do
+for log in coord nokey named certs keyed; do
     grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$S/$log.log" &&
         fail "coordinator $log: sanitizer report: $(grep -m1 -E 'ERROR|runtime error' "$S/$log.log")"
 done
 wait 2>/dev/null || true
-for log in coord nokey named certs; do
+for log in coord nokey named certs keyed; do
     grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$S/$log.log" &&
         fail "coordinator $log after SIGTERM: $(grep -m1 -E 'ERROR|runtime error' "$S/$log.log")"
 done
