@@ -25,24 +25,44 @@ int auth_init(char *err, size_t errlen)
 
 void auth_random(uint8_t *out, size_t len) { randombytes_buf(out, len); }
 
+/* The checks of auth_private_file on an open descriptor. */
+static int private_fd(int fd, const char *path, const char *what, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: not a regular file", what, path);
+        return -1;
+    }
+    /* A key others can read is no secret: refuse it rather than use it (as ssh does). */
+    if (st.st_mode & 077) {
+        snprintf(err, errlen, "%s %s: mode %04o lets group or others read or write it; "
+                 "chmod 600 %s", what, path, (unsigned)(st.st_mode & 07777), path);
+        return -1;
+    }
+    return 0;
+}
+
+int auth_private_file(const char *path, const char *what, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    int r = private_fd(fd, path, what, err, errlen);
+    close(fd);
+    return r;
+}
+
 int auth_key_load(const char *path, uint8_t key[AUTH_KEY_BYTES], char *err, size_t errlen)
 {
     char text[200];
-    struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         snprintf(err, errlen, "key file %s: %s", path, strerror(errno));
         return -1;
     }
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "key file %s: not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    /* A key others can read is no secret: refuse it rather than use it (as ssh does). */
-    if (st.st_mode & 077) {
-        snprintf(err, errlen, "key file %s: mode %04o lets group or others read or write it; "
-                 "chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
+    if (private_fd(fd, path, "key file", err, errlen)) {
         close(fd);
         return -1;
     }

@@ -40,6 +40,10 @@ void auth_random(uint8_t *out, size_t len);
  */
 int auth_key_load(const char *path, uint8_t key[AUTH_KEY_BYTES], char *err, size_t errlen);
 
+/* Refuse (-1, err naming the file) a secret file that group or others may read or
+ * write, or that is not a regular file: what names it (e.g. "key file", "TLS key"). */
+int auth_private_file(const char *path, const char *what, char *err, size_t errlen);
+
 /* Make a new key file with mode 0600 (atomically: a temporary file renamed into
  * place; an existing file is not replaced unless force). 0, or -1 with err. */
 int auth_key_create(const char *path, int force, char *err, size_t errlen);

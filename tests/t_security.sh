@@ -3,7 +3,7 @@
 # coordinator, its workers and its clients, all on loopback:
 #  1. excam keygen: a key file of 64 hex digits with mode 0600, TLS material (CA, server,
 #     client; keys 0600), nothing replaced without --force; a key file with mode 0644
-#     is refused by every role with a message naming it.
+#     is refused by every role with a message naming it, and so is a TLS key with 0640.
 #  2. A coordinator with TLS and a key, 4 workers with TLS and the key, and a worker
 #     with a wrong key started with them: the wrong one is refused (a coordinator log
 #     line naming its address, its own error, exit 1 at once instead of dialling again)
@@ -96,6 +96,10 @@ expect_fail "worker: key file mode 0644 refused" "$S/k2.log" "open.key: mode 064
     "$EXCAM" worker --coordinator 127.0.0.1:1 --key "$S/open.key"
 expect_fail "jobs: key file mode 0644 refused (EXCAM_KEY_FILE)" "$S/k3.log" "open.key: mode 0644" \
     env EXCAM_KEY_FILE="$S/open.key" "$EXCAM" jobs --coordinator 127.0.0.1:1
+cp "$S/tls/server.key" "$S/open-server.key"
+chmod 640 "$S/open-server.key"
+expect_fail "coordinator: TLS key mode 0640 refused" "$S/k5.log" "TLS key .*open-server.key: mode 0640 .*chmod 600" \
+    "$EXCAM" coordinator --listen 127.0.0.1:0 --tls-cert "$S/tls/server.crt" --tls-key "$S/open-server.key"
 printf 'not a key\n' >"$S/junk.key"
 chmod 600 "$S/junk.key"
 expect_fail "worker: a key file that is no key" "$S/k4.log" "junk.key: not a key" \

@@ -61,6 +61,12 @@ int secopts_load(secopts *s, const char *cmd, int server)
         }
         s->have_key = 1;
     }
+    /* The TLS private key gets the job key's rule (excam keygen writes both 0600). */
+    if (s->tls_key && auth_private_file(s->tls_key, "TLS key", err, sizeof(err))) {
+        cli_error("%s", err);
+        secopts_free(s);
+        return 1;
+    }
     int e = 0;
     if (server && s->tls_cert)
         e = tls_server_ctx(s->tls_cert, s->tls_key, s->tls_ca, &s->tls, err, sizeof(err));
