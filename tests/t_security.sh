@@ -222,6 +222,14 @@ expect_fail "client with a wrong key" "$S/a2.log" "refused: authentication faile
 logged "$from" 'connection from 127\.0\.0\.1:[0-9]+ \(client-[0-9]+\) refused: authentication failed' &&
     ok "client with a wrong key: logged with its address" || fail "client with a wrong key: not logged"
 
+mkdir -p "$S/blobs2"
+expect_fail "encode with a wrong key" "$S/a2e.log" "refused: authentication failed" \
+    "$EXCAM" encode "$S/clip.y4m" -q "${ENC[@]}" --coordinator "$C" --storage "$S/blobs2" \
+    --key "$S/wrong.key" "${TLS_CLI[@]}" -o "$S/never.ivf"
+n=$(find "$S/blobs2" -type f | wc -l)
+[[ ! -e $S/never.ivf ]] && ((n == 0)) && ok "encode with a wrong key: no output, nothing uploaded" ||
+    fail "encode with a wrong key: $n blobs uploaded, output: $(ls "$S/never.ivf" 2>&1)"
+
 expect_fail "client with another CA" "$S/a3.log" "certificate verify failed" \
     "$EXCAM" jobs --coordinator "$C" --key "$S/job.key" --tls-ca "$S/other/ca.crt"
 

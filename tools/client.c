@@ -262,11 +262,19 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         cli_error("--storage: %s", err);
         return 1;
     }
+    /* A coordinator that is down or refuses us (a wrong key, an untrusted certificate)
+     * is found out before the whole input goes to storage. */
+    int hr = link_hello(&l, o->coordinator, &o->sec, why, sizeof(why));
+    if (hr) {
+        cli_error("coordinator %s: %s", o->coordinator, why);
+        goto done;
+    }
+    link_close(&l); /* an upload may outlast the coordinator's idle limit for clients */
     if (upload(in, skip, limit, o->chunk, bs, man_hash, &frames, &chunks)) goto done;
     res->frames = frames;
     res->chunks = chunks;
 
-    int hr = link_hello(&l, o->coordinator, &o->sec, why, sizeof(why));
+    hr = link_hello(&l, o->coordinator, &o->sec, why, sizeof(why));
     if (hr) {
         cli_error("coordinator %s: %s", o->coordinator, why);
         goto done;
