@@ -4,7 +4,9 @@
 #  1. excam keygen: a key file of 64 hex digits with mode 0600, TLS material (CA, server,
 #     client; keys 0600), nothing replaced without --force; a key file with mode 0644
 #     is refused by every role with a message naming it, and so is a TLS key with 0640.
-#  2. A coordinator with TLS and a key, 4 workers with TLS and the key, and a worker
+#  2. The local run (excam encode --chunk) makes a key of its own: a stranger without it,
+#     or with another, is refused while the run goes on to the same bytes.
+#     A coordinator with TLS and a key, 4 workers with TLS and the key, and a worker
 #     with a wrong key started with them: the wrong one is refused (a coordinator log
 #     line naming its address, its own error, exit 1 at once instead of dialling again)
 #     and the job gives the same bytes as the local `excam encode --chunk` run.
@@ -116,6 +118,33 @@ ffmpeg -v error -nostdin -y "${input[@]}" -frames:v 36 -vf scale=176:144 -pix_fm
     -f yuv4mpegpipe "$S/clip.y4m"
 ENC=(--chunk 3 --rebase 4 --cpu-used 2)
 "$EXCAM" encode "$S/clip.y4m" -q "${ENC[@]}" --workers 2 -o "$S/local.ivf"
+
+# The local run is authenticated too: its coordinator (found by its port file in the
+# work directory under TMPDIR) asks a stranger for the job key it made for this run.
+mkdir -p "$S/tmp"
+TMPDIR=$S/tmp EXCAM_WORKER_SLOW=0.2 "$EXCAM" encode "$S/clip.y4m" -q "${ENC[@]}" --workers 2 \
+    -o "$S/local2.ivf" 2>"$S/local2.log" &
+local_pid=$!
+PIDS+=("$local_pid")
+lport=""
+for _ in $(seq 100); do
+    lport=$(cat "$S"/tmp/excam-encode.*/port 2>/dev/null || true)
+    [[ -n $lport ]] && break
+    sleep 0.05
+done
+if [[ -z $lport ]]; then
+    fail "local run: no port file under $S/tmp"
+else
+    expect_fail "local run: a stranger without the run's key" "$S/l1.log" "asks for the job key" \
+        "$EXCAM" jobs --coordinator "127.0.0.1:$lport"
+    expect_fail "local run: a stranger with another key" "$S/l2.log" "refused: authentication failed" \
+        "$EXCAM" jobs --coordinator "127.0.0.1:$lport" --key "$S/job.key"
+fi
+rc=0
+wait "$local_pid" || rc=$?
+((rc == 0)) && cmp -s "$S/local2.ivf" "$S/local.ivf" && ok "local run: the same bytes meanwhile" ||
+    fail "local run: status $rc: $(tail -n 2 "$S/local2.log")"
+[[ -z $(ls "$S/tmp") ]] && ok "local run: its work directory is gone" || fail "local run left $(ls "$S/tmp")"
 
 TLS_SRV=(--tls-cert "$S/tls/server.crt" --tls-key "$S/tls/server.key")
 TLS_CLI=(--tls-ca "$S/tls/ca.crt")
@@ -246,6 +275,28 @@ start_coordinator nokey
 expect_fail "client with a key against a coordinator without one" "$S/a5.log" "did not ask for the job key" \
     "$EXCAM" jobs --coordinator "127.0.0.1:$PORT" --key "$S/job.key"
 
+# IPv6 loopback: the certificate's ::1 entry (skipped where ::1 cannot be bound).
+rm -f "$S/v6.port"
+"$EXCAM" coordinator --listen '[::1]:0' --port-file "$S/v6.port" --key "$S/job.key" "${TLS_SRV[@]}" \
+    >"$S/v6.log" 2>&1 &
+v6=$!
+PIDS+=("$v6")
+for _ in $(seq 100); do
+    [[ -s $S/v6.port ]] && break
+    kill -0 "$v6" 2>/dev/null || break
+    sleep 0.05
+done
+if [[ -s $S/v6.port ]]; then
+    if timeout 20 "$EXCAM" jobs --coordinator "[::1]:$(cat "$S/v6.port")" --key "$S/job.key" \
+        "${TLS_CLI[@]}" >"$S/v6.out" 2>&1; then
+        ok "TLS to [::1] (the certificate's IP entry ::1)"
+    else
+        fail "TLS to [::1]: $(tail -n 2 "$S/v6.out")"
+    fi
+else
+    echo "skip TLS to [::1]: $(tail -n 1 "$S/v6.log")"
+fi
+
 # A certificate for other names: the address dialled must be in it.
 "$EXCAM" keygen --tls "$S/named" --host example.org 2>/dev/null
 start_coordinator named --key "$S/job.key" --tls-cert "$S/named/server.crt" --tls-key "$S/named/server.key"
@@ -302,12 +353,12 @@ n=$(grep -c 'joined' "$LOG" || true)
 
 # Every coordinator stops cleanly on SIGTERM.
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-for log in coord nokey named certs keyed; do
+for log in coord nokey named certs keyed v6; do
     grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$S/$log.log" &&
         fail "coordinator $log: sanitizer report: $(grep -m1 -E 'ERROR|runtime error' "$S/$log.log")"
 done
 wait 2>/dev/null || true
-for log in coord nokey named certs keyed; do
+for log in coord nokey named certs keyed v6; do
     grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$S/$log.log" &&
         fail "coordinator $log after SIGTERM: $(grep -m1 -E 'ERROR|runtime error' "$S/$log.log")"
 done
