@@ -17,6 +17,7 @@ set -euo pipefail
 #   ffmpeg                       test and benchmark inputs (camera clips to Y4M, WebM to IVF)
 #   clang libclang-rt-dev        libFuzzer targets (make fuzz)
 #   gnuplot-nox                  RD plots (PNG) in make bench
+#   python3                      hostile peers in t_hostile and t_security (tests/hostile_peer.py)
 PACKAGES=(
     build-essential pkg-config
     libsodium-dev libssl-dev
@@ -27,6 +28,7 @@ PACKAGES=(
     ffmpeg
     clang libclang-rt-dev
     gnuplot-nox
+    python3
 )
 
 missing=()

@@ -44,5 +44,6 @@ int cmd_worker(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

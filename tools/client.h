@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "link.h"
 #include "tasks.h"
 #include "y4m.h"
 
@@ -25,6 +26,7 @@ typedef struct client_opts {
     int embedded;             /* the coordinator is local.c's: no word of it, and on
                                * SIGINT/SIGTERM cancel the job and return 128 + the signal
                                * (the caller cleans up) instead of dying of it */
+    link_sec sec;             /* job key, TLS, --insecure */
 } client_opts;
 
 typedef struct client_result {
@@ -46,7 +48,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
 
 /* `excam jobs`: list the coordinator's jobs on stdout; `excam cancel`: cancel one.
  * 0, or 1 after printing the error. */
-int client_list(const char *coordinator);
-int client_cancel(const char *coordinator, uint64_t job_id);
+int client_list(const char *coordinator, const link_sec *sec);
+int client_cancel(const char *coordinator, const link_sec *sec, uint64_t job_id);
 
 #endif

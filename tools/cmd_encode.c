@@ -19,6 +19,7 @@
 #include "quality.h"
 #include "ratectl.h"
 #include "scenecut.h"
+#include "secopts.h"
 #include "y4m.h"
 
 static const char usage[] =
@@ -226,6 +227,7 @@ int cmd_encode(int argc, char **argv)
         {"stage1", required_argument, NULL, OPT_STAGE1},
         {"webm", no_argument, NULL, OPT_WEBM},
         {"ivf", no_argument, NULL, OPT_IVF},
+        SECOPTS_LONG,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -234,7 +236,8 @@ int cmd_encode(int argc, char **argv)
     const char *storage = getenv("EXCAM_STORAGE");
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
-    int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1, container = -1;
+    int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1, container = -1, sec_given = 0;
+    secopts sec = {0};
     ratectl rc = {.mode = RC_Q, .cq = 20, .min_q = 0, .max_q = 63};
 
     opterr = 0;
@@ -285,9 +288,18 @@ int cmd_encode(int argc, char **argv)
         case OPT_WEBM: container = CONTAINER_WEBM; break;
         case OPT_IVF: container = CONTAINER_IVF; break;
         case 'q': quiet = 1; break;
-        case 'h': fputs(usage, stdout); return 0;
+        case 'h':
+            fputs(usage, stdout);
+            printf("Security (with --coordinator; the local run makes a key of its own):\n%s",
+                   secopts_usage_client);
+            return 0;
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("encode", "unknown option '%s'", argv[optind - 1]);
+        default:
+            if (secopts_take(&sec, c, optarg)) {
+                sec_given = 1;
+                break;
+            }
+            return cli_usage_error("encode", "unknown option '%s'", argv[optind - 1]);
         }
         if (bad) return EXIT_USAGE;
     }
@@ -310,6 +322,9 @@ int cmd_encode(int argc, char **argv)
                                          "chunks); --kf-max-dist and --error-resilient do not apply");
     if (coordinator && !chunk)
         return cli_usage_error("encode", "--coordinator runs the pipeline: give --chunk N");
+    if (sec_given && !coordinator)
+        return cli_usage_error("encode", "--key, --tls-* and --insecure go with --coordinator "
+                                         "(the local run makes a key of its own)");
     if (stage1_vpx >= 0 && !chunk)
         return cli_usage_error("encode", "--stage1 is a stage of the pipeline: give --chunk N");
     if (coordinator && (!storage || !*storage))
@@ -381,6 +396,16 @@ int cmd_encode(int argc, char **argv)
         co.params.sharpness = sharp;
         co.params.verify = verify;
         co.params.stage1_libvpx = stage1_vpx == 1;
+        if (coordinator) {
+            int e = secopts_load(&sec, "encode", 0);
+            if (e) {
+                ret = e;
+                goto done;
+            }
+            co.sec.key = sec.have_key ? sec.key : NULL;
+            co.sec.tls = sec.tls;
+            co.sec.insecure = sec.insecure;
+        }
         if (workers <= 0) {
             long n = sysconf(_SC_NPROCESSORS_ONLN);
             workers = n > 0 ? (int)n : 1;
@@ -520,6 +545,7 @@ int cmd_encode(int argc, char **argv)
     print_quality(&qual, want_psnr, want_ssim);
     ret = 0;
 done:
+    secopts_free(&sec);
     if (ret) {
         if (tty) fputc('\n', stderr);
         outfile_abort(&out);

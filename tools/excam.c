@@ -19,6 +19,7 @@ static const struct command {
     {"jobs", cmd_jobs, "list a coordinator's jobs"},
     {"cancel", cmd_cancel, "cancel a coordinator's job"},
     {"plan", cmd_plan, "predict the time and cost of a parallel encode; pick a plan"},
+    {"keygen", cmd_keygen, "make a job key and TLS material for a coordinator and its peers"},
 };
 
 static void print_usage(FILE *f)

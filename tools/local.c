@@ -22,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "auth.h"
 #include "cli.h"
 #include "coordinator.h"
 #include "worker.h"
@@ -79,6 +82,17 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, i
         free(kids);
         return 1;
     }
+    /* A fresh job key per run, known to this process and its children only (they get
+     * it by fork, never through a file): the default path is authenticated as well. */
+    uint8_t key[AUTH_KEY_BYTES];
+    char aerr[200];
+    if (auth_init(aerr, sizeof(aerr))) {
+        cli_error("%s", aerr);
+        rmdir(dir);
+        free(kids);
+        return 1;
+    }
+    auth_random(key, sizeof(key));
     snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
     snprintf(portf, sizeof(portf), "%s/port", dir);
     if (mkdir(blobs, 0700)) {
@@ -100,6 +114,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, i
         co.port_file = portf;
         co.storage = blobs;
         co.dead_ms = 30000; /* local workers do not go silent; a slow machine is no reason */
+        co.key = key;
         int r = coord_run(&co, err, sizeof(err));
         if (r) fprintf(stderr, "coordinator: %s\n", err);
         _exit(r ? 1 : 0);
@@ -141,6 +156,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, i
             wo.coordinator = coord;
             wo.name = name;
             wo.retry_for = 5;
+            wo.sec.key = key;
             int r = worker_run(&wo, err, sizeof(err));
             if (r) fprintf(stderr, "worker %d: %s\n", w + 1, err);
             _exit(r ? 1 : 0);
@@ -151,6 +167,9 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, i
     o.coordinator = coord;
     o.storage = blobs;
     o.embedded = 1;
+    o.sec.key = key;
+    o.sec.tls = NULL;
+    o.sec.insecure = 0;
     o.retry_for = 5;
     ret = client_encode(in, skip, limit, &o, output, res);
     goto done;
@@ -166,6 +185,7 @@ done:
             }
     remove_tree(dir);
     free(kids);
+    sodium_memzero(key, sizeof(key));
     if (ret > 128) { /* interrupted: now die of the signal, as the caller would have */
         signal(ret - 128, SIG_DFL);
         raise(ret - 128);
