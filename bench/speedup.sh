@@ -65,7 +65,7 @@ for n in 6 24; do
         echo "| [$n,16] | $w | ${m:--} | $p | ${su}x |" >>"$OUT"
         echo "speedup.sh: [$n,16] W=$w measured ${m:--} predicted $p" >&2
     done <"$TMP/pred-$n"
-    grep -m 1 '^measured' "$TMP/plan-$n.txt" | sed 's/^/\n[$n,16] sample: /' >>"$OUT.notes"
+    grep -m 1 '^measured' "$TMP/plan-$n.txt" | sed "s/^/[$n,16] sample: /" >>"$OUT.notes"
 done
 if command -v gnuplot >/dev/null; then
     gnuplot -e "set terminal pngcairo noenhanced size 900,600 font ',10'; set output '$RESULTS_DIR/speedup.png'; set logscale xy; set xlabel 'workers'; set ylabel 'wall time (s)'; set grid; set key top right; plot '$TMP/pred-6' with linespoints title '[6,16] predicted', '$TMP/meas-6' with points pt 7 ps 1.5 title '[6,16] measured', '$TMP/pred-24' with linespoints title '[24,16] predicted', '$TMP/meas-24' with points pt 5 ps 1.5 title '[24,16] measured'" ||
@@ -73,7 +73,7 @@ if command -v gnuplot >/dev/null; then
     printf '\n![wall time against workers](speedup.png)\n' >>"$OUT"
 fi
 if [[ -f $OUT.notes ]]; then
-    { echo; echo "Task costs the plans used:"; sed 's/^\\n//; /^$/d; s/^/- /' "$OUT.notes"; } >>"$OUT"
+    { echo; echo "Task costs the plans used:"; sed 's/^/- /' "$OUT.notes"; } >>"$OUT"
     rm -f "$OUT.notes"
 fi
 echo "speedup.sh: results in $OUT"
