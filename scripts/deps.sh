@@ -15,6 +15,8 @@ set -euo pipefail
 #   ffmpeg                       test and benchmark inputs (camera clips to Y4M, WebM to IVF)
 #   clang libclang-rt-dev        libFuzzer targets (make fuzz)
 #   gnuplot-nox                  RD plots (PNG) in make bench
+#   nginx libnginx-mod-http-dav-ext   http:// blob storage tests (WebDAV PUT/DELETE on loopback)
+#   python3                      test helpers: fake S3 server, flaky proxy, hostile peer
 PACKAGES=(
     build-essential pkg-config
     libsodium-dev libssl-dev
@@ -24,6 +26,8 @@ PACKAGES=(
     ffmpeg
     clang libclang-rt-dev
     gnuplot-nox
+    nginx libnginx-mod-http-dav-ext
+    python3
 )
 
 missing=()
