@@ -611,18 +611,22 @@ static int producer(const cjob *j, uint32_t idx, const char *name)
 }
 
 /* Task idx failed because storage lost (or had corrupt, now deleted) the inputs named in
- * r: their tasks run again, and idx waits for them. 0, or -1 with why when an input
- * cannot be made again here (the source chunks are the client's). */
+ * r: their tasks run again, and idx waits for them. 0; 1 when the claim does not hold
+ * (an input it does not have, a source chunk still there): an ordinary failure; -1 with
+ * why when a source chunk is gone (only the client has those). */
 static int inputs_lost(coord *c, cjob *j, uint32_t idx, const Excam__TaskResult *r, char *why,
                        size_t whylen)
 {
     ctask *t = &j->tasks[idx];
     for (size_t i = 0; i < r->n_lost_inputs; i++) {
         int p = producer(j, idx, r->lost_inputs[i]);
+        if (p < 0 && strcmp(r->lost_inputs[i], "source")) return 1;
         if (p < 0) {
-            snprintf(why, whylen, "storage lost input %s of %s of chunk %u (%s); submit the job "
-                     "again", r->lost_inputs[i], kind_name[kind_of(j, idx)], t->chunk + 1,
-                     r->message ? r->message : "");
+            /* Ask storage (one request, rare): a worker's word alone does not end a job. */
+            char err[512];
+            if (blobstore_has(j->bs, j->src[t->chunk], err, sizeof(err)) != 0) return 1;
+            snprintf(why, whylen, "storage lost input chunk %u (%s); submit the job again",
+                     t->chunk + 1, r->message ? r->message : "");
             return -1;
         }
         ctask *pt = &j->tasks[p];
@@ -631,7 +635,8 @@ static int inputs_lost(coord *c, cjob *j, uint32_t idx, const Excam__TaskResult 
                   (unsigned long long)j->id, r->lost_inputs[i], kind_name[kind_of(j, (uint32_t)p)],
                   pt->chunk + 1);
         j->done[kind_of(j, (uint32_t)p)]--;
-        make_ready(c, j, p);
+        if (deps_done(j, (uint32_t)p)) make_ready(c, j, p);
+        else pt->state = TS_WAIT; /* an input of its own is being made again too */
     }
     /* It becomes ready again when its inputs are done (job_task_done). */
     if (!t->running) {
@@ -702,13 +707,14 @@ void jobs_result(coord *c, conn *w, const Excam__TaskResult *r)
                   (unsigned long long)w->id, r->message ? r->message : "");
         /* The codec's verdicts are the same everywhere; storage trouble may pass. */
         char why[WIRE_MAX_TEXT + 200];
+        int lost;
         if (r->code == EXCAM__ERROR_CODE__ERR_CODEC || r->code == EXCAM__ERROR_CODE__ERR_BAD_REQUEST ||
             t->failures >= c->o->max_attempts)
             job_fail(c, j, r->code, "%s of chunk %u: %s", kind_name[kind], t->chunk + 1,
                      r->message ? r->message : "failed");
-        else if (r->code == EXCAM__ERROR_CODE__ERR_NOT_FOUND && r->n_lost_inputs) {
-            if (inputs_lost(c, j, done.task, r, why, sizeof(why)))
-                job_fail(c, j, EXCAM__ERROR_CODE__ERR_STORAGE, "%s", why);
+        else if (r->code == EXCAM__ERROR_CODE__ERR_NOT_FOUND && r->n_lost_inputs &&
+                 (lost = inputs_lost(c, j, done.task, r, why, sizeof(why))) <= 0) {
+            if (lost < 0) job_fail(c, j, EXCAM__ERROR_CODE__ERR_STORAGE, "%s", why);
         } else if (!t->running)
             make_ready(c, j, (int)done.task);
     }
