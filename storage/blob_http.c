@@ -192,8 +192,13 @@ static int http_get(void *state, const char *name, uint8_t **data, size_t *len,
         *len = r.len;
         return BLOB_OK;
     }
-    rc = r.status == 404 ? blob_fail(err, errlen, BLOB_ENOTFOUND, "%s: not found", url)
-                         : status_error("GET", url, &r, err, errlen);
+    if (r.status == 404) {
+        char detail[300];
+        error_detail(&r, detail, sizeof(detail)); /* S3: NoSuchKey, or NoSuchBucket */
+        rc = blob_fail(err, errlen, BLOB_ENOTFOUND, "%s: not found%s", url, detail);
+    } else {
+        rc = status_error("GET", url, &r, err, errlen);
+    }
     http_response_clear(&r);
     return rc;
 }

@@ -11,6 +11,7 @@
  *
  * S3 makes a PUT visible only when complete, so puts are atomic as the store requires.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,6 @@ int s3_store_open(const char *where, const char *uri, const blob_log *log, void 
     http_signing sign = {sigv4, userpwd, cfg.token};
     rc = http_store_open(base, &sign, log, state, err, errlen);
     aws_config_clear(&cfg);
-    memset(userpwd, 0, sizeof(userpwd));
+    sodium_memzero(userpwd, sizeof(userpwd));
     return rc;
 }

@@ -71,7 +71,8 @@ int blobstore_open(const char *uri_or_path, blobstore **out, char *err, size_t e
 /* Close it (NULL is fine). */
 void blobstore_close(blobstore *bs);
 
-/* Store data[0..len) and set hash to its name. Already stored: nothing is written. */
+/* Store data[0..len) and set hash to its name. Already stored: a directory store writes
+ * nothing; http/s3 send it again (one request, where asking first would be two). */
 int blobstore_put(blobstore *bs, const void *data, size_t len, uint8_t hash[BLOB_HASH_BYTES],
                   char *err, size_t errlen);
 

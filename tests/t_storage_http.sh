@@ -21,7 +21,7 @@ need_tool python3
 need_tool ffmpeg
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $NGINX ]] || skip "nginx not installed (scripts/deps.sh installs it)"
-BLOBTEST=$ROOT/build/tests/test_blobstore
+BLOBTEST=$(dirname "$EXCAM")/tests/test_blobstore # beside the excam under test
 [[ -x $BLOBTEST ]] || die "$BLOBTEST is not built (run make tests)"
 
 passed=0 failed=0
@@ -303,7 +303,7 @@ tail -n +"$wfrom" "$WLOG" | grep -m 1 corrupt || true
 tail -n +"$from" "$LOG" | grep -m 1 'storage lost' || true
 stop_workers
 
-for log in "$LOG" "$WLOG"; do
+for log in "$LOG" "$WLOG" "$SCRATCH"/client-*.log "$SCRATCH"/blob-*.log; do
     if crashed 0 "$log"; then fail "a sanitizer report in $log"; fi
 done
 echo "$TEST_NAME: $passed passed, $failed failed"
