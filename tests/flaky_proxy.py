@@ -7,8 +7,11 @@ connection closed without any answer (half each); the others are passed to the u
 server as they came (method, path, headers including Host, so that signatures still
 match, and body) and its answer passed back. One request per connection
 (Connection: close). On SIGTERM/exit it prints "flaky_proxy: N requests, M failed".
+With --slow-gets K --slow-ms MS, the first K GET requests are answered MS late (a slow
+server rather than a failing one).
 
 usage: flaky_proxy.py --upstream HOST:PORT --fail 0.3 --seed 7 --port-file FILE
+                      [--slow-gets K --slow-ms MS]
 """
 import argparse
 import http.client
@@ -18,11 +21,12 @@ import random
 import signal
 import sys
 import threading
+import time
 
 ARGS = None
 LOCK = threading.Lock()
 RNG = None
-COUNTS = {"requests": 0, "failed": 0}
+COUNTS = {"requests": 0, "failed": 0, "gets": 0}
 HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
        "upgrade"}
 
@@ -38,11 +42,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         self.close_connection = True
         with LOCK:
+            slow = self.command == "GET" and COUNTS["gets"] < ARGS.slow_gets
+            COUNTS["gets"] += self.command == "GET"
             COUNTS["requests"] += 1
             roll, how = RNG.random(), RNG.random()
             fail = roll < ARGS.fail
             if fail:
                 COUNTS["failed"] += 1
+        if slow:
+            time.sleep(ARGS.slow_ms / 1000.0)
         if fail and how < 0.5:
             return  # dropped: the client sees the connection close with no answer
         if fail:
@@ -94,6 +102,8 @@ def main():
     p.add_argument("--fail", type=float, default=0.3)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--port-file", required=True)
+    p.add_argument("--slow-gets", type=int, default=0)
+    p.add_argument("--slow-ms", type=int, default=0)
     ARGS = p.parse_args()
     RNG = random.Random(ARGS.seed)
     signal.signal(signal.SIGTERM, report)

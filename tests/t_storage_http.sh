@@ -10,6 +10,11 @@
 #  3. Jobs: the same clip encoded with excam coordinator + workers + excam encode
 #     --coordinator on http://, s3:// and the flaky proxy gives the bytes of the local
 #     `excam encode --chunk` run.
+#     A server that takes 6 s to answer the coordinator's first GET (longer than
+#     --dead-after): the job finishes, the coordinator notes its stalled loop and gives
+#     up no worker. (With 2 workers the old loop dropped none either: their heartbeats
+#     were read before its timer ran; the drops it prevents need more ready connections
+#     than one epoll_wait returns, 256.)
 #  4. Decoder states flipped on the server while a job runs: found corrupt by the
 #     worker, made again by the coordinator; the same bytes.
 set -euo pipefail
@@ -131,19 +136,25 @@ CRED
     unset AWS_ENDPOINT_URL_S3
 }
 
+# usage: start_proxy NAME OPTION...: a proxy in front of nginx; its port in PROXY_PORT.
 start_proxy() {
-    python3 "$ROOT/tests/flaky_proxy.py" --upstream "127.0.0.1:$NGINX_PORT" --fail 0.3 \
-        --seed 7 --port-file "$SCRATCH/proxy.port" 2>>"$SCRATCH/proxy.log" &
-    PROXY_PID=$!
+    local name=$1
+    shift
+    python3 "$ROOT/tests/flaky_proxy.py" --upstream "127.0.0.1:$NGINX_PORT" "$@" \
+        --port-file "$SCRATCH/$name.port" 2>>"$SCRATCH/$name.log" &
     PIDS+=($!)
-    PROXY_PORT=$(wait_port_file "$SCRATCH/proxy.port" $! "the flaky proxy")
+    PROXY_PORT=$(wait_port_file "$SCRATCH/$name.port" $! "the proxy $name")
 }
 
 start_nginx
 start_s3
-start_proxy
+start_proxy flaky --fail 0.3 --seed 7
 HTTP=http://127.0.0.1:$NGINX_PORT/blobs
 FLAKY=http://127.0.0.1:$PROXY_PORT/blobs
+# The first GET (a job's manifest, which the coordinator reads inside its event loop)
+# takes 6 s: longer than --dead-after.
+start_proxy slow --fail 0 --slow-gets 1 --slow-ms 6000
+SLOW=http://127.0.0.1:$PROXY_PORT/blobs
 
 # ------------------------------------------------------------ 1. blob level
 # usage: blob_test NAME URI SERVER_DIR [MIN_RETRIES]
@@ -258,6 +269,18 @@ if ((retried >= 5)); then
     ok "flaky: $retried retries logged ($(grep -h -m 1 'storage: .*retry [0-9]' "$WLOG"))"
 else
     fail "flaky: only $retried retries logged"
+fi
+
+# A storage server slow to answer the coordinator (6 s, --dead-after 5 s): the workers
+# kept sending heartbeats meanwhile, so none is given up for silence.
+from=$(($(wc -l <"$LOG") + 1))
+job slow "$SLOW/jobs-slow/"
+silent=$(tail -n +"$from" "$LOG" | grep -c 'silent for' || true)
+busy=$(tail -n +"$from" "$LOG" | grep -c 'event loop was busy' || true)
+if ((silent == 0 && busy >= 1)); then
+    ok "slow: no worker given up while the coordinator waited for storage ($(tail -n +"$from" "$LOG" | grep -m 1 -o 'the event loop was busy for [0-9.]* s'))"
+else
+    fail "slow: $silent workers given up for silence while the coordinator waited for storage"
 fi
 
 # 4. Decoder states flipped on the server while the job runs: slow workers (1 s before
