@@ -443,8 +443,6 @@ int job_task_done(coord *c, cjob *j, uint32_t idx, const Excam__TaskResult *r, i
         memcpy(t->out[o], r->outputs[i]->hash.data, 32);
         t->out_size[o] = r->outputs[i]->size;
     }
-    if (t->state == TS_DONE) /* replay: a task made again when storage lost its output */
-        return 0;
     if (journal && c->journal_fd >= 0) {
         Excam__JournalEntry je = EXCAM__JOURNAL_ENTRY__INIT;
         je.job_id = j->id;
