@@ -15,7 +15,8 @@ set -euo pipefail
 #   ffmpeg                       test and benchmark inputs (camera clips to Y4M, WebM to IVF)
 #   clang libclang-rt-dev        libFuzzer targets (make fuzz)
 #   gnuplot-nox                  RD plots (PNG) in make bench
-#   nginx libnginx-mod-http-dav-ext   http:// blob storage tests (WebDAV PUT/DELETE on loopback)
+#   nginx                        http:// blob storage tests: WebDAV PUT/DELETE on loopback
+#                                (the core dav module; the dav-ext package is not needed)
 #   python3                      test helpers: fake S3 server, flaky proxy, hostile peer
 PACKAGES=(
     build-essential pkg-config
@@ -26,7 +27,7 @@ PACKAGES=(
     ffmpeg
     clang libclang-rt-dev
     gnuplot-nox
-    nginx libnginx-mod-http-dav-ext
+    nginx
     python3
 )
 

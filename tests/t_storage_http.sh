@@ -29,6 +29,9 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 BLOBTEST=$(dirname "$EXCAM")/tests/test_blobstore # beside the excam under test
 [[ -x $BLOBTEST ]] || die "$BLOBTEST is not built (run make tests)"
 
+# libcurl honours proxy variables (as it should for users); loopback stays direct here.
+export no_proxy=127.0.0.1,localhost,::1 NO_PROXY=127.0.0.1,localhost,::1
+
 passed=0 failed=0
 ok() { echo "ok   $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
