@@ -18,6 +18,7 @@ set -euo pipefail
 #   nginx                        http:// blob storage tests: WebDAV PUT/DELETE on loopback
 #                                (the core dav module; the dav-ext package is not needed)
 #   python3                      test helpers: fake S3 server, flaky proxy, hostile peer
+#   openssl                      a self-signed certificate for the https storage test
 PACKAGES=(
     build-essential pkg-config
     libsodium-dev libssl-dev
@@ -28,7 +29,7 @@ PACKAGES=(
     clang libclang-rt-dev
     gnuplot-nox
     nginx
-    python3
+    python3 openssl
 )
 
 missing=()

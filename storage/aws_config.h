@@ -7,6 +7,7 @@
  *   region       AWS_REGION, AWS_DEFAULT_REGION, else "region" in that profile of
  *                AWS_CONFIG_FILE (default ~/.aws/config), else us-east-1
  *   endpoint     AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL (an S3-compatible server), else none
+ * (AWS_CA_BUNDLE, a private CA's certificates, is read by blob_s3.c.)
  */
 #ifndef EXCAM_STORAGE_AWS_CONFIG_H
 #define EXCAM_STORAGE_AWS_CONFIG_H

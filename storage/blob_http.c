@@ -9,6 +9,9 @@
  * find corrupt and remove). Blob names are hashes, so every copy of a name is the same
  * bytes and concurrent PUTs of it are harmless.
  *
+ * https servers are checked against the system's certificates, or those in the file
+ * CURL_CA_BUNDLE names (as the curl tool does).
+ *
  * A drop (of a corrupt copy) is a plain DELETE: a good copy put between our GET and the
  * DELETE goes too, and is made again by whoever needs it, which costs time, not results.
  */
@@ -50,8 +53,8 @@ static char *dup_or_null(const char *s, int *nomem)
     return d;
 }
 
-int http_store_open(const char *base, const http_signing *sign, const blob_log *log,
-                    void **state, char *err, size_t errlen)
+int http_store_open(const char *base, const http_signing *sign, const char *ca_file,
+                    const blob_log *log, void **state, char *err, size_t errlen)
 {
     http_store *s = calloc(1, sizeof(*s));
     int nomem = !s, rc;
@@ -73,7 +76,7 @@ int http_store_open(const char *base, const http_signing *sign, const blob_log *
         store_free(s);
         return blob_fail(err, errlen, BLOB_ENOMEM, "blob store %s: out of memory", base);
     }
-    if ((rc = http_client_new(log, &s->client, err, errlen)) != BLOB_OK) {
+    if ((rc = http_client_new(log, ca_file, &s->client, err, errlen)) != BLOB_OK) {
         store_free(s);
         return rc;
     }
@@ -236,7 +239,9 @@ static int http_open(const char *uri, const char *whole, const blob_log *log, vo
         base[i] = i < (size_t)(host - uri) ? (char)(uri[i] | 0x20) : uri[i];
     if (!strchr(host + 3, '/') || base[n - 1] != '/')
         strcat(base, "/");
-    int rc = http_store_open(base, NULL, log, state, err, errlen);
+    /* A private CA (a server of one's own): CURL_CA_BUNDLE, as for the curl tool. */
+    const char *ca = getenv("CURL_CA_BUNDLE");
+    int rc = http_store_open(base, NULL, ca && *ca ? ca : NULL, log, state, err, errlen);
     free(base);
     return rc;
 }

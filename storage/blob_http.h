@@ -15,9 +15,10 @@ typedef struct http_signing {
     const char *token;     /* session token (x-amz-security-token), or NULL */
 } http_signing;
 
-/* A store whose blobs are at base + name; sign may be NULL (plain http). */
-int http_store_open(const char *base, const http_signing *sign, const blob_log *log,
-                    void **state, char *err, size_t errlen);
+/* A store whose blobs are at base + name; sign may be NULL (plain http). Certificates
+ * of https servers are checked against ca_file, or the system's if NULL. */
+int http_store_open(const char *base, const http_signing *sign, const char *ca_file,
+                    const blob_log *log, void **state, char *err, size_t errlen);
 
 /* s3://bucket[/prefix] (blob_s3.c): finds the credentials, region and endpoint, then
  * opens a signed http store. */

@@ -87,7 +87,11 @@ int s3_store_open(const char *where, const char *uri, const blob_log *log, void 
     char userpwd[sizeof(cfg.key_id) + sizeof(cfg.secret) + 1];
     snprintf(userpwd, sizeof(userpwd), "%s:%s", cfg.key_id, cfg.secret);
     http_signing sign = {sigv4, userpwd, cfg.token};
-    rc = http_store_open(base, &sign, log, state, err, errlen);
+    /* A private CA (MinIO, Ceph): AWS_CA_BUNDLE as for the aws CLI, or CURL_CA_BUNDLE. */
+    const char *ca = getenv("AWS_CA_BUNDLE");
+    if (!ca || !*ca)
+        ca = getenv("CURL_CA_BUNDLE");
+    rc = http_store_open(base, &sign, ca && *ca ? ca : NULL, log, state, err, errlen);
     aws_config_clear(&cfg);
     sodium_memzero(userpwd, sizeof(userpwd));
     return rc;

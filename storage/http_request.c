@@ -29,7 +29,8 @@ enum {
 struct http_client {
     CURL *curl;
     const blob_log *log;
-    uint64_t rng; /* retry jitter */
+    char *ca_file; /* NULL: the system's certificates */
+    uint64_t rng;  /* retry jitter */
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -44,16 +45,20 @@ int blobstore_global_init(void)
     return global_rc == CURLE_OK ? BLOB_OK : BLOB_EIO;
 }
 
-int http_client_new(const blob_log *log, http_client **out, char *err, size_t errlen)
+int http_client_new(const blob_log *log, const char *ca_file, http_client **out, char *err,
+                    size_t errlen)
 {
     http_client *c;
     /* Programs that did not call blobstore_global_init at start get it here (safe with
      * the thread-safe libcurl of Debian 12; the early call is for older ones). */
     if (blobstore_global_init() != BLOB_OK)
         return blob_fail(err, errlen, BLOB_EIO, "libcurl: cannot initialize");
-    if (!(c = calloc(1, sizeof(*c))))
+    if (!(c = calloc(1, sizeof(*c))) || (ca_file && !(c->ca_file = strdup(ca_file)))) {
+        free(c);
         return blob_fail(err, errlen, BLOB_ENOMEM, "out of memory");
+    }
     if (!(c->curl = curl_easy_init())) {
+        free(c->ca_file);
         free(c);
         return blob_fail(err, errlen, BLOB_EIO, "libcurl: cannot make a handle");
     }
@@ -70,6 +75,7 @@ void http_client_free(http_client *c)
     if (!c)
         return;
     curl_easy_cleanup(c->curl);
+    free(c->ca_file);
     free(c);
 }
 
@@ -162,6 +168,8 @@ static CURLcode attempt(http_client *c, const http_request *rq, struct curl_slis
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)LOW_SPEED_SECONDS);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
     if (hdrs)

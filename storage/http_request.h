@@ -31,8 +31,10 @@ typedef struct http_response {
 } http_response;
 
 /* A client keeps its connections alive from one request to the next; one thread at a
- * time. `log` (may be NULL) hears about retries. */
-int http_client_new(const blob_log *log, http_client **out, char *err, size_t errlen);
+ * time. `log` (may be NULL) hears about retries. `ca_file` (NULL: the system's) holds the
+ * certificates that https servers are checked against. */
+int http_client_new(const blob_log *log, const char *ca_file, http_client **out, char *err,
+                    size_t errlen);
 void http_client_free(http_client *c);
 
 /* Run the request, retrying transient failures. BLOB_OK when the server answered with a

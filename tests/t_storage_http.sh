@@ -6,10 +6,12 @@
 #     to 1 MiB, bytes flipped in the server's copy found corrupt and deleted, parallel
 #     writers and readers never seeing a partial blob, an unreachable server failing
 #     after bounded retries; the same through the flaky proxy (retries logged).
-#  2. S3 refusals: a wrong secret (SignatureDoesNotMatch), no session token.
+#     The same over https (nginx with a self-signed certificate, CURL_CA_BUNDLE).
+#  2. Refusals: S3 with a wrong secret (SignatureDoesNotMatch), no session token, an
+#     unknown key; https with a certificate not trusted (no CURL_CA_BUNDLE).
 #  3. Jobs: the same clip encoded with excam coordinator + workers + excam encode
-#     --coordinator on http://, s3:// and the flaky proxy gives the bytes of the local
-#     `excam encode --chunk` run.
+#     --coordinator on http://, https://, s3:// and the flaky proxy gives the bytes of
+#     the local `excam encode --chunk` run.
 #     A server that takes 6 s to answer the coordinator's first GET (longer than
 #     --dead-after): the job finishes, the coordinator notes its stalled loop and gives
 #     up no worker. (With 2 workers the old loop dropped none either: their heartbeats
@@ -24,6 +26,7 @@ set -euo pipefail
 need_excam
 need_tool python3
 need_tool ffmpeg
+need_tool openssl
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $NGINX ]] || skip "nginx not installed (scripts/deps.sh installs it)"
 BLOBTEST=$(dirname "$EXCAM")/tests/test_blobstore # beside the excam under test
@@ -60,14 +63,22 @@ wait_port_file() {
     die "$3 did not start"
 }
 
-# nginx cannot report a port it picked: take a free one and retry if someone else
-# takes it first.
+# nginx cannot report a port it picked: take two free ones (http, https) and retry if
+# someone else takes them first. The https side has a self-signed certificate for
+# 127.0.0.1 (its own CA: $SCRATCH/tls/cert.pem).
 start_nginx() {
-    local dir=$SCRATCH/nginx port try
+    local dir=$SCRATCH/nginx port tls_port try
     WWW=$SCRATCH/www
-    mkdir -p "$dir/tmp" "$WWW/blobs"
+    mkdir -p "$dir/tmp" "$WWW/blobs" "$SCRATCH/tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$SCRATCH/tls/key.pem" \
+        -out "$SCRATCH/tls/cert.pem" 2>"$SCRATCH/tls/openssl.log" ||
+        die "openssl cannot make a certificate: $(tail -n 2 "$SCRATCH/tls/openssl.log")"
     for try in 1 2 3 4 5; do
-        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        read -r port tls_port < <(python3 -c 'import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
         # As root, nginx's workers would run as nobody, who cannot enter the scratch dir.
         cat >"$dir/nginx.conf" <<CONF
 $( ((EUID == 0)) && echo "user root;")
@@ -84,6 +95,9 @@ http {
     scgi_temp_path $dir/tmp;
     server {
         listen 127.0.0.1:$port;
+        listen 127.0.0.1:$tls_port ssl;
+        ssl_certificate $SCRATCH/tls/cert.pem;
+        ssl_certificate_key $SCRATCH/tls/key.pem;
         root $WWW;
         location /blobs/ {
             dav_methods PUT DELETE;
@@ -97,8 +111,9 @@ CONF
         "$NGINX" -c "$dir/nginx.conf" -g 'daemon off;' 2>>"$dir/start.log" &
         NGINX_PID=$!
         for _ in $(seq 100); do
-            if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-                NGINX_PORT=$port
+            if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null &&
+                (exec 3<>"/dev/tcp/127.0.0.1/$tls_port") 2>/dev/null; then
+                NGINX_PORT=$port TLS_PORT=$tls_port
                 return 0
             fi
             kill -0 "$NGINX_PID" 2>/dev/null || break
@@ -153,6 +168,7 @@ start_nginx
 start_s3
 start_proxy flaky --fail 0.3 --seed 7
 HTTP=http://127.0.0.1:$NGINX_PORT/blobs
+HTTPS=https://127.0.0.1:$TLS_PORT/blobs
 FLAKY=http://127.0.0.1:$PROXY_PORT/blobs
 # The first GET (a job's manifest, which the coordinator reads inside its event loop)
 # takes 6 s: longer than --dead-after.
@@ -179,6 +195,7 @@ blob_test() {
 blob_test http "$HTTP/unit/" "$WWW/blobs/unit"
 blob_test s3 "s3://$S3_BUCKET/unit" "$S3_ROOT/$S3_BUCKET/unit"
 blob_test flaky-http "$FLAKY/flaky/" "$WWW/blobs/flaky" 10
+CURL_CA_BUNDLE=$SCRATCH/tls/cert.pem blob_test https "$HTTPS/tls/" "$WWW/blobs/tls"
 grep -m 2 '^retry: ' "$SCRATCH/blob-flaky-http.log" || true
 
 
@@ -195,6 +212,7 @@ ENC=(--chunk 2 --rebase 4 --cpu-used 4)
 "$EXCAM" encode "$SCRATCH/clip.y4m" -q "${ENC[@]}" --workers 2 -o "$SCRATCH/local.ivf"
 
 LOG=$SCRATCH/coord.log WLOG=$SCRATCH/workers.log
+export CURL_CA_BUNDLE=$SCRATCH/tls/cert.pem # everyone trusts the test's https server
 "$EXCAM" coordinator --listen 127.0.0.1:0 --port-file "$SCRATCH/coord.port" \
     --storage "$HTTP/jobs/" --heartbeat 0.2 --dead-after 5 -v >>"$LOG" 2>&1 &
 PIDS+=($!)
@@ -235,6 +253,7 @@ job() {
     fi
 }
 job http "$HTTP/jobs/"
+job https "$HTTPS/jobs-tls/"
 job s3 "s3://$S3_BUCKET/jobs"
 # Credentials from the environment (they win over the profile) work as well.
 job s3-env "s3://$S3_BUCKET/jobs-env" AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET \
@@ -263,6 +282,17 @@ refused wrong-secret SignatureDoesNotMatch AWS_ACCESS_KEY_ID=$S3_KEY \
     AWS_SECRET_ACCESS_KEY=not-the-secret AWS_SESSION_TOKEN=$S3_TOKEN
 refused no-token InvalidToken AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET
 refused wrong-key InvalidAccessKeyId AWS_PROFILE=default
+# https with a certificate the client cannot check: refused at once (no retries).
+log=$SCRATCH/client-untrusted.log
+if env -u CURL_CA_BUNDLE "$EXCAM" encode "$SCRATCH/clip.y4m" -q "${ENC[@]}" --coordinator \
+    "127.0.0.1:$COORD_PORT" --storage "$HTTPS/untrusted/" -o "$SCRATCH/untrusted.ivf" 2>"$log"; then
+    fail "untrusted: the encode worked"
+elif (($(wc -l <"$log") == 1)) && grep -q "127.0.0.1:$TLS_PORT.*certificate" "$log" &&
+    [[ ! -e $SCRATCH/untrusted.ivf ]]; then
+    ok "untrusted: refused: $(head -c 250 "$log")"
+else
+    fail "untrusted: not the error wanted: $(head -c 500 "$log")"
+fi
 
 # A storage server failing 30% of requests (503 or a dropped connection): the job
 # finishes, and the logs show the retries.
