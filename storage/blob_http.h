@@ -20,6 +20,11 @@ typedef struct http_signing {
 int http_store_open(const char *base, const http_signing *sign, const char *ca_file,
                     const blob_log *log, void **state, char *err, size_t errlen);
 
+/* The URL blob names of s3://where (bucket[/prefix]) go after, for a region and an
+ * endpoint (NULL or empty: AWS itself); BLOB_EINVAL for a bad bucket, prefix or endpoint. */
+int s3_base_url(const char *where, const char *region, const char *endpoint, char *base,
+                size_t cap, char *err, size_t errlen);
+
 /* s3://bucket[/prefix] (blob_s3.c): finds the credentials, region and endpoint, then
  * opens a signed http store. */
 int s3_store_open(const char *where, const char *uri, const blob_log *log, void **state,

@@ -39,49 +39,62 @@ static int prefix_ok(const char *p)
            !strstr(p, "//") && p[0] != '/';
 }
 
-int s3_store_open(const char *where, const char *uri, const blob_log *log, void **state,
-                  char *err, size_t errlen)
+int s3_base_url(const char *where, const char *region, const char *endpoint, char *base,
+                size_t cap, char *err, size_t errlen)
 {
     const char *slash = strchr(where, '/');
     size_t blen = slash ? (size_t)(slash - where) : strlen(where);
     const char *prefix = slash ? slash + 1 : "";
-    size_t plen = strlen(prefix);
+    size_t plen = strlen(prefix), n;
+
+    if (!bucket_ok(where, blen))
+        return blob_fail(err, errlen, BLOB_EINVAL,
+                         "s3://%s: \"%.*s\" is not an S3 bucket name (3..63 of a-z, 0-9, '.', "
+                         "'-')", where, (int)blen, where);
+    if (!prefix_ok(prefix) || plen > 512)
+        return blob_fail(err, errlen, BLOB_EINVAL,
+                         "s3://%s: the key prefix may hold only A-Z a-z 0-9 - _ . / ~ (no empty "
+                         "segments), at most 512 of them", where);
+    const char *sep = plen && prefix[plen - 1] != '/' ? "/" : "";
+    if (endpoint && *endpoint) {
+        size_t e = strlen(endpoint);
+        while (e > 0 && endpoint[e - 1] == '/')
+            e--;
+        if (strncmp(endpoint, "http://", 7) && strncmp(endpoint, "https://", 8))
+            return blob_fail(err, errlen, BLOB_EINVAL,
+                             "s3://%s: AWS_ENDPOINT_URL \"%s\" is not an http(s):// URL", where,
+                             endpoint);
+        n = (size_t)snprintf(base, cap, "%.*s/%.*s/%s%s", (int)e, endpoint, (int)blen, where,
+                             prefix, sep);
+    } else if (memchr(where, '.', blen)) {
+        n = (size_t)snprintf(base, cap, "https://s3.%s.amazonaws.com/%.*s/%s%s", region,
+                             (int)blen, where, prefix, sep);
+    } else {
+        n = (size_t)snprintf(base, cap, "https://%.*s.s3.%s.amazonaws.com/%s%s", (int)blen, where,
+                             region, prefix, sep);
+    }
+    return n < cap ? BLOB_OK : blob_fail(err, errlen, BLOB_EINVAL, "s3://%s: URL too long", where);
+}
+
+int s3_store_open(const char *where, const char *uri, const blob_log *log, void **state,
+                  char *err, size_t errlen)
+{
     aws_config cfg;
     char base[2400], sigv4[100];
     int rc;
 
-    if (!bucket_ok(where, blen))
-        return blob_fail(err, errlen, BLOB_EINVAL,
-                         "%s: \"%.*s\" is not an S3 bucket name (3..63 of a-z, 0-9, '.', '-')",
-                         uri, (int)blen, where);
-    if (!prefix_ok(prefix) || plen > 512)
-        return blob_fail(err, errlen, BLOB_EINVAL,
-                         "%s: the key prefix may hold only A-Z a-z 0-9 - _ . / ~ (no empty "
-                         "segments), at most 512 of them", uri);
+    (void)uri;
+    /* The URI's own mistakes first, before any about credentials. */
+    if ((rc = s3_base_url(where, "us-east-1", NULL, base, sizeof(base), err, errlen)) != BLOB_OK)
+        return rc;
     if ((rc = aws_config_load(&cfg, err, errlen)) != BLOB_OK) {
         char why[1024];
         snprintf(why, sizeof(why), "%s", err ? err : "");
-        return blob_fail(err, errlen, rc, "%s: %s", uri, why);
+        return blob_fail(err, errlen, rc, "s3://%s: %s", where, why);
     }
-    const char *sep = plen && prefix[plen - 1] != '/' ? "/" : "";
-    if (cfg.endpoint[0]) {
-        size_t e = strlen(cfg.endpoint);
-        while (e > 0 && cfg.endpoint[e - 1] == '/')
-            e--;
-        if (strncmp(cfg.endpoint, "http://", 7) && strncmp(cfg.endpoint, "https://", 8)) {
-            aws_config_clear(&cfg);
-            return blob_fail(err, errlen, BLOB_EINVAL,
-                             "%s: AWS_ENDPOINT_URL \"%s\" is not an http(s):// URL", uri,
-                             cfg.endpoint);
-        }
-        snprintf(base, sizeof(base), "%.*s/%.*s/%s%s", (int)e, cfg.endpoint, (int)blen, where,
-                 prefix, sep);
-    } else if (memchr(where, '.', blen)) {
-        snprintf(base, sizeof(base), "https://s3.%s.amazonaws.com/%.*s/%s%s", cfg.region,
-                 (int)blen, where, prefix, sep);
-    } else {
-        snprintf(base, sizeof(base), "https://%.*s.s3.%s.amazonaws.com/%s%s", (int)blen, where,
-                 cfg.region, prefix, sep);
+    if ((rc = s3_base_url(where, cfg.region, cfg.endpoint, base, sizeof(base), err, errlen))) {
+        aws_config_clear(&cfg);
+        return rc;
     }
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", cfg.region);
     char userpwd[sizeof(cfg.key_id) + sizeof(cfg.secret) + 1];

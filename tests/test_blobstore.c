@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "blob_http.h"
 #include "blobstore.h"
 #include "retry.h"
 
@@ -231,6 +232,27 @@ static void test_open(void)
             rc = blobstore_open(bad_s3[i], &bs, err, sizeof(err));
             CHECK(rc == BLOB_EINVAL && !bs && strstr(err, bad_s3[i]), "%s: %s", bad_s3[i], err);
         }
+        /* Where requests go (no request is made here). */
+        static const struct {
+            const char *where, *region, *endpoint, *want;
+        } urls[] = {
+            {"my-bucket/a/b", "eu-west-3", NULL, "https://my-bucket.s3.eu-west-3.amazonaws.com/a/b/"},
+            {"my-bucket", "us-east-1", "", "https://my-bucket.s3.us-east-1.amazonaws.com/"},
+            {"my.bucket/p/", "eu-west-3", NULL, "https://s3.eu-west-3.amazonaws.com/my.bucket/p/"},
+            {"my-bucket/p", "eu-west-3", "http://127.0.0.1:9000//", "http://127.0.0.1:9000/my-bucket/p/"},
+        };
+        for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+            char base[2400];
+            rc = s3_base_url(urls[i].where, urls[i].region, urls[i].endpoint, base, sizeof(base),
+                             err, sizeof(err));
+            CHECK(rc == BLOB_OK && !strcmp(base, urls[i].want), "s3://%s: %s, not %s",
+                  urls[i].where, rc ? err : base, urls[i].want);
+        }
+        setenv("AWS_ENDPOINT_URL", "minio:9000", 1);
+        rc = blobstore_open("s3://bucket", &bs, err, sizeof(err));
+        CHECK(rc == BLOB_EINVAL && strstr(err, "minio:9000") && strstr(err, "not an http"),
+              "an endpoint without a scheme: %s", err);
+        unsetenv("AWS_ENDPOINT_URL");
         setenv("AWS_REGION", "us east", 1);
         rc = blobstore_open("s3://bucket", &bs, err, sizeof(err));
         CHECK(rc == BLOB_EINVAL && strstr(err, "us east"), "a bad region: %s", err);
