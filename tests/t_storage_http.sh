@@ -18,7 +18,8 @@
 #     were read before its timer ran; the drops it prevents need more ready connections
 #     than one epoll_wait returns, 256.)
 #  4. Decoder states flipped on the server while a job runs: found corrupt by the
-#     worker, made again by the coordinator; the same bytes.
+#     worker, made again by the coordinator; the same bytes. An input chunk flipped:
+#     the job fails saying to submit it again, and submitted again gives the same bytes.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -316,37 +317,45 @@ else
     fail "slow: $silent workers given up for silence while the coordinator waited for storage"
 fi
 
-# 4. Decoder states flipped on the server while the job runs: slow workers (1 s before
-# each task) give a watcher time to damage each of the first 3 states as it appears,
-# before any task reads it. Their readers find them corrupt, the coordinator has them
-# made again, and the output is the same.
+# 4. Blobs flipped on the server while a job runs: slow workers (1 s before each task)
+# give a watcher time to damage blobs as they appear, before any task reads them.
 stop_workers
 start_workers 2 EXCAM_WORKER_SLOW=1
-CDIR=$WWW/blobs/jobs-corrupt
-from=$(($(wc -l <"$LOG") + 1))
-wfrom=$(($(wc -l <"$WLOG") + 1))
-(
-    flipped=0
-    declare -A seen
-    for _ in $(seq 3000); do
-        for f in "$CDIR"/*; do
-            [[ -f $f && -z ${seen[$f]:-} ]] || continue
-            seen[$f]=1
-            [[ $(head -c 8 "$f" | tr -d '\0') == EXCAMVP8 ]] || continue
-            python3 -c 'import sys
+
+# usage: watch DIR MAGIC N LIST: in the background (pid in WATCHER), flip a byte in the
+# middle of each of the first N blobs of DIR starting with MAGIC as they appear, and
+# list them in LIST.
+watch() {
+    local dir=$1 magic=$2 n=$3 list=$4
+    (
+        flipped=0
+        declare -A seen
+        for _ in $(seq 3000); do
+            for f in "$dir"/*; do
+                [[ -f $f && -z ${seen[$f]:-} ]] || continue
+                seen[$f]=1
+                [[ $(head -c 8 "$f" | tr -d '\0') == "$magic" ]] || continue
+                python3 -c 'import sys
 f = open(sys.argv[1], "r+b"); data = f.read(); f.seek(len(data) // 2)
 f.write(bytes([data[len(data) // 2] ^ 0x5a])); f.close()' "$f"
-            echo "$f" >>"$SCRATCH/flipped"
-            flipped=$((flipped + 1))
-            ((flipped < 3)) || exit 0
+                echo "$f" >>"$list"
+                flipped=$((flipped + 1))
+                ((flipped < n)) || exit 0
+            done
+            sleep 0.02
         done
-        sleep 0.02
-    done
-) &
-watcher=$!
-PIDS+=($watcher)
+    ) &
+    WATCHER=$!
+    PIDS+=($WATCHER)
+}
+
+# The first 3 decoder states: their readers find them corrupt, the coordinator has them
+# made again, and the output is the same.
+from=$(($(wc -l <"$LOG") + 1))
+wfrom=$(($(wc -l <"$WLOG") + 1))
+watch "$WWW/blobs/jobs-corrupt" EXCAMVP8 3 "$SCRATCH/flipped"
 job corrupt "$HTTP/jobs-corrupt/"
-wait "$watcher" 2>/dev/null || true
+wait "$WATCHER" 2>/dev/null || true
 nflipped=$(wc -l <"$SCRATCH/flipped" 2>/dev/null || echo 0)
 found=$(tail -n +"$wfrom" "$WLOG" | grep -c 'corrupt' || true)
 remade=$(tail -n +"$from" "$LOG" | grep -c 'storage lost the .* runs again' || true)
@@ -357,6 +366,22 @@ else
 fi
 tail -n +"$wfrom" "$WLOG" | grep -m 1 corrupt || true
 tail -n +"$from" "$LOG" | grep -m 1 'storage lost' || true
+
+# An input chunk (only the client has those): the job fails saying so, with no output
+# left behind; submitted again (the client puts its chunks again), it gives the same bytes.
+watch "$WWW/blobs/jobs-source" EXCAMSRC 1 "$SCRATCH/flipped-source"
+log=$SCRATCH/client-source.log
+if "$EXCAM" encode "$SCRATCH/clip.y4m" -q "${ENC[@]}" --coordinator "127.0.0.1:$COORD_PORT" \
+    --storage "$HTTP/jobs-source/" -o "$SCRATCH/source.ivf" 2>"$log"; then
+    fail "source: the job worked with an input chunk flipped ($(cat "$SCRATCH/flipped-source" 2>/dev/null))"
+elif grep -q 'storage lost input chunk .*corrupt.*submit the job again' "$log" &&
+    (($(wc -l <"$log") == 1)) && [[ ! -e $SCRATCH/source.ivf ]]; then
+    ok "source: $(head -c 250 "$log")"
+else
+    fail "source: not the error wanted: $(head -c 400 "$log")"
+fi
+wait "$WATCHER" 2>/dev/null || true
+job source-again "$HTTP/jobs-source/"
 stop_workers
 
 for log in "$LOG" "$WLOG" "$SCRATCH"/client-*.log "$SCRATCH"/blob-*.log; do
