@@ -17,7 +17,10 @@ set -euo pipefail
 #   ffmpeg                       test and benchmark inputs (camera clips to Y4M, WebM to IVF)
 #   clang libclang-rt-dev        libFuzzer targets (make fuzz)
 #   gnuplot-nox                  RD plots (PNG) in make bench
-#   python3                      hostile peers in t_hostile and t_security (tests/hostile_peer.py)
+#   nginx                        http:// blob storage tests: WebDAV PUT/DELETE on loopback
+#                                (the core dav module; the dav-ext package is not needed)
+#   python3                      test helpers: fake S3 server, flaky proxy, hostile peer
+#   openssl                      a self-signed certificate for the https storage test
 PACKAGES=(
     build-essential pkg-config
     libsodium-dev libssl-dev
@@ -28,7 +31,8 @@ PACKAGES=(
     ffmpeg
     clang libclang-rt-dev
     gnuplot-nox
-    python3
+    nginx
+    python3 openssl
 )
 
 missing=()
