@@ -15,6 +15,11 @@ set -euo pipefail
 #   ffmpeg                       test and benchmark inputs (camera clips to Y4M, WebM to IVF)
 #   clang libclang-rt-dev        libFuzzer targets (make fuzz)
 #   gnuplot-nox                  RD plots (PNG) in make bench
+#   openssh-client openssh-server   the ssh launcher (t_launch_ssh starts its own sshd on loopback)
+#   slurmctld slurmd slurm-client munge   the slurm launcher (t_launch_slurm runs a one-node
+#                                Slurm with its own munged on localhost)
+#   python3 python3-yaml         tests/fake_lambda.py (the lambda launcher's test), the
+#                                Kubernetes manifest check (t_launch_k8s)
 PACKAGES=(
     build-essential pkg-config
     libsodium-dev libssl-dev
@@ -24,6 +29,9 @@ PACKAGES=(
     ffmpeg
     clang libclang-rt-dev
     gnuplot-nox
+    openssh-client openssh-server
+    slurmctld slurmd slurm-client munge
+    python3 python3-yaml
 )
 
 missing=()

@@ -24,6 +24,10 @@ typedef struct client_opts {
     int embedded;             /* the coordinator is local.c's: no word of it, and on
                                * SIGINT/SIGTERM cancel the job and return 128 + the signal
                                * (the caller cleans up) instead of dying of it */
+    int (*watch)(void *arg);  /* if set, called between status polls while the job runs:
+                               * nonzero (after printing why, e.g. no worker is left)
+                               * cancels the job and client_encode fails */
+    void *watch_arg;
 } client_opts;
 
 typedef struct client_result {

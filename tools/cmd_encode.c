@@ -17,6 +17,7 @@
 #include "ivf.h"
 #include "outfile.h"
 #include "quality.h"
+#include "launch.h"
 #include "ratectl.h"
 #include "scenecut.h"
 #include "y4m.h"
@@ -61,6 +62,8 @@ static const char usage[] =
     "                           coordinator`, `excam worker`) instead of local ones\n"
     "      --storage URI        blob storage the coordinator's workers share (file:///dir\n"
     "                           or a path; default $EXCAM_STORAGE)\n"
+    "      --listen H:P         where the embedded coordinator listens (default a free\n"
+    "                           loopback port); workers of other launchers must reach it\n"
 "State (for splitting an encode, as the ExCamera pipeline does):\n"
     "      --state-in FILE      start from this decoder state (from `excam state dump` or\n"
     "                           --state-out): the first frame is an inter frame against it\n"
@@ -72,7 +75,7 @@ enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
     OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS, OPT_COORD,
-    OPT_STORAGE, OPT_STAGE1
+    OPT_STORAGE, OPT_STAGE1, OPT_LISTEN
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -222,12 +225,15 @@ int cmd_encode(int argc, char **argv)
         {"coordinator", required_argument, NULL, OPT_COORD},
         {"storage", required_argument, NULL, OPT_STORAGE},
         {"stage1", required_argument, NULL, OPT_STAGE1},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        LAUNCH_LONG_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *output = NULL, *state_in = NULL, *state_out = NULL, *coordinator = NULL;
-    const char *storage = getenv("EXCAM_STORAGE");
+    const char *storage = getenv("EXCAM_STORAGE"), *listen = NULL;
+    launch_opts lo = {0};
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
     int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1;
@@ -279,9 +285,18 @@ int cmd_encode(int argc, char **argv)
             else return cli_usage_error("encode", "--stage1 is excam or libvpx, not '%s'", optarg);
             break;
         case 'q': quiet = 1; break;
-        case 'h': fputs(usage, stdout); return 0;
+        case OPT_LISTEN: listen = optarg; break;
+        case 'h':
+            fputs(usage, stdout);
+            fputs(launch_usage, stdout);
+            return 0;
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("encode", "unknown option '%s'", argv[optind - 1]);
+        default:
+            if (c >= LAUNCH_OPT_FIRST && c < LAUNCH_OPT_END) {
+                bad = launch_opt(&lo, "encode", c, optarg);
+                break;
+            }
+            return cli_usage_error("encode", "unknown option '%s'", argv[optind - 1]);
         }
         if (bad) return EXIT_USAGE;
     }
@@ -308,6 +323,14 @@ int cmd_encode(int argc, char **argv)
     if (coordinator && (!storage || !*storage))
         return cli_usage_error("encode", "--coordinator needs --storage URI (or EXCAM_STORAGE), "
                                          "blob storage its workers can reach");
+    if (coordinator && (lo.launcher || listen))
+        return cli_usage_error("encode", "--launcher and --listen are for the embedded coordinator, "
+                                         "not with --coordinator (see `excam launch`)");
+    if (!chunk && (lo.launcher || listen))
+        return cli_usage_error("encode", "--launcher and --listen start workers for the pipeline: "
+                                         "give --chunk N");
+    lo.storage = storage;
+    if (chunk && !coordinator && launch_validate(&lo, "encode")) return EXIT_USAGE;
     if (chunk && (want_psnr || want_ssim) && !strcmp(argv[optind], "-"))
         return cli_usage_error("encode", "--psnr/--ssim with --chunk read the input again: "
                                "give it as a file, not on stdin");
@@ -378,8 +401,9 @@ int cmd_encode(int argc, char **argv)
             workers = n > 0 ? (int)n : 1;
         }
         double t1 = now();
+        lo.workers = workers;
         ret = coordinator ? client_encode(&in, skip, limit, &co, output, &cr)
-                          : local_encode(&in, skip, limit, &co, workers, output, &cr);
+                          : local_encode(&in, skip, limit, &co, &lo, listen, output, &cr);
         if (ret) goto done;
         if (!quiet) {
             double t = now() - t1;
@@ -387,6 +411,8 @@ int cmd_encode(int argc, char **argv)
             if (coordinator)
                 snprintf(where, sizeof(where), "job %llu on %s", (unsigned long long)cr.job_id,
                          coordinator);
+            else if (!launch_is_local(&lo))
+                snprintf(where, sizeof(where), "workers by %s", lo.launcher);
             else
                 snprintf(where, sizeof(where), "%d workers", workers);
             fprintf(stderr, "%s: %d frames in %d chunks of %d, %d key frames, %s, %llu bytes, "

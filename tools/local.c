@@ -1,12 +1,14 @@
 /*
- * `excam encode --chunk` without --coordinator: the distributed code path on this
- * machine. A coordinator (coordinator/) on a loopback port and `workers` worker
- * processes (worker/) are forked, the blob store is a temporary directory, and the job
- * client (client.c) does the rest, exactly as it would with a remote coordinator. One
- * code path to test and trust; the input streams through storage chunk by chunk.
+ * `excam encode --chunk` without --coordinator: the distributed code path with an
+ * embedded coordinator. A coordinator (coordinator/) is forked (on a loopback port, or
+ * --listen for workers elsewhere), a launcher (launch.h) starts the workers (forked here
+ * by default; the blob store is then a temporary directory), and the job client
+ * (client.c) does the rest, exactly as it would with a remote coordinator. One code path
+ * to test and trust; the input streams through storage chunk by chunk.
  *
- * Everything made here goes on the way out, also on SIGINT/SIGTERM: the children are
- * stopped and the temporary directory removed; then the signal takes its course.
+ * Everything made here goes on the way out, also on SIGINT/SIGTERM: the workers are
+ * stopped (through their launcher), then the coordinator, and the temporary directory
+ * removed; then the signal takes its course.
  */
 #include "local.h"
 
@@ -24,7 +26,7 @@
 
 #include "cli.h"
 #include "coordinator.h"
-#include "worker.h"
+#include "launch_int.h"
 
 /* Remove DIR and what is in it (files and one level of directories: the blob store). */
 static void remove_tree(const char *dir)
@@ -59,32 +61,60 @@ static void child_log(const char *dir, const char *name)
     }
 }
 
-int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, int workers,
-                 const char *output, client_result *res)
+/* The address workers dial: the listening host (this host's name if it listens on every
+ * address) and the port it got. 0, or -1 after printing why. */
+static int worker_address(const char *listen, int port, char *out, size_t len)
 {
-    char dir[4096], blobs[4200], portf[4200], coord[64];
+    const char *colon = strrchr(listen, ':');
+    char host[256];
+    size_t n = colon ? (size_t)(colon - listen) : 0;
+    if (!colon || n >= sizeof(host)) {
+        cli_error("--listen %s: not HOST:PORT", listen);
+        return -1;
+    }
+    memcpy(host, listen, n);
+    host[n] = '\0';
+    if (!n || !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !strcmp(host, "[::]")) {
+        if (gethostname(host, sizeof(host))) {
+            cli_error("cannot tell the workers where to dial: gethostname: %s", strerror(errno));
+            return -1;
+        }
+        host[sizeof(host) - 1] = '\0';
+    }
+    snprintf(out, len, "%s:%d", host, port);
+    return 0;
+}
+
+static int watch_workers(void *arg)
+{
+    return launch_check(arg) == 0;
+}
+
+int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, const launch_opts *lo_in,
+                 const char *listen, const char *output, client_result *res)
+{
+    char dir[4096], blobs[4200], portf[4200], coord[512];
     client_opts o = *o_in;
-    pid_t *kids = calloc((size_t)workers + 1, sizeof(*kids));
-    int nkids = 0, ret = 1;
+    launch_opts lo = *lo_in;
+    launch *workers = NULL;
+    pid_t coord_pid = 0;
+    int ret = 1, local = launch_is_local(&lo);
 
     memset(res, 0, sizeof(*res));
-    if (!kids) {
-        cli_error("out of memory");
-        return 1;
-    }
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(dir, sizeof(dir), "%s/excam-encode.XXXXXX", tmp);
     if (!mkdtemp(dir)) {
         cli_error("cannot make a work directory in %s: %s", tmp, strerror(errno));
-        free(kids);
         return 1;
     }
     snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
     snprintf(portf, sizeof(portf), "%s/port", dir);
-    if (mkdir(blobs, 0700)) {
+    if (local && mkdir(blobs, 0700)) {
         cli_error("%s: %s", blobs, strerror(errno));
         goto done;
     }
+    const char *storage = local ? blobs : o.storage;
+    if (!listen) listen = "127.0.0.1:0";
 
     /* The coordinator. */
     fflush(NULL);
@@ -96,15 +126,15 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, i
         child_log(dir, "coordinator.log");
         signal(SIGINT, SIG_IGN); /* the parent stops it (Ctrl-C reaches the whole group) */
         coord_opts_default(&co);
-        co.listen = "127.0.0.1:0";
+        co.listen = listen;
         co.port_file = portf;
-        co.storage = blobs;
+        co.storage = storage;
         co.dead_ms = 30000; /* local workers do not go silent; a slow machine is no reason */
         int r = coord_run(&co, err, sizeof(err));
         if (r) fprintf(stderr, "coordinator: %s\n", err);
         _exit(r ? 1 : 0);
     }
-    kids[nkids++] = pid;
+    coord_pid = pid;
     int port = 0;
     for (int i = 0; i < 1000 && !port; i++) { /* up to 10 s */
         FILE *f = fopen(portf, "r");
@@ -114,58 +144,48 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, i
         }
         if (!port) {
             if (waitpid(pid, NULL, WNOHANG) == pid) {
-                kids[0] = 0;
+                coord_pid = 0;
                 break;
             }
             usleep(10000);
         }
     }
     if (!port) {
-        cli_error("the local coordinator did not start (see why in %s/coordinator.log)", dir);
+        char log[4200], why[512];
+        snprintf(log, sizeof(log), "%s/coordinator.log", dir);
+        launch_last_line(log, why, sizeof(why));
+        cli_error("the local coordinator did not start on %s: %s", listen,
+                  *why ? why : "no word from it");
         goto done;
     }
-    snprintf(coord, sizeof(coord), "127.0.0.1:%d", port);
+    if (worker_address(listen, port, coord, sizeof(coord))) goto done;
 
     /* The workers. */
-    for (int w = 0; w < workers; w++) {
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) goto fork_failed;
-        if (pid == 0) {
-            worker_opts wo;
-            char err[1024], name[32];
-            child_log(dir, "workers.log");
-            signal(SIGINT, SIG_IGN);
-            worker_opts_default(&wo);
-            snprintf(name, sizeof(name), "local-%d", w + 1);
-            wo.coordinator = coord;
-            wo.name = name;
-            wo.retry_for = 5;
-            int r = worker_run(&wo, err, sizeof(err));
-            if (r) fprintf(stderr, "worker %d: %s\n", w + 1, err);
-            _exit(r ? 1 : 0);
-        }
-        kids[nkids++] = pid;
-    }
+    lo.coordinator = coord;
+    lo.storage = storage;
+    lo.log_dir = dir;
+    if (local) lo.retry_for = 5;
+    if (launch_start(&lo, &workers)) goto done;
 
     o.coordinator = coord;
-    o.storage = blobs;
+    o.storage = storage;
     o.embedded = 1;
     o.retry_for = 5;
+    o.watch = watch_workers;
+    o.watch_arg = workers;
     ret = client_encode(in, skip, limit, &o, output, res);
     goto done;
 fork_failed:
     cli_error("cannot start a process: %s", strerror(errno));
 done:
-    /* Stop the children: workers first (they would only dial a coordinator that went). */
-    for (int i = nkids - 1; i >= 0; i--)
-        if (kids[i] > 0) kill(kids[i], SIGTERM);
-    for (int i = nkids - 1; i >= 0; i--)
-        if (kids[i] > 0)
-            while (waitpid(kids[i], NULL, 0) < 0 && errno == EINTR) {
-            }
+    /* Workers first (they would only dial a coordinator that went), then the coordinator. */
+    launch_stop(workers);
+    if (coord_pid > 0) {
+        kill(coord_pid, SIGTERM);
+        while (waitpid(coord_pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
     remove_tree(dir);
-    free(kids);
     if (ret > 128) { /* interrupted: now die of the signal, as the caller would have */
         signal(ret - 128, SIG_DFL);
         raise(ret - 128);
