@@ -43,5 +43,7 @@ int cmd_coordinator(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+int cmd_launch(int argc, char **argv);
+int cmd_k8s_manifest(int argc, char **argv);
 
 #endif

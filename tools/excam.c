@@ -18,6 +18,8 @@ static const struct command {
     {"worker", cmd_worker, "run tasks for a coordinator"},
     {"jobs", cmd_jobs, "list a coordinator's jobs"},
     {"cancel", cmd_cancel, "cancel a coordinator's job"},
+    {"launch", cmd_launch, "start workers for a coordinator (local, ssh, slurm, lambda)"},
+    {"k8s-manifest", cmd_k8s_manifest, "print a Kubernetes Indexed Job that runs workers"},
 };
 
 static void print_usage(FILE *f)

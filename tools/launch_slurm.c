@@ -51,8 +51,9 @@ static void write_script(FILE *f, const launch_opts *o, const char *excam)
             o->retry_for ? o->retry_for : 60);
 }
 
-/* Tasks of the job squeue still lists (pending or running), or -1 if squeue failed. */
-static int count_tasks(const char *job, char *err, size_t errlen)
+/* Tasks of the job squeue still lists (pending or running, and with `completing` those
+ * being torn down too), or -1 if squeue failed. */
+static int count_tasks(const char *job, int completing, char *err, size_t errlen)
 {
     char out[8192];
     char *argv[] = {"squeue", "-h", "-j", (char *)job, "-o", "%T", NULL};
@@ -65,7 +66,7 @@ static int count_tasks(const char *job, char *err, size_t errlen)
     }
     int n = 0;
     for (char *save, *t = strtok_r(out, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
-        if (strcmp(t, "COMPLETING")) n++;
+        if (completing || strcmp(t, "COMPLETING")) n++;
     return n;
 }
 
@@ -138,7 +139,7 @@ static int slurm_check(void *state)
     if (!s) return 1; /* a dry run */
     if (launch_now() < s->next_check) return s->alive;
     char err[1024];
-    int n = count_tasks(s->job, err, sizeof(err));
+    int n = count_tasks(s->job, 0, err, sizeof(err));
     s->next_check = launch_now() + 2;
     if (n < 0) return s->alive; /* squeue failed once: no reason to give up the job */
     if (n < s->alive && n > 0)
@@ -160,7 +161,7 @@ static void slurm_stop(void *state)
     }
     int n = 1;
     for (double end = launch_now() + 30; launch_now() < end;) {
-        if (!(n = count_tasks(s->job, err, sizeof(err)))) break;
+        if (!(n = count_tasks(s->job, 1, err, sizeof(err)))) break;
         usleep(200000);
     }
     if (n) cli_error("slurm job %s: still listed by squeue 30 s after scancel", s->job);
