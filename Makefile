@@ -33,7 +33,7 @@ else
 Q := @
 endif
 
-PKGS := libsodium libcrypto libprotobuf-c
+PKGS := libsodium libcrypto libprotobuf-c libcurl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # libvpx, for `--stage1 libvpx` only: linked into the CLI, the tests and the fuzzers, never

@@ -20,6 +20,7 @@ set -euo pipefail
 #                                Slurm with its own munged on localhost)
 #   python3 python3-yaml         tests/fake_lambda.py (the lambda launcher's test), the
 #                                Kubernetes manifest check (t_launch_k8s)
+#   curl                         tools/lambda/bootstrap's HTTP client, run by t_launch_lambda
 PACKAGES=(
     build-essential pkg-config
     libsodium-dev libssl-dev
@@ -32,6 +33,7 @@ PACKAGES=(
     openssh-client openssh-server
     slurmctld slurmd slurm-client munge
     python3 python3-yaml
+    curl
 )
 
 missing=()

@@ -164,7 +164,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
     lo.coordinator = coord;
     lo.storage = storage;
     lo.log_dir = dir;
-    if (local) lo.retry_for = 5;
+    lo.retry_for = 5; /* this coordinator never comes back: when it goes, the job is over */
     if (launch_start(&lo, &workers)) goto done;
 
     o.coordinator = coord;

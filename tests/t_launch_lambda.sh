@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The lambda launcher (excam encode --chunk --launcher lambda), against tests/fake_lambda.py:
+# a loopback fake of Lambda's Invoke API that recomputes every request's SigV4 signature
+# (refusing a wrong one with 403, as AWS does) and runs each accepted invocation through
+# the real custom runtime, tools/lambda/bootstrap, which starts `excam worker`:
+#  - 2 invocations (with a session token) give the local run's bytes; both were signed
+#    right, both events name the coordinator and the storage, and each bootstrap posts its
+#    worker's end back to the runtime API once the coordinator is gone;
+#  - a wrong secret: 403 named, exit 1, no output; a missing session token and an unknown
+#    function likewise; no credentials or no region: a clear error before any request;
+#  - `excam launch --launcher lambda` invokes and returns.
+set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_excam
+need_tool python3
+need_tool curl # the bootstrap's HTTP client, as in Lambda's Amazon Linux images
+CLIP=$DATA/clips/camera/bus_352x288_17f.y4m
+need_data clips/camera/bus_352x288_17f.y4m
+
+passed=0 failed=0
+ok() { echo "ok   $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+
+TASK=$SCRATCH/task # the function's "zip": the bootstrap and excam, as README.md packs them
+mkdir -p "$TASK" "$SCRATCH/tmp" "$SCRATCH/blobs"
+cp "$ROOT/tools/lambda/bootstrap" "$TASK/bootstrap"
+ln -s "$EXCAM" "$TASK/excam"
+export TMPDIR=$SCRATCH/tmp
+
+FAKE_PID=
+cleanup() {
+    if [[ -n $FAKE_PID ]]; then
+        kill "$FAKE_PID" 2>/dev/null
+        wait "$FAKE_PID" 2>/dev/null
+    fi
+    local p
+    for p in $(pgrep -f "^$TASK/excam worker" || true); do kill -9 "$p" 2>/dev/null || true; done
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+python3 "$ROOT/tests/fake_lambda.py" --port-file "$SCRATCH/port" --log "$SCRATCH/fake.log" \
+    --function excam-worker --region eu-west-3 --access-key AKIDEXCAMTEST --secret 'se/cr+et' \
+    --session-token 'tok/en=' --bootstrap "$TASK/bootstrap" --task-root "$TASK" \
+    2>"$SCRATCH/fake.err" &
+FAKE_PID=$!
+for _ in $(seq 100); do [[ -s $SCRATCH/port ]] && break; sleep 0.1; done
+[[ -s $SCRATCH/port ]] || die "fake_lambda.py did not start: $(cat "$SCRATCH/fake.err")"
+ENDPOINT=http://127.0.0.1:$(cat "$SCRATCH/port")
+: >"$SCRATCH/fake.log"
+
+"$EXCAM" encode "$CLIP" --chunk 6 --rebase 16 -q -o "$SCRATCH/local.ivf"
+
+export AWS_ACCESS_KEY_ID=AKIDEXCAMTEST AWS_SECRET_ACCESS_KEY='se/cr+et' AWS_SESSION_TOKEN='tok/en='
+unset AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_LAMBDA
+# usage: run NAME [encode args...]; status in $rc, stderr in NAME.log
+run() {
+    local name=$1
+    shift
+    rc=0
+    timeout 120 "$EXCAM" encode "$CLIP" --chunk 6 --rebase 16 -q --launcher lambda \
+        --storage "$SCRATCH/blobs" -o "$SCRATCH/$name.ivf" "$@" 2>"$SCRATCH/$name.log" || rc=$?
+}
+count() { grep -c "$1" "$SCRATCH/fake.log" || true; }
+
+# 1. Two workers through the fake Lambda.
+run good --workers 2 --lambda-function excam-worker --lambda-region eu-west-3 --lambda-endpoint "$ENDPOINT"
+if ((rc == 0)) && cmp -s "$SCRATCH/local.ivf" "$SCRATCH/good.ivf"; then
+    ok "2 Lambda workers: the local run's bytes"
+else
+    fail "2 Lambda workers: status $rc"
+    sed 's/^/  /' "$SCRATCH/good.log" "$SCRATCH/fake.log"
+fi
+if (($(count '^invoke ') == 2 && $(count '^refused') == 0)) &&
+    (($(count "\"coordinator\": \"127.0.0.1:[0-9]*\", \"name\": \"lambda-[12]\", \"retry_for\": 5, \"storage\": \"$SCRATCH/blobs\"") == 2)); then
+    ok "2 invocations, signatures verified, events name the coordinator and storage"
+else
+    fail "the fake saw: $(cat "$SCRATCH/fake.log")"
+fi
+# The workers leave 5 s (retry_for) after their coordinator; each bootstrap reports it.
+for _ in $(seq 200); do (($(count '^response ') == 2)) && break; sleep 0.1; done
+if (($(count '^response .* {"exit": 1}') == 2)) && [[ -z $(pgrep -f "^$TASK/excam worker") ]]; then
+    ok "both runtimes posted their worker's end ({\"exit\": 1}: the coordinator is gone), no worker left"
+else
+    fail "runtime responses: $(grep '^response' "$SCRATCH/fake.log"), workers: $(pgrep -f "^$TASK/excam worker" | wc -l)"
+fi
+
+# 2. Refusals.
+refused() { # NAME PATTERN [env...] -- encode args
+    local name=$1 pat=$2
+    shift 2
+    local envs=()
+    while [[ $1 != -- ]]; do envs+=("$1"); shift; done
+    shift
+    : >"$SCRATCH/fake.log"
+    rc=0
+    env "${envs[@]}" timeout 60 "$EXCAM" encode "$CLIP" --chunk 6 -q --launcher lambda \
+        --storage "$SCRATCH/blobs" -o "$SCRATCH/$name.ivf" "$@" 2>"$SCRATCH/$name.log" || rc=$?
+    if ((rc == 1)) && grep -q -- "$pat" "$SCRATCH/$name.log" && [[ ! -e $SCRATCH/$name.ivf ]] &&
+        (($(count '^invoke ') == 0)); then
+        ok "$name: $(grep -m1 -- "$pat" "$SCRATCH/$name.log"), exit 1, no output"
+    else
+        fail "$name: status $rc"
+        sed 's/^/  /' "$SCRATCH/$name.log" "$SCRATCH/fake.log"
+    fi
+}
+L=(--workers 2 --lambda-function excam-worker --lambda-region eu-west-3 --lambda-endpoint "$ENDPOINT")
+refused "a wrong secret" "invocation 1: HTTP 403: .*signature mismatch" AWS_SECRET_ACCESS_KEY=wrong -- "${L[@]}"
+(($(count 'refused 403 signature mismatch') == 1)) && ok "  ...one request, refused by the signature check" ||
+    fail "a wrong secret: the fake saw $(cat "$SCRATCH/fake.log")"
+refused "no session token" "HTTP 403: .*x-amz-security-token is not signed" -u AWS_SESSION_TOKEN -- "${L[@]}"
+refused "a wrong region" "HTTP 403: .*credential scope for us-east-1/lambda" -- --workers 1 \
+    --lambda-function excam-worker --lambda-region us-east-1 --lambda-endpoint "$ENDPOINT"
+refused "an unknown function" "lambda nosuch at .*: invocation 1: HTTP 404: .*Function not found" -- \
+    --workers 2 --lambda-function nosuch --lambda-region eu-west-3 --lambda-endpoint "$ENDPOINT"
+refused "no credentials" "no AWS credentials" -u AWS_ACCESS_KEY_ID -- "${L[@]}"
+refused "no region" "no region" -- --lambda-function excam-worker --lambda-endpoint "$ENDPOINT"
+refused "nothing listening" "invocation 1: .*Couldn't connect" -- --workers 1 \
+    --lambda-function excam-worker --lambda-region eu-west-3 --lambda-endpoint "http://127.0.0.1:1"
+# The region and endpoint from the environment, as the AWS tools take them.
+: >"$SCRATCH/fake.log"
+rc=0
+AWS_REGION=eu-west-3 AWS_ENDPOINT_URL=$ENDPOINT timeout 30 "$EXCAM" launch --launcher lambda \
+    --lambda-function excam-worker --workers 1 --retry-for 1 --coordinator 127.0.0.1:1 \
+    --storage "$SCRATCH/blobs" 2>"$SCRATCH/launch.log" || rc=$?
+if ((rc == 0)) && (($(count '^invoke .*"retry_for": 1') == 1)); then
+    ok "excam launch --launcher lambda, region and endpoint from AWS_REGION/AWS_ENDPOINT_URL"
+else
+    fail "excam launch --launcher lambda: status $rc"
+    sed 's/^/  /' "$SCRATCH/launch.log" "$SCRATCH/fake.log"
+fi
+
+echo "t_launch_lambda: $passed passed, $failed failed"
+((failed == 0))
