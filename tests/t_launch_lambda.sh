@@ -132,5 +132,24 @@ else
     sed 's/^/  /' "$SCRATCH/launch.log" "$SCRATCH/fake.log"
 fi
 
+# 3. The packaging recipe: a zip Lambda can run (an executable bootstrap at the top, excam,
+#    and its libraries, among them libcurl's and libsodium's, under lib/).
+rc=0
+bash "$ROOT/tools/lambda/package.sh" "$EXCAM" "$SCRATCH/fn.zip" >"$SCRATCH/pkg.log" 2>&1 || rc=$?
+if ((rc == 0)) && python3 - "$SCRATCH/fn.zip" <<'EOF'
+import sys, zipfile
+z = {i.filename: i.external_attr >> 16 for i in zipfile.ZipFile(sys.argv[1]).infolist()}
+assert z.get("bootstrap") == 0o100755 and z.get("excam") == 0o100755, z
+libs = [n for n in z if n.startswith("lib/")]
+assert any("libcurl" in n for n in libs) and any("libsodium" in n for n in libs), libs
+assert not any(n.startswith("lib/libc.so") for n in libs), "glibc packed"
+EOF
+then
+    ok "tools/lambda/package.sh: $(cat "$SCRATCH/pkg.log")"
+else
+    fail "tools/lambda/package.sh: status $rc"
+    sed 's/^/  /' "$SCRATCH/pkg.log"
+fi
+
 echo "t_launch_lambda: $passed passed, $failed failed"
 ((failed == 0))
