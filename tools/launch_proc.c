@@ -50,6 +50,7 @@ int launch_proc_spawn(launch_proc *p, const char *log, int want_stdin, int own_g
         }
         if (own_group) setpgid(0, 0);
         signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_DFL); /* not the launcher's handler: SIGTERM stops a worker */
         signal(SIGPIPE, SIG_DFL);
         child(arg);
         _exit(127);
@@ -162,6 +163,7 @@ int launch_run(char *const argv[], char *out, size_t outlen, char *err, size_t e
         dup2(po[1], 1);
         dup2(pe[1], 2);
         signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_DFL);
         execvp(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s", argv[0], strerror(errno));
         _exit(127);

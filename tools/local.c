@@ -85,9 +85,14 @@ static int worker_address(const char *listen, int port, char *out, size_t len)
     return 0;
 }
 
+/* SIGINT/SIGTERM before the job client watches for them itself (while workers start and
+ * the input is uploaded), and after. */
+static volatile sig_atomic_t caught;
+static void on_signal(int sig) { caught = sig; }
+
 static int watch_workers(void *arg)
 {
-    return launch_check(arg) == 0;
+    return caught || launch_check(arg) == 0;
 }
 
 int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, const launch_opts *lo_in,
@@ -101,10 +106,19 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
     int ret = 1, local = launch_is_local(&lo);
 
     memset(res, 0, sizeof(*res));
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    caught = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(dir, sizeof(dir), "%s/excam-encode.XXXXXX", tmp);
     if (!mkdtemp(dir)) {
         cli_error("cannot make a work directory in %s: %s", tmp, strerror(errno));
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         return 1;
     }
     snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
@@ -125,6 +139,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
         char err[1024];
         child_log(dir, "coordinator.log");
         signal(SIGINT, SIG_IGN); /* the parent stops it (Ctrl-C reaches the whole group) */
+        signal(SIGTERM, SIG_DFL);
         coord_opts_default(&co);
         co.listen = listen;
         co.port_file = portf;
@@ -165,7 +180,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
     lo.storage = storage;
     lo.log_dir = dir;
     lo.retry_for = 5; /* this coordinator never comes back: when it goes, the job is over */
-    if (launch_start(&lo, &workers)) goto done;
+    if (launch_start(&lo, &workers) || caught) goto done;
 
     o.coordinator = coord;
     o.storage = storage;
@@ -186,6 +201,9 @@ done:
         }
     }
     remove_tree(dir);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (caught && ret) ret = 128 + caught;
     if (ret > 128) { /* interrupted: now die of the signal, as the caller would have */
         signal(ret - 128, SIG_DFL);
         raise(ret - 128);
