@@ -153,6 +153,20 @@ else
     sed 's/^/  /' "$SCRATCH/none.log"
 fi
 
+# 4b. No excam at --remote-excam on the host: the shell's complaint, with the host.
+rc=0
+printf '127.0.0.1:%s\n' "$PORT" >"$SCRATCH/noexcam.hosts"
+timeout 60 "$EXCAM" encode "$CLIP" --chunk 6 -q --launcher ssh --hosts "$SCRATCH/noexcam.hosts" \
+    --remote-excam "$SCRATCH/nowhere/excam" "${ssh_opt_args[@]}" --storage "$SCRATCH/blobs" \
+    -o "$SCRATCH/noexcam.ivf" 2>"$SCRATCH/noexcam.log" || rc=$?
+if ((rc == 1)) && [[ ! -e $SCRATCH/noexcam.ivf ]] &&
+    grep -q "ssh 127.0.0.1:$PORT: the worker stopped (exit status 127): .*nowhere/excam.*not found" "$SCRATCH/noexcam.log"; then
+    ok "no excam on the host: '$(head -n 1 "$SCRATCH/noexcam.log")'"
+else
+    fail "no excam on the host: status $rc"
+    sed 's/^/  /' "$SCRATCH/noexcam.log"
+fi
+
 # 5. Refused options and hosts files.
 expect_usage() { # NAME WANT_STATUS PATTERN encode-args...
     local name=$1 want=$2 pat=$3 st=0
