@@ -54,7 +54,7 @@ static const char usage[] =
     "                           and stitched by rebasing each onto the one before\n"
     "      --rebase X           a key frame every X chunks (default 16; 1: independent\n"
     "                           chunks; at least the chunk count: one key frame)\n"
-    "      --workers N          worker processes (default: the number of CPUs)\n"
+    "      --workers N          workers (default: the number of CPUs; ssh: --workers-per-host)\n"
     "                           (with --end-usage q or cq without a bitrate)\n"
     "      --stage1 ENC         the chunks' own encodes (stage 1) with excam (default) or\n"
     "                           libvpx (as ExCamera did; --good --cpu-used=1), for comparison\n"

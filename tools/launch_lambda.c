@@ -128,7 +128,7 @@ static int lambda_start(const launch_opts *o, void **state)
     char q_coord[600], q_storage[2200], q_name[80], body[3200];
     json_str(q_coord, sizeof(q_coord), o->coordinator);
     json_str(q_storage, sizeof(q_storage), o->storage ? o->storage : "");
-    int n = o->workers > 0 ? o->workers : 1, failures = 0;
+    int n = o->workers > 0 ? o->workers : 1, failures = 0, in_a_row = 0;
     for (int i = 0; i < n; i++) {
         char name[64];
         reply r = {.n = 0};
@@ -144,9 +144,11 @@ static int lambda_start(const launch_opts *o, void **state)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         if (!e && code == 202) {
             s->invoked++;
+            in_a_row = 0;
             continue;
         }
         failures++;
+        in_a_row++;
         for (char *p = r.text; *p; p++)
             if (*p == '\n' || *p == '\r') *p = ' ';
         if (e)
@@ -156,6 +158,11 @@ static int lambda_start(const launch_opts *o, void **state)
                       *r.text ? ": " : "", r.text);
         /* Refused (credentials, permission, no such function): the rest would be too. */
         if (!e && code >= 400 && code < 500 && code != 429) break;
+        /* Unreachable or failing: do not print the same line for every worker. */
+        if (in_a_row == 3 && i + 1 < n) {
+            cli_error("lambda %s: 3 invocations failed in a row; %d more not tried", fn, n - i - 1);
+            break;
+        }
     }
     if (failures && s->invoked)
         cli_error("lambda %s: %d of %d workers invoked; going on with them", fn, s->invoked, n);
