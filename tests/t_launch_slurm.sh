@@ -6,7 +6,8 @@
 # task/none (no cgroups needed):
 #  - `excam launch --launcher slurm --dry-run` prints the batch script (array, command);
 #  - 2 workers as a job array give the local run's bytes, each task logged a worker;
-#  - after the run the job is gone from squeue and no worker process is left;
+#  - after the run the job is gone from squeue and no worker process is left; likewise after
+#    Ctrl-C (SIGINT) while the workers run (exit 130, no output);
 #  - sbatch refusing (an unknown partition) gives a clear error and no output.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -152,7 +153,32 @@ else
     fail "after the run: squeue '$left_jobs', workers '$(workers_left)'"
 fi
 
-# 3. sbatch refuses: a clear error, no output.
+# 3. Ctrl-C while the array's workers run: scancel, nothing left.
+if command -v ffmpeg >/dev/null 2>&1 &&
+    ffmpeg -v error -nostdin -y -stream_loop 11 -i "$CLIP" -f yuv4mpegpipe -pix_fmt yuv420p "$SCRATCH/long.y4m"; then
+    "$EXCAM" encode "$SCRATCH/long.y4m" --chunk 6 --cpu-used 0 -q --launcher slurm --workers 2 \
+        --remote-excam "$SCRATCH/bin/excam" --storage "$SCRATCH/blobs" -o "$SCRATCH/int.ivf" \
+        2>"$SCRATCH/int.log" &
+    enc=$!
+    for _ in $(seq 200); do # until both tasks run a worker (up to 20 s)
+        (($(workers_left | wc -l) >= 2)) && break
+        sleep 0.1
+    done
+    seen=$(workers_left | wc -l)
+    kill -INT "$enc"
+    st=0
+    wait "$enc" || st=$?
+    if ((seen == 2 && st == 130)) && [[ -z $(squeue -h) && -z $(workers_left) && ! -e $SCRATCH/int.ivf ]]; then
+        ok "Ctrl-C with 2 Slurm workers running: exit 130, the job cancelled, no worker or output left"
+    else
+        fail "Ctrl-C: $seen workers seen, status $st, squeue '$(squeue -h)', workers '$(workers_left)'"
+        sed 's/^/  /' "$SCRATCH/int.log"
+    fi
+else
+    echo "(no ffmpeg: the Ctrl-C check needs a longer clip; not run)"
+fi
+
+# 4. sbatch refuses: a clear error, no output.
 st=0
 timeout 60 "$EXCAM" encode "$CLIP" --chunk 6 -q --launcher slurm --workers 1 \
     --storage "$SCRATCH/blobs" --sbatch-opt=--partition=nosuch -o "$SCRATCH/bad.ivf" \

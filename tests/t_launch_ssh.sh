@@ -5,6 +5,8 @@
 #    bytes as the local run; the ssh options come from --ssh-opt, or from $EXCAM_SSH;
 #  - a host that refuses (a closed port) is named in a warning and the job goes on with
 #    the others; when every host refuses, the encode fails naming them, leaves no output;
+#  - no excam at --remote-excam: the host and the shell's complaint; `excam launch` ends
+#    when its workers give up an absent coordinator (their sessions end with them);
 #  - bad hosts files and a missing --storage are refused with a clear message;
 #  - no worker started through sshd is left after a run, nor after Ctrl-C (SIGINT) in
 #    the middle of an encode, which leaves no output and no temporary directory either.
@@ -165,6 +167,23 @@ if ((rc == 1)) && [[ ! -e $SCRATCH/noexcam.ivf ]] &&
 else
     fail "no excam on the host: status $rc"
     sed 's/^/  /' "$SCRATCH/noexcam.log"
+fi
+
+# 4c. excam launch: workers that give up their (absent) coordinator end their ssh sessions
+#     (the wrapper's stdin reader holds nothing sshd waits for), and launch ends with them.
+rc=0
+t0=$SECONDS
+timeout 60 "$EXCAM" launch --launcher ssh --hosts "$SCRATCH/noexcam.hosts" --workers-per-host 2 \
+    --remote-excam "$SCRATCH/bin/excam" "${ssh_opt_args[@]}" --coordinator "127.0.0.1:$CLOSED" \
+    --retry-for 1 --storage "$SCRATCH/blobs" 2>"$SCRATCH/launch.log" || rc=$?
+if ((rc == 1 && SECONDS - t0 < 30)) && grep -q "no ssh worker is left" "$SCRATCH/launch.log" &&
+    (($(grep -c "ssh 127.0.0.1:$PORT: the worker stopped (exit status 1)" "$SCRATCH/launch.log") == 2)) &&
+    grep -q "worker: cannot reach the coordinator .*127.0.0.1:$CLOSED" "$SCRATCH/launch.log" &&
+    [[ -z $(workers_left) ]]; then
+    ok "excam launch: 2 workers without a coordinator give up, their sessions and launch end ($((SECONDS - t0)) s)"
+else
+    fail "excam launch without a coordinator: status $rc after $((SECONDS - t0)) s"
+    sed 's/^/  /' "$SCRATCH/launch.log"
 fi
 
 # 5. Refused options and hosts files.
