@@ -54,7 +54,7 @@ static const char usage[] =
     "                           and stitched by rebasing each onto the one before\n"
     "      --rebase X           a key frame every X chunks (default 16; 1: independent\n"
     "                           chunks; at least the chunk count: one key frame)\n"
-    "      --workers N          workers (default: the number of CPUs; ssh: --workers-per-host)\n"
+    "      --workers N          workers (default: one per CPU; ssh: --workers-per-host)\n"
     "                           (with --end-usage q or cq without a bitrate)\n"
     "      --stage1 ENC         the chunks' own encodes (stage 1) with excam (default) or\n"
     "                           libvpx (as ExCamera did; --good --cpu-used=1), for comparison\n"
@@ -286,10 +286,13 @@ int cmd_encode(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case OPT_LISTEN: listen = optarg; break;
-        case 'h':
-            fputs(usage, stdout);
+        case 'h': { /* the launchers' options after the other parallel ones */
+            const char *state = strstr(usage, "State (");
+            fwrite(usage, 1, (size_t)(state - usage), stdout);
             fputs(launch_usage, stdout);
+            fputs(state, stdout);
             return 0;
+        }
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
         default:
             if (c >= LAUNCH_OPT_FIRST && c < LAUNCH_OPT_END) {

@@ -26,7 +26,7 @@ static void print_usage(FILE *f)
 {
     fprintf(f, "usage: excam <command> [options]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'excam <command> --help' describes a command. 'excam --version' prints the "
                "version.\n");
 }

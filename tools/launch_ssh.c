@@ -274,7 +274,7 @@ static int ssh_start(const launch_opts *o, void **state)
         for (int k = 0; k < count; k++) {
             ssh_worker *w = &s->w[s->n];
             char name[65];
-            snprintf(name, sizeof(name), "ssh-%.40s-%d", hosts[h].dest, k + 1);
+            snprintf(name, sizeof(name), "ssh-%d-%.40s", s->n + 1, hosts[h].dest); /* unique */
             char *q_name = shell_quote(name);
             size_t len = 64 + (q_script ? strlen(q_script) : 0) + (q_excam ? strlen(q_excam) : 0) +
                          (q_coord ? strlen(q_coord) : 0) + (q_name ? strlen(q_name) : 0) +
