@@ -18,6 +18,7 @@ PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
 BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 CC       ?= cc
 CLANG    ?= clang
@@ -33,13 +34,17 @@ else
 Q := @
 endif
 
-PKGS := libsodium libcrypto libprotobuf-c libcurl
+PKGS := libsodium libssl libcrypto libprotobuf-c libcurl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # libvpx, for `--stage1 libvpx` only: linked into the CLI, the tests and the fuzzers, never
 # into libexcam.
 VPX_CFLAGS := $(shell $(PKG_CONFIG) --cflags vpx 2>/dev/null)
 VPX_LIBS   := $(shell $(PKG_CONFIG) --libs vpx 2>/dev/null)
+# libavformat, for WebM output and input (tools/webm.c): the CLI, tests and fuzzers too.
+AV_CFLAGS := $(shell $(PKG_CONFIG) --cflags libavformat libavcodec libavutil 2>/dev/null)
+AV_LIBS   := $(shell $(PKG_CONFIG) --libs libavformat libavcodec libavutil 2>/dev/null)
+TOOL_LIBS := $(VPX_LIBS) $(AV_LIBS)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wvla -Wformat=2 -Wno-unused-parameter
@@ -104,7 +109,7 @@ $(BUILD)/codec/%.o: codec/%.c
 $(BUILD)/tools/%.o: tools/%.c | $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) -Itools $(NET_INC) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE $(OPT) -Itools $(NET_INC) $(AV_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/%.c | $(PROTO_GEN_H)
 	@mkdir -p $(@D)
@@ -154,11 +159,11 @@ $(LIB_SO): $(CODEC_OBJ)
 
 $(EXCAM): $(TOOLS_OBJ) $(NET_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $(TOOLS_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(VPX_LIBS) $(LDLIBS_ALL)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(TOOLS_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(TOOL_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TOOLS_LIB_OBJ) $(NET_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $< $(TOOLS_LIB_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(VPX_LIBS) $(LDLIBS_ALL)
+	$(Q)$(CC) $(ALL_LDFLAGS) $< $(TOOLS_LIB_OBJ) $(NET_OBJ) $(LIB_A) -o $@ $(TOOL_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/excam.pc: excam.pc.in Makefile
 	@mkdir -p $(@D)
@@ -189,7 +194,7 @@ asan:
 # ---------------------------------------------------------------- fuzzing
 
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-              -Iinclude -Icodec -Itools -Ifuzz $(NET_INC) $(PKG_CFLAGS)
+              -Iinclude -Icodec -Itools -Ifuzz $(NET_INC) $(PKG_CFLAGS) $(AV_CFLAGS)
 FUZZ_TIME ?= 200
 
 fuzz: $(FUZZ_BIN)
@@ -199,7 +204,7 @@ $(BUILD)/fuzz/%: fuzz/%.c $(CODEC_SRC) $(TOOLS_LIB_SRC) $(NET_SRC) $(PROTO_GEN_C
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(CODEC_SRC) $(TOOLS_LIB_SRC) $(NET_SRC) $(PROTO_GEN_C) \
-	    -o $@ $(VPX_LIBS) $(PKG_LIBS) -lm -pthread
+	    -o $@ $(TOOL_LIBS) $(PKG_LIBS) -lm -pthread
 
 # Seed the corpora and run each target for FUZZ_TIME seconds.
 fuzz-run: fuzz $(EXCAM) $(BUILD)/tests/test_wire
@@ -241,10 +246,13 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
 	    -e 's|@VERSION@|$(VERSION)|g' excam.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/excam.pc
 	install -m 755 $(EXCAM) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 doc/excam.1 $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libexcam.a $(DESTDIR)$(LIBDIR)/libexcam.so* \
-	      $(DESTDIR)$(LIBDIR)/pkgconfig/excam.pc $(DESTDIR)$(BINDIR)/excam
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/excam.pc $(DESTDIR)$(BINDIR)/excam \
+	      $(DESTDIR)$(MANDIR)/man1/excam.1
 	rm -rf $(DESTDIR)$(INCDIR)/excam
 
 clean:

@@ -13,6 +13,9 @@
 #   NS       worker counts (default "1000 10000")
 #   TASKS    no-op tasks per run (default 400000: about 10 s at 10,000 connections here)
 #   RUNS     runs per N; the table shows the median by tasks/s (default 3)
+#   SECURITY none (default; plaintext, no job key), key (every connection proves the job
+#            key: libsodium challenge-response) or tls (TLS 1.3 and the key); key and tls
+#            write bench/results/coordinator-key.md or coordinator-tls.md
 #   BENCH_RESULTS  where the results go (default bench/results)
 set -uo pipefail
 export LC_ALL=C
@@ -21,6 +24,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 read -ra NS <<<"${NS:-1000 10000}"
 TASKS=${TASKS:-400000}
 RUNS=${RUNS:-3}
+SECURITY=${SECURITY:-none}
+[[ $SECURITY == none || $SECURITY == key || $SECURITY == tls ]] ||
+    { echo "coordinator.sh: SECURITY is none, key or tls, not '$SECURITY'" >&2; exit 1; }
 RESULTS_DIR=${BENCH_RESULTS:-$ROOT/bench/results}
 EXCAM=$ROOT/build/excam
 LOADGEN=$ROOT/build/bench/loadgen
@@ -38,6 +44,15 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit+=" with uncommitted changes"
 START=$SECONDS
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+COORD_SEC=() LOADGEN_SEC=()
+if [[ $SECURITY != none ]]; then
+    "$EXCAM" keygen --key "$TMP/job.key" --tls "$TMP/tls" 2>/dev/null || die "excam keygen failed"
+    COORD_SEC=(--key "$TMP/job.key") LOADGEN_SEC=(--key "$TMP/job.key")
+    if [[ $SECURITY == tls ]]; then
+        COORD_SEC+=(--tls-cert "$TMP/tls/server.crt" --tls-key "$TMP/tls/server.key")
+        LOADGEN_SEC+=(--tls-ca "$TMP/tls/ca.crt")
+    fi
+fi
 hard=$(ulimit -Hn)
 
 # usage: one_run N RUN: a fresh coordinator, loadgen against it; appends loadgen's
@@ -45,7 +60,7 @@ hard=$(ulimit -Hn)
 one_run() {
     local n=$1 run=$2 log=$TMP/coord-$1-$2.log rc=0 line
     rm -f "$TMP/port"
-    "$EXCAM" coordinator --listen 127.0.0.1:0 --port-file "$TMP/port" --dead-after 60 2>"$log" &
+    "$EXCAM" coordinator --listen 127.0.0.1:0 --port-file "$TMP/port" --dead-after 60 "${COORD_SEC[@]}" 2>"$log" &
     COORD=$!
     for _ in $(seq 100); do
         [[ -s $TMP/port ]] && break
@@ -54,7 +69,7 @@ one_run() {
     [[ -s $TMP/port ]] || die "the coordinator wrote no port file: $(cat "$log")"
     sleep 0.3 # let it settle before the first RSS reading
     "$LOADGEN" --coordinator "127.0.0.1:$(cat "$TMP/port")" --workers "$n" --tasks "$TASKS" \
-        --pid "$COORD" --timeout 240 >"$TMP/loadgen.out" 2>"$TMP/loadgen.err" || rc=$?
+        --pid "$COORD" --timeout 240 "${LOADGEN_SEC[@]}" >"$TMP/loadgen.out" 2>"$TMP/loadgen.err" || rc=$?
     line=$(grep '^RESULT ' "$TMP/loadgen.out" | tail -n 1)
     kill -TERM "$COORD"
     local crc=0
@@ -85,9 +100,16 @@ val() { sed -nE "s/.*(^| )$1=([^ ]*).*/\\2/p" <<<"$2"; }
 
 mkdir -p "$RESULTS_DIR"
 OUT=$RESULTS_DIR/coordinator.md
+[[ $SECURITY == none ]] || OUT=$RESULTS_DIR/coordinator-$SECURITY.md
 bar="not measured"
 {
     echo "# The coordinator under load: dispatch rate, assignment latency, memory per connection"
+    echo
+    case $SECURITY in
+    none) echo "Security: none (plaintext on loopback, no job key; SECURITY=key and SECURITY=tls measure those)." ;;
+    key) echo "Security: every connection proves the job key (\`--key\`: AuthChallenge, AuthResponse, the coordinator's proof in HelloAck); plaintext." ;;
+    tls) echo "Security: TLS 1.3 (EC P-256 certificate, \`--tls-cert/--tls-key\`; loadgen verifies it) and the job key on every connection." ;;
+    esac
     echo
     echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') ($(nproc) cores);"
     echo "kernel $(uname -r); excam commit $commit. Load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

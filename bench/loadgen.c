@@ -20,7 +20,10 @@
  *    generator during the job: the two share the machine.
  *
  * usage: loadgen --coordinator HOST:PORT --workers N --tasks T [--pid PID] [--idle S]
- *                [--timeout S]
+ *                [--timeout S] [--key FILE] [--tls-ca FILE]
+ * With --key every connection answers the coordinator's challenge and checks its proof;
+ * with --tls-ca every connection is TLS 1.3 (proto/transport.h), so that the cost of
+ * both can be measured.
  * The last line on stdout is "RESULT key=value ...". Progress goes to stderr.
  */
 #include <errno.h>
@@ -28,6 +31,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,14 +43,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "proto/excam.pb-c.h"
+#include "transport.h"
 #include "wire.h"
 
-enum { C_CONNECTING, C_HELLO, C_READY, C_CLIENT_HELLO, C_CLIENT_SUBMIT, C_CLIENT_POLL };
+enum { C_CONNECTING, C_TLS, C_HELLO, C_READY, C_CLIENT_HELLO, C_CLIENT_SUBMIT, C_CLIENT_POLL };
 enum { MAX_INFLIGHT = 512, MAX_EVENTS = 512, FRAME_BUF = 1024 };
 
 typedef struct lconn {
-    int fd;
+    xconn x;               /* the socket (x.fd), plaintext or TLS */
     int state;
     int index;
     int want_out;          /* EPOLLOUT is on */
@@ -57,10 +63,15 @@ typedef struct lconn {
     int64_t result_ns;     /* when the last TaskResult was sent; 0: none waiting */
     int64_t hb_next_ns;    /* when the next Heartbeat is due */
     uint64_t hb_seq;
+    uint8_t nonce[AUTH_NONCE_BYTES], cnonce[AUTH_NONCE_BYTES]; /* --key: the challenge's */
 } lconn;
 
 static struct {
     const char *coordinator;
+    char host[256];
+    int have_key;
+    uint8_t key[AUTH_KEY_BYTES];
+    tls_ctx *tls;
     int nworkers;
     uint32_t tasks;
     long pid;
@@ -147,20 +158,20 @@ static void set_out(lconn *c, int on)
 {
     if (c->want_out == on) return;
     struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0u), .data.ptr = c};
-    if (epoll_ctl(g.epfd, EPOLL_CTL_MOD, c->fd, &ev)) die("epoll_ctl: %s", strerror(errno));
+    if (epoll_ctl(g.epfd, EPOLL_CTL_MOD, c->x.fd, &ev)) die("epoll_ctl: %s", strerror(errno));
     c->want_out = on;
 }
 
 static void flush_out(lconn *c)
 {
+    char e[200];
     while (c->out_off < c->out_len) {
-        ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            set_out(c, 1);
+        ssize_t w = xconn_write(&c->x, c->out + c->out_off, c->out_len - c->out_off);
+        if (w < 0 && errno == EAGAIN) {
+            set_out(c, c->x.blocked == XP_WANT_WRITE);
             return;
         }
-        if (w <= 0) die("connection %d: send: %s", c->index, strerror(errno));
+        if (w <= 0) die("connection %d: send: %s", c->index, xconn_strerror(&c->x, errno, e, sizeof(e)));
         c->out_off += (size_t)w;
     }
     free(c->out);
@@ -177,12 +188,12 @@ static void send_msg(lconn *c, const Excam__Envelope *m)
     int e = wire_pack_to(m, buf, sizeof(buf), &len);
     if (e) die("cannot pack a %s: %s", wire_body_name(m), wire_strerror(e));
     size_t off = 0;
+    char err[200];
     if (!c->out) {
         while (off < len) {
-            ssize_t w = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-            if (w <= 0) die("connection %d: send: %s", c->index, strerror(errno));
+            ssize_t w = xconn_write(&c->x, buf + off, len - off);
+            if (w < 0 && errno == EAGAIN) break;
+            if (w <= 0) die("connection %d: send: %s", c->index, xconn_strerror(&c->x, errno, err, sizeof(err)));
             off += (size_t)w;
         }
         if (off == len) return;
@@ -192,7 +203,7 @@ static void send_msg(lconn *c, const Excam__Envelope *m)
     memcpy(p + c->out_len, buf + off, len - off);
     c->out = p;
     c->out_len += len - off;
-    set_out(c, 1);
+    set_out(c, !c->x.ssl || c->x.blocked == XP_WANT_WRITE);
 }
 
 static void send_hello(lconn *c, int worker)
@@ -266,18 +277,20 @@ static void open_conn(lconn *c, int index)
 {
     memset(c, 0, sizeof(*c));
     c->index = index;
-    c->fd = socket(g.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0) die("socket (connection %d): %s", index, strerror(errno));
+    int fd = socket(g.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) die("socket (connection %d): %s", index, strerror(errno));
+    char err[300];
+    if (xconn_init(&c->x, fd, g.tls, 0, g.host, err, sizeof(err))) die("connection %d: %s", index, err);
     int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     wire_reader_init(&c->rd, 0);
     c->client = index < 0;
     c->state = C_CONNECTING;
-    if (connect(c->fd, (struct sockaddr *)&g.addr, g.addrlen) && errno != EINPROGRESS)
+    if (connect(fd, (struct sockaddr *)&g.addr, g.addrlen) && errno != EINPROGRESS)
         die("connect (connection %d): %s", index, strerror(errno));
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
     c->want_out = 1;
-    if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->fd, &ev)) die("epoll_ctl: %s", strerror(errno));
+    if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, fd, &ev)) die("epoll_ctl: %s", strerror(errno));
 }
 
 static void hb_push(lconn *c)
@@ -324,11 +337,37 @@ static void on_message(lconn *c, const Excam__Envelope *m, int64_t now)
 {
     if (m->body_case == EXCAM__ENVELOPE__BODY_ERROR)
         die("connection %d: the coordinator sent an error: %s", c->index, m->error->message);
+    uint8_t binding[AUTH_BINDING_BYTES];
+    const uint8_t *bound = xconn_binding(&c->x, binding) ? binding : NULL;
+    uint32_t role = c->client ? EXCAM__ROLE__CLIENT : EXCAM__ROLE__WORKER;
     switch (c->state) {
     case C_HELLO:
     case C_CLIENT_HELLO:
+        if (m->body_case == EXCAM__ENVELOPE__BODY_AUTH_CHALLENGE) {
+            if (!g.have_key) die("connection %d: the coordinator asks for the job key: give --key FILE", c->index);
+            Excam__Envelope env = EXCAM__ENVELOPE__INIT;
+            Excam__AuthResponse ar = EXCAM__AUTH_RESPONSE__INIT;
+            uint8_t mac[AUTH_MAC_BYTES];
+            memcpy(c->nonce, m->auth_challenge->nonce.data, AUTH_NONCE_BYTES);
+            auth_random(c->cnonce, AUTH_NONCE_BYTES);
+            auth_mac(g.key, AUTH_PEER, role, c->nonce, c->cnonce, bound, mac);
+            ar.client_nonce.data = c->cnonce;
+            ar.client_nonce.len = AUTH_NONCE_BYTES;
+            ar.mac.data = mac;
+            ar.mac.len = AUTH_MAC_BYTES;
+            env.body_case = EXCAM__ENVELOPE__BODY_AUTH_RESPONSE;
+            env.auth_response = &ar;
+            send_msg(c, &env);
+            return;
+        }
         if (m->body_case != EXCAM__ENVELOPE__BODY_HELLO_ACK || !m->hello_ack->accepted)
-            die("connection %d: no HelloAck accepting us but a %s", c->index, wire_body_name(m));
+            die("connection %d: no HelloAck accepting us but a %s%s%s", c->index, wire_body_name(m),
+                m->body_case == EXCAM__ENVELOPE__BODY_HELLO_ACK ? ": " : "",
+                m->body_case == EXCAM__ENVELOPE__BODY_HELLO_ACK ? m->hello_ack->refusal_reason : "");
+        if (g.have_key && (m->hello_ack->server_mac.len != AUTH_MAC_BYTES ||
+                           !auth_check(g.key, AUTH_COORDINATOR, role, c->nonce, c->cnonce, bound,
+                                       m->hello_ack->server_mac.data)))
+            die("connection %d: the coordinator did not prove the job key", c->index);
         if (c->state == C_CLIENT_HELLO) {
             c->state = C_CLIENT_SUBMIT;
             send_submit(c);
@@ -372,19 +411,32 @@ static void on_event(lconn *c, uint32_t events, int64_t now)
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
         int err = 0;
         socklen_t l = sizeof(err);
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+        getsockopt(c->x.fd, SOL_SOCKET, SO_ERROR, &err, &l);
         if (err) die("connection %d: connect: %s", c->index, strerror(err));
+        c->state = C_TLS;
+    }
+    char es[200];
+    if (c->state == C_TLS) {
+        if (xconn_handshake(&c->x)) {
+            if (errno != EAGAIN)
+                die("connection %d: %s", c->index, xconn_strerror(&c->x, errno, es, sizeof(es)));
+            set_out(c, c->x.blocked == XP_WANT_WRITE);
+            return;
+        }
         c->state = c->client ? C_CLIENT_HELLO : C_HELLO;
         send_hello(c, !c->client);
         if (!c->out) set_out(c, 0);
         return;
     }
-    if ((events & EPOLLOUT) && c->out) flush_out(c);
+    /* Under TLS a write may wait for readability: try pending output on any event. */
+    if (c->out && ((events & EPOLLOUT) || c->x.ssl)) flush_out(c);
     if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP))) return;
-    for (int rounds = 0; rounds < 8; rounds++) {
-        int r = wire_reader_read(&c->rd, c->fd);
+    for (int rounds = 0; rounds < 8 || xconn_pending(&c->x) > 0; rounds++) {
+        int r = wire_reader_read_from(&c->rd, xconn_read_cb, &c->x);
         if (r == WIRE_AGAIN) return;
-        if (r != WIRE_OK) die("connection %d: %s", c->index, r == WIRE_EIO ? strerror(errno) : wire_strerror(r));
+        if (r != WIRE_OK)
+            die("connection %d: %s", c->index,
+                r == WIRE_EIO ? xconn_strerror(&c->x, errno, es, sizeof(es)) : wire_strerror(r));
         for (;;) {
             Excam__Envelope *m;
             char why[256];
@@ -446,13 +498,15 @@ static double pct_ms(double p)
 
 static void usage(void)
 {
-    fputs("usage: loadgen --coordinator HOST:PORT --workers N --tasks T [--pid PID] [--idle S] [--timeout S]\n",
+    fputs("usage: loadgen --coordinator HOST:PORT --workers N --tasks T [--pid PID] [--idle S] [--timeout S]\n"
+          "               [--key FILE] [--tls-ca FILE]\n",
           stderr);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
+    const char *key_file = NULL, *tls_ca = NULL;
     g.idle_s = 2;
     g.timeout_s = 300;
     for (int i = 1; i < argc; i += 2) {
@@ -464,8 +518,18 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--pid")) g.pid = atol(v);
         else if (!strcmp(a, "--idle")) g.idle_s = atof(v);
         else if (!strcmp(a, "--timeout")) g.timeout_s = atof(v);
+        else if (!strcmp(a, "--key")) key_file = v;
+        else if (!strcmp(a, "--tls-ca")) tls_ca = v;
         else usage();
     }
+    char err[1200];
+    if (auth_init(err, sizeof(err))) die("%s", err);
+    if (key_file) {
+        if (auth_key_load(key_file, g.key, err, sizeof(err))) die("%s", err);
+        g.have_key = 1;
+    }
+    if (tls_ca && tls_client_ctx(tls_ca, NULL, NULL, &g.tls, err, sizeof(err))) die("%s", err);
+    signal(SIGPIPE, SIG_IGN); /* OpenSSL writes with write(), not MSG_NOSIGNAL */
     if (!g.coordinator || g.nworkers < 1 || g.tasks < 1 || g.tasks > WIRE_MAX_JOB_FRAMES) usage();
 
     /* As many descriptors as allowed: N workers, the client, epoll, stdio. */
@@ -477,9 +541,9 @@ int main(int argc, char **argv)
         die("the descriptor limit is %llu, %d connections need %d (raise ulimit -Hn)",
             (unsigned long long)rl.rlim_cur, g.nworkers, g.nworkers + 16);
 
-    char host[256];
+    char *host = g.host;
     const char *colon = strrchr(g.coordinator, ':');
-    if (!colon || (size_t)(colon - g.coordinator) >= sizeof(host)) usage();
+    if (!colon || (size_t)(colon - g.coordinator) >= sizeof(g.host)) usage();
     memcpy(host, g.coordinator, (size_t)(colon - g.coordinator));
     host[colon - g.coordinator] = '\0';
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;

@@ -41,6 +41,14 @@ typedef struct vp8_mb_coeffs {
 /* Branch counts of the coefficient trees: [type][band][ctx][node][bit]. */
 typedef uint32_t vp8_coef_counts[4][8][3][11][2];
 
+/* Branch counts of what the first partition codes with probabilities the header can
+ * update (§16.2 intra modes of inter frames, §17.2 MV components): [prob][bit]. */
+typedef struct vp8_mode_counts {
+    uint32_t ymode[4][2];
+    uint32_t uvmode[3][2];
+    uint32_t mv[2][19][2];
+} vp8_mode_counts;
+
 typedef struct vp8_encoder {
     vp8_decoder d;               /* hdr, s (probabilities in force), in, cur, mbi, dequant */
     const excam_image *src;
@@ -65,6 +73,7 @@ typedef struct vp8_encoder {
     uint32_t skip_count[2];      /* MBs with / without coefficients */
     uint32_t ref_count[4];       /* MBs per reference (intra, last, golden, altref) */
     vp8_coef_counts coef_counts;
+    vp8_mode_counts *mode_counts; /* when set, vp8_write_mb_modes counts its branches */
     /* Quantizer tables of the frame: [Y1, Y2, UV][DC, AC]. */
     int16_t q[3][2], zbin[3][2], round[3][2];
     uint32_t iq[3][2];           /* 2^16 / q */
@@ -118,7 +127,6 @@ void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w);
 /* enc_modes.c: §10, §11, §16, §17 macroblock headers. */
 void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_col);
 int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref);    /* 1/256 bits */
-void vp8_write_mv(vp8_bool_writer *w, const vp8_entropy *en, vp8_mv mv, vp8_mv ref);
 
 /* enc_analysis.c: choose the modes of one macroblock, quantize its residual and
  * reconstruct it into e->d.cur. */

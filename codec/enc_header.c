@@ -1,8 +1,10 @@
 /*
  * The frame header in the first partition (RFC 6386 §9.2-§9.11, §19.2), written in
  * the order header.c reads it. excam sends no segmentation and no loop-filter delta
- * updates yet, and no quantizer deltas; MV and intra-mode probabilities stay as they
- * are (updates only pay on long inter runs: to come with the encoder's tuning).
+ * updates yet, and no quantizer deltas. The intra-mode (§16.2) and MV (§17.2)
+ * probabilities of inter frames are updated where this frame's own counts
+ * (e->mode_counts, from a counting pass over the modes) save more than the update
+ * costs; like the coefficient updates they then persist in the state.
  */
 #include "enc.h"
 #include "tables.h"
@@ -14,6 +16,53 @@ static int prob_of(uint32_t n0, uint32_t n1)
     if (!n) return 128;
     int p = (int)(((uint64_t)n0 * 256 + n / 2) / n);
     return p < 1 ? 1 : p > 255 ? 255 : p;
+}
+
+/* Bits (1/256) of n[0] zeros and n[1] ones at probability p. */
+static int64_t branch_cost(const uint32_t n[2], int p)
+{
+    return (int64_t)n[0] * vp8_cost_bool(p, 0) + (int64_t)n[1] * vp8_cost_bool(p, 1);
+}
+
+/* §16.2: the intra 16x16 (4) or chroma (3) mode probabilities of inter frames: one
+ * flag, then all of them as 8-bit literals, sent when that saves bits on this frame. */
+static void mode_prob_update(vp8_bool_writer *w, uint8_t *probs, const uint32_t (*cnt)[2], int n)
+{
+    uint8_t np[4];
+    int64_t saved = -(int64_t)n * 8 * 256;
+    for (int i = 0; i < n; i++) {
+        np[i] = (uint8_t)prob_of(cnt[i][0], cnt[i][1]);
+        saved += branch_cost(cnt[i], probs[i]) - branch_cost(cnt[i], np[i]);
+    }
+    vp8_write_bit(w, saved > 0);
+    if (saved > 0)
+        for (int i = 0; i < n; i++) {
+            vp8_write_literal(w, np[i], 8);
+            probs[i] = np[i];
+        }
+}
+
+/* §17.2: each of the 2 x 19 MV probabilities, as a 7-bit value (x << 1, or 1 for 0),
+ * where this frame's branch counts save more than the flag and the 7 bits cost. */
+static void mv_prob_updates(vp8_bool_writer *w, uint8_t mv[2][19], const vp8_mode_counts *mc)
+{
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 19; j++) {
+            const uint32_t *n = mc ? mc->mv[i][j] : NULL;
+            int up = vp8_mv_update_probs[i][j], x = 0, np = 0;
+            int64_t saved = 0;
+            if (n && n[0] + n[1]) {
+                x = prob_of(n[0], n[1]) >> 1;
+                np = x ? x << 1 : 1;
+                saved = branch_cost(n, mv[i][j]) - branch_cost(n, np) -
+                        (vp8_cost_bool(up, 1) - vp8_cost_bool(up, 0) + 7 * 256);
+            }
+            vp8_write_bool(w, up, saved > 0);
+            if (saved > 0) {
+                vp8_write_literal(w, (uint32_t)x, 7);
+                mv[i][j] = (uint8_t)np;
+            }
+        }
 }
 
 void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w)
@@ -67,9 +116,12 @@ void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w)
     vp8_write_literal(w, (uint32_t)h->prob_intra, 8);
     vp8_write_literal(w, (uint32_t)h->prob_last, 8);
     vp8_write_literal(w, (uint32_t)h->prob_golden, 8);
-    vp8_write_bit(w, 0); /* no intra 16x16 mode probability update */
-    vp8_write_bit(w, 0); /* no chroma mode probability update */
-    for (int i = 0; i < 2; i++) /* §17.2: no MV probability updates */
-        for (int j = 0; j < 19; j++)
-            vp8_write_bool(w, vp8_mv_update_probs[i][j], 0);
+    {
+        static const vp8_mode_counts none;
+        const vp8_mode_counts *mc = e->mode_counts ? e->mode_counts : &none;
+        vp8_entropy *en = &e->d.s->ctx;
+        mode_prob_update(w, en->ymode, mc->ymode, 4);
+        mode_prob_update(w, en->uvmode, mc->uvmode, 3);
+        mv_prob_updates(w, en->mv, e->mode_counts);
+    }
 }

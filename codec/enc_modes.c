@@ -7,48 +7,62 @@
 
 enum { IS_SHORT = 0, SIGN = 1, SHORT_TREE = 2, MV_LONG_BITS = 9, MV_LONG_WIDTH = 10 };
 
-/* §17.1: one component (in quarter pels, |x| <= 1023); writes or costs it. */
-static int mv_component(vp8_bool_writer *w, const uint8_t p[19], int v)
+/* Count the branches a tree write of `value` takes (the probabilities' indices). */
+static void count_tree(const int8_t *tree, int value, uint32_t (*cnt)[2])
+{
+    int path[16];
+    int n = vp8_tree_path(tree, 0, value, path, 0);
+    for (int k = 0; k < n; k++)
+        cnt[path[k] >> 1][path[k] & 1]++;
+}
+
+/* §17.1: one component (in quarter pels, |x| <= 1023); writes it (and counts its
+ * branches into cnt, if given) or, without w, costs it. */
+static int mv_component(vp8_bool_writer *w, const uint8_t p[19], int v, uint32_t (*cnt)[2])
 {
     int x = v < 0 ? -v : v, cost = 0;
 #define PUT(prob, bit)                                                                        \
     do {                                                                                      \
-        if (w) vp8_write_bool(w, (prob), (bit));                                              \
-        else cost += vp8_cost_bool((prob), (bit));                                            \
+        if (w) vp8_write_bool(w, p[(prob)], (bit));                                           \
+        else cost += vp8_cost_bool(p[(prob)], (bit));                                         \
+        if (cnt) cnt[(prob)][(bit)]++;                                                        \
     } while (0)
     if (x >= 8) {
-        PUT(p[IS_SHORT], 1);
+        PUT(IS_SHORT, 1);
         for (int i = 0; i < 3; i++)
-            PUT(p[MV_LONG_BITS + i], (x >> i) & 1);
+            PUT(MV_LONG_BITS + i, (x >> i) & 1);
         for (int i = MV_LONG_WIDTH - 1; i > 3; i--)
-            PUT(p[MV_LONG_BITS + i], (x >> i) & 1);
-        if (x & 0xfff0) PUT(p[MV_LONG_BITS + 3], (x >> 3) & 1);
+            PUT(MV_LONG_BITS + i, (x >> i) & 1);
+        if (x & 0xfff0) PUT(MV_LONG_BITS + 3, (x >> 3) & 1);
     } else {
-        PUT(p[IS_SHORT], 0);
+        PUT(IS_SHORT, 0);
         if (w) vp8_write_tree(w, vp8_small_mv_tree, p + SHORT_TREE, x);
         else cost += vp8_cost_tree(vp8_small_mv_tree, p + SHORT_TREE, x);
+        if (cnt) count_tree(vp8_small_mv_tree, x, cnt + SHORT_TREE);
     }
-    if (x) PUT(p[SIGN], v < 0);
+    if (x) PUT(SIGN, v < 0);
 #undef PUT
     return cost;
 }
 
 /* A vector relative to `ref`, both in 1/8-pel luma units (even), as read_mv reads it. */
-void vp8_write_mv(vp8_bool_writer *w, const vp8_entropy *en, vp8_mv mv, vp8_mv ref)
+static void write_mv(vp8_bool_writer *w, const vp8_entropy *en, vp8_mode_counts *mc, vp8_mv mv,
+                     vp8_mv ref)
 {
-    mv_component(w, en->mv[0], (mv.row - ref.row) / 2);
-    mv_component(w, en->mv[1], (mv.col - ref.col) / 2);
+    mv_component(w, en->mv[0], (mv.row - ref.row) / 2, mc ? mc->mv[0] : NULL);
+    mv_component(w, en->mv[1], (mv.col - ref.col) / 2, mc ? mc->mv[1] : NULL);
 }
 
 int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref)
 {
-    return mv_component(NULL, en->mv[0], (mv.row - ref.row) / 2) +
-           mv_component(NULL, en->mv[1], (mv.col - ref.col) / 2);
+    return mv_component(NULL, en->mv[0], (mv.row - ref.row) / 2, NULL) +
+           mv_component(NULL, en->mv[1], (mv.col - ref.col) / 2, NULL);
 }
 
 /* §16.4: SPLITMV, mirror of read_split_mv. */
-static void write_split_mv(vp8_bool_writer *w, const vp8_entropy *en, const vp8_mb_info *mb,
-                           const vp8_mb_info *above, const vp8_mb_info *left, vp8_mv best)
+static void write_split_mv(vp8_bool_writer *w, const vp8_entropy *en, vp8_mode_counts *mc,
+                           const vp8_mb_info *mb, const vp8_mb_info *above,
+                           const vp8_mb_info *left, vp8_mv best)
 {
     const uint8_t *map = vp8_split_mv_map[mb->partitioning];
     vp8_write_tree(w, vp8_split_mv_tree, vp8_split_mv_probs, mb->partitioning);
@@ -70,7 +84,7 @@ static void write_split_mv(vp8_bool_writer *w, const vp8_entropy *en, const vp8_
             sub = VP8_SUBMV_NEW;
         vp8_write_tree(w, vp8_sub_mv_ref_tree, vp8_sub_mv_ref_probs[vp8_submv_context(lmv, amv)],
                        sub);
-        if (sub == VP8_SUBMV_NEW) vp8_write_mv(w, en, mv, best);
+        if (sub == VP8_SUBMV_NEW) write_mv(w, en, mc, mv, best);
     }
 }
 
@@ -104,6 +118,10 @@ void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_c
             for (int b = 0; b < 16; b++)
                 vp8_write_tree(w, vp8_bmode_tree, vp8_bmode_probs, mb->bmodes[b]);
         vp8_write_tree(w, vp8_uv_mode_tree, en->uvmode, mb->uvmode);
+        if (e->mode_counts) {
+            count_tree(vp8_ymode_tree, mb->ymode, e->mode_counts->ymode);
+            count_tree(vp8_uv_mode_tree, mb->uvmode, e->mode_counts->uvmode);
+        }
         return;
     }
     /* §16.2-§16.3 */
@@ -122,8 +140,9 @@ void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_c
         vp8_mv_bounds_init(&bounds, mb_row, mb_col, d->s->mb_rows, d->s->mb_cols);
         vp8_write_tree(w, vp8_mv_ref_tree, probs, mb->ymode);
         if (mb->ymode == VP8_MV_NEW)
-            vp8_write_mv(w, en, mb->mv, vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds));
+            write_mv(w, en, e->mode_counts, mb->mv, vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds));
         else if (mb->ymode == VP8_MV_SPLIT)
-            write_split_mv(w, en, mb, above, left, vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds));
+            write_split_mv(w, en, e->mode_counts, mb, above, left,
+                           vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds));
     }
 }

@@ -9,9 +9,11 @@
 
 #include <stdint.h>
 
+#include "auth.h"
 #include "blobstore.h"
 #include "coordinator.h"
 #include "proto/excam.pb-c.h"
+#include "transport.h"
 #include "wire.h"
 
 typedef struct coord coord;
@@ -20,7 +22,8 @@ typedef struct cjob cjob;
 
 /* ------------------------------------------------------------ connections */
 
-enum { CONN_NEW, CONN_WORKER, CONN_CLIENT };
+/* NEW: until a valid Hello; AUTH: challenged, until the AuthResponse (with --key). */
+enum { CONN_NEW, CONN_AUTH, CONN_WORKER, CONN_CLIENT };
 
 /* One running task attempt of a worker. */
 typedef struct slot {
@@ -31,7 +34,7 @@ typedef struct slot {
 } slot;
 
 struct conn {
-    int fd;
+    xconn x;                  /* the socket, plaintext or TLS (x.fd indexes coord.conns) */
     int role;                 /* CONN_* */
     uint64_t id;              /* session id */
     char peer[64];            /* "host:port" */
@@ -44,6 +47,10 @@ struct conn {
     int want_write;           /* EPOLLOUT is on */
     int closing;              /* drop once the output is flushed */
     int broken;               /* a send failed: drop after the message being handled */
+    int read_wants_write;     /* TLS: a read waits for writability (EPOLLOUT is on for it) */
+    /* CONN_AUTH: the challenge sent and what the Hello asked for */
+    uint8_t nonce[AUTH_NONCE_BYTES];
+    int hello_role, hello_slots;
     /* workers */
     int slots, busy;
     slot *running;            /* [slots] */

@@ -15,6 +15,9 @@
 #define EXCAM_COORDINATOR_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "transport.h"
 
 typedef struct coord_opts {
     const char *listen;      /* "HOST:PORT" (PORT 0: any free port) */
@@ -28,6 +31,9 @@ typedef struct coord_opts {
     int max_conns;           /* connections held at once (default 100000) */
     int max_attempts;        /* attempts of one task before its job fails (default 8) */
     int verbose;             /* log every task assignment and result */
+    const uint8_t *key;      /* the job key (proto/auth.h): peers must prove it; NULL: none */
+    tls_ctx *tls;            /* TLS server context (tls_server_ctx); NULL: plaintext */
+    int insecure;            /* allow listening off loopback without TLS and a key */
 } coord_opts;
 
 void coord_opts_default(coord_opts *o);

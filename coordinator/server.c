@@ -89,19 +89,21 @@ void idle_remove(coord *c, conn *w)
 
 /* ------------------------------------------------------------ connections */
 
+/* EPOLLOUT while output waits for the socket, or (TLS) a read waits to write. */
 static void set_events(coord *c, conn *cn, int want_write)
 {
+    want_write = want_write || cn->read_wants_write;
     if (cn->want_write == want_write) return;
-    struct epoll_event ev = {.events = EPOLLIN | (want_write ? EPOLLOUT : 0u), .data.fd = cn->fd};
-    epoll_ctl(c->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
+    struct epoll_event ev = {.events = EPOLLIN | (want_write ? EPOLLOUT : 0u), .data.fd = cn->x.fd};
+    epoll_ctl(c->epfd, EPOLL_CTL_MOD, cn->x.fd, &ev);
     cn->want_write = want_write;
 }
 
 static void conn_free(coord *c, conn *cn)
 {
-    epoll_ctl(c->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
-    close(cn->fd);
-    c->conns[cn->fd] = NULL;
+    epoll_ctl(c->epfd, EPOLL_CTL_DEL, cn->x.fd, NULL);
+    c->conns[cn->x.fd] = NULL;
+    xconn_close(&cn->x);
     c->nconns--;
     wire_reader_free(&cn->rd);
     free(cn->out);
@@ -130,10 +132,11 @@ void conn_drop(coord *c, conn *cn, const char *why)
 static int conn_flush(coord *c, conn *cn)
 {
     while (cn->out_off < cn->out_len) {
-        ssize_t w = send(cn->fd, cn->out + cn->out_off, cn->out_len - cn->out_off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            set_events(c, cn, 1);
+        /* Under TLS a write may wait for readability instead: EPOLLIN is always on, and
+         * the loop flushes pending output first on every event of a TLS connection. */
+        ssize_t w = xconn_write(&cn->x, cn->out + cn->out_off, cn->out_len - cn->out_off);
+        if (w < 0 && errno == EAGAIN) {
+            set_events(c, cn, cn->x.blocked == XP_WANT_WRITE);
             return 0;
         }
         if (w <= 0) return -1;
@@ -218,33 +221,26 @@ static void send_status(coord *c, conn *cn, const cjob *j)
 
 /* ------------------------------------------------------------ messages */
 
-static void on_hello(coord *c, conn *cn, const Excam__Hello *h)
+/* Accept a peer that said hello (and proved the key, if one is set): server_mac is the
+ * coordinator's own proof, or NULL. */
+static void admit(coord *c, conn *cn, const uint8_t *server_mac)
 {
     Excam__Envelope env = EXCAM__ENVELOPE__INIT;
     Excam__HelloAck ack = EXCAM__HELLO_ACK__INIT;
     env.body_case = EXCAM__ENVELOPE__BODY_HELLO_ACK;
     env.hello_ack = &ack;
     ack.protocol_version = WIRE_PROTOCOL_VERSION;
-    if (h->protocol_version != WIRE_PROTOCOL_VERSION) {
-        char why[128];
-        snprintf(why, sizeof(why), "protocol version %u; this coordinator speaks %u",
-                 h->protocol_version, WIRE_PROTOCOL_VERSION);
-        ack.accepted = 0;
-        ack.refusal_code = EXCAM__ERROR_CODE__ERR_VERSION;
-        ack.refusal_reason = why;
-        conn_send(c, cn, &env);
-        coord_log("connection from %s refused: %s", cn->peer, why);
-        cn->closing = 1;
-        return;
-    }
-    snprintf(cn->name, sizeof(cn->name), "%s", h->name);
     cn->id = ++c->next_session;
     cn->rd.max_frame = WIRE_MAX_FRAME; /* said hello: full-size frames from now on */
     ack.accepted = 1;
     ack.session_id = cn->id;
     ack.heartbeat_interval_ms = (uint32_t)c->o->heartbeat_ms;
-    if (h->role == EXCAM__ROLE__WORKER) {
-        cn->slots = (int)(h->slots ? h->slots : 1);
+    if (server_mac) {
+        ack.server_mac.data = (uint8_t *)server_mac;
+        ack.server_mac.len = AUTH_MAC_BYTES;
+    }
+    if (cn->hello_role == EXCAM__ROLE__WORKER) {
+        cn->slots = cn->hello_slots ? cn->hello_slots : 1;
         cn->running = calloc((size_t)cn->slots, sizeof(*cn->running));
         if (!cn->running) {
             conn_drop(c, cn, "out of memory");
@@ -265,6 +261,66 @@ static void on_hello(coord *c, conn *cn, const Excam__Hello *h)
         cn->role = CONN_CLIENT;
         if (conn_send(c, cn, &env)) conn_drop(c, cn, "cannot send to it");
     }
+}
+
+/* Refuse a peer: a HelloAck saying why, a log line, and the connection closes once it
+ * is sent. */
+static void refuse(coord *c, conn *cn, int code, const char *why)
+{
+    Excam__Envelope env = EXCAM__ENVELOPE__INIT;
+    Excam__HelloAck ack = EXCAM__HELLO_ACK__INIT;
+    env.body_case = EXCAM__ENVELOPE__BODY_HELLO_ACK;
+    env.hello_ack = &ack;
+    ack.protocol_version = WIRE_PROTOCOL_VERSION;
+    ack.accepted = 0;
+    ack.refusal_code = code;
+    ack.refusal_reason = (char *)why;
+    conn_send(c, cn, &env);
+    coord_log("connection from %s%s%s%s refused: %s", cn->peer, *cn->name ? " (" : "",
+              *cn->name ? cn->name : "", *cn->name ? ")" : "", why);
+    cn->closing = 1;
+}
+
+static void on_hello(coord *c, conn *cn, const Excam__Hello *h)
+{
+    if (h->protocol_version != WIRE_PROTOCOL_VERSION) {
+        char why[128];
+        snprintf(why, sizeof(why), "protocol version %u; this coordinator speaks %u",
+                 h->protocol_version, WIRE_PROTOCOL_VERSION);
+        refuse(c, cn, EXCAM__ERROR_CODE__ERR_VERSION, why);
+        return;
+    }
+    snprintf(cn->name, sizeof(cn->name), "%s", h->name);
+    cn->hello_role = h->role;
+    cn->hello_slots = (int)h->slots;
+    if (!c->o->key) {
+        admit(c, cn, NULL);
+        return;
+    }
+    /* Prove the key first (proto/auth.h): nothing is handed out or taken before. */
+    Excam__Envelope env = EXCAM__ENVELOPE__INIT;
+    Excam__AuthChallenge ch = EXCAM__AUTH_CHALLENGE__INIT;
+    auth_random(cn->nonce, sizeof(cn->nonce));
+    ch.nonce.data = cn->nonce;
+    ch.nonce.len = sizeof(cn->nonce);
+    env.body_case = EXCAM__ENVELOPE__BODY_AUTH_CHALLENGE;
+    env.auth_challenge = &ch;
+    cn->role = CONN_AUTH;
+    if (conn_send(c, cn, &env)) conn_drop(c, cn, "cannot send to it");
+}
+
+static void on_auth(coord *c, conn *cn, const Excam__AuthResponse *r)
+{
+    uint8_t binding[AUTH_BINDING_BYTES], mac[AUTH_MAC_BYTES];
+    const uint8_t *bound = xconn_binding(&cn->x, binding) ? binding : NULL;
+    if (!auth_check(c->o->key, AUTH_PEER, (uint32_t)cn->hello_role, cn->nonce,
+                    r->client_nonce.data, bound, r->mac.data)) {
+        refuse(c, cn, EXCAM__ERROR_CODE__ERR_AUTH, "authentication failed: wrong job key");
+        return;
+    }
+    auth_mac(c->o->key, AUTH_COORDINATOR, (uint32_t)cn->hello_role, cn->nonce,
+             r->client_nonce.data, bound, mac);
+    admit(c, cn, mac);
 }
 
 static void on_client(coord *c, conn *cn, const Excam__Envelope *m)
@@ -355,6 +411,16 @@ static void on_message(coord *c, conn *cn, const Excam__Envelope *m)
         on_hello(c, cn, m->hello);
         return;
     }
+    if (cn->role == CONN_AUTH) {
+        if (m->body_case != EXCAM__ENVELOPE__BODY_AUTH_RESPONSE) {
+            char why[128];
+            snprintf(why, sizeof(why), "a %s instead of an auth_response", wire_body_name(m));
+            conn_drop(c, cn, why);
+            return;
+        }
+        on_auth(c, cn, m->auth_response);
+        return;
+    }
     if (cn->role == CONN_CLIENT) {
         on_client(c, cn, m);
         return;
@@ -373,13 +439,25 @@ static void on_message(coord *c, conn *cn, const Excam__Envelope *m)
 /* Read what arrived and handle every whole message; the connection may be gone after. */
 static void on_readable(coord *c, conn *cn)
 {
-    int fd = cn->fd;
-    for (int rounds = 0; rounds < 16; rounds++) {
-        int r = wire_reader_read(&cn->rd, fd);
-        if (r == WIRE_AGAIN) return;
+    int fd = cn->x.fd;
+    /* At most 16 reads per event, so that one busy peer cannot starve the others; but
+     * bytes TLS has decrypted already are taken too (at most the rest of one record),
+     * since no epoll event would announce them again. */
+    for (int rounds = 0; rounds < 16 || xconn_pending(&cn->x) > 0; rounds++) {
+        int hs = cn->x.handshaken;
+        int r = wire_reader_read_from(&cn->rd, xconn_read_cb, &cn->x);
+        if (r == WIRE_AGAIN) {
+            int ww = cn->x.blocked == XP_WANT_WRITE;
+            if (ww != cn->read_wants_write) {
+                cn->read_wants_write = ww;
+                set_events(c, cn, cn->out != NULL);
+            }
+            return;
+        }
         if (r != WIRE_OK) {
-            char why[160];
-            snprintf(why, sizeof(why), "%s", r == WIRE_EIO ? strerror(errno) : wire_strerror(r));
+            char why[300], e[200];
+            snprintf(why, sizeof(why), "%s%s", hs ? "" : "TLS handshake failed: ",
+                     r == WIRE_EIO ? xconn_strerror(&cn->x, errno, e, sizeof(e)) : wire_strerror(r));
             conn_drop(c, cn, why);
             return;
         }
@@ -389,7 +467,9 @@ static void on_readable(coord *c, conn *cn)
             int e = wire_next(&cn->rd, &m, why, sizeof(why));
             if (e == WIRE_AGAIN) break;
             if (e == WIRE_EOF) {
-                conn_drop(c, cn, cn->role == CONN_CLIENT ? NULL : "closed by the peer");
+                conn_drop(c, cn, cn->role == CONN_CLIENT ? NULL
+                                 : cn->role == CONN_AUTH ? "closed by the peer without authenticating"
+                                                         : "closed by the peer");
                 return;
             }
             if (e != WIRE_OK) {
@@ -449,7 +529,13 @@ static void on_accept(coord *c)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        cn->fd = fd;
+        char err[200];
+        if (xconn_init(&cn->x, fd, c->o->tls, 1, NULL, err, sizeof(err))) {
+            coord_log("connection refused: %s", err);
+            xconn_close(&cn->x);
+            free(cn);
+            continue;
+        }
         cn->role = CONN_NEW;
         cn->opened_ms = cn->last_ms = c->now_ms;
         /* Until it says hello a peer gets small frames only (a Hello is a few hundred
@@ -461,7 +547,7 @@ static void on_accept(coord *c)
         snprintf(cn->peer, sizeof(cn->peer), "%.46s:%.8s", host, port);
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
         if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-            close(fd);
+            xconn_close(&cn->x);
             free(cn);
             continue;
         }
@@ -479,7 +565,9 @@ static void on_tick(coord *c)
         if (!cn) continue;
         int64_t quiet = c->now_ms - cn->last_ms;
         if (cn->role == CONN_NEW && quiet > c->o->hello_ms)
-            conn_drop(c, cn, "no hello in time");
+            conn_drop(c, cn, cn->x.handshaken ? "no hello in time" : "no TLS handshake in time");
+        else if (cn->role == CONN_AUTH && quiet > c->o->hello_ms)
+            conn_drop(c, cn, "no answer to the authentication challenge in time");
         else if (cn->role == CONN_WORKER && quiet > c->o->dead_ms) {
             char why[80];
             snprintf(why, sizeof(why), "silent for %.1f s", quiet / 1000.0);
@@ -492,7 +580,9 @@ static void on_tick(coord *c)
 
 /* ------------------------------------------------------------ setup */
 
-static int listen_on(const char *spec, int *port_out, char *err, size_t errlen)
+/* Listen on spec ("HOST:PORT"); with loopback_only, an address off loopback is refused
+ * before anything is bound. */
+static int listen_on(const char *spec, int loopback_only, int *port_out, char *err, size_t errlen)
 {
     char host[256];
     const char *colon = strrchr(spec, ':');
@@ -514,6 +604,13 @@ static int listen_on(const char *spec, int *port_out, char *err, size_t errlen)
     }
     int fd = -1;
     for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
+        if (loopback_only && !xp_is_loopback(a->ai_addr)) {
+            /* Off loopback, anyone on the network could take tasks, submit jobs or read
+             * the traffic: only with TLS and a job key, or when told to. */
+            snprintf(err, errlen, "--listen %s is not a loopback address: give --tls-cert, "
+                     "--tls-key and --key (excam keygen makes them), or --insecure", spec);
+            continue;
+        }
         fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) continue;
         int one = 1;
@@ -562,7 +659,13 @@ int coord_run(const coord_opts *o, char *err, size_t errlen)
     }
     raise_fd_limit();
     if (journal_open(&c, err, errlen)) goto done;
-    if ((c.lfd = listen_on(o->listen, &port, err, errlen)) < 0) goto done;
+    if ((c.lfd = listen_on(o->listen, !o->insecure && (!o->tls || !o->key), &port, err, errlen)) < 0)
+        goto done;
+    char auth_err[200];
+    if (o->key && auth_init(auth_err, sizeof(auth_err))) {
+        snprintf(err, errlen, "%s", auth_err);
+        goto done;
+    }
     if ((c.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
         snprintf(err, errlen, "epoll: %s", strerror(errno));
         goto done;
@@ -578,8 +681,9 @@ int coord_run(const coord_opts *o, char *err, size_t errlen)
             goto done;
         }
     }
-    coord_log("listening on %s (port %d)%s%s", o->listen, port, o->state_dir ? "; journal in " : "",
-              o->state_dir ? o->state_dir : "");
+    coord_log("listening on %s (port %d, %s, %s)%s%s", o->listen, port,
+              o->tls ? "TLS 1.3" : "plaintext", o->key ? "job key required" : "no job key",
+              o->state_dir ? "; journal in " : "", o->state_dir ? o->state_dir : "");
 
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof(sa));
@@ -608,7 +712,11 @@ int coord_run(const coord_opts *o, char *err, size_t errlen)
             }
             conn *cn = c.conns[fd];
             if (!cn) continue;
-            if (evs[i].events & EPOLLOUT) {
+            if (cn->read_wants_write && (evs[i].events & EPOLLOUT)) {
+                cn->read_wants_write = 0; /* try the read again below */
+                evs[i].events |= EPOLLIN;
+            }
+            if ((evs[i].events & EPOLLOUT) || (cn->x.ssl && cn->out)) {
                 if (conn_flush(&c, cn)) {
                     conn_drop(&c, cn, "cannot send to it");
                     continue;

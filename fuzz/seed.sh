@@ -83,6 +83,15 @@ if [[ -x $EXCAM ]]; then
                 rm -f "$state_dir/$name-$k.state"
         done
     done
+    # WebM (the reader takes it by its signature): two small ones made from a vector.
+    for v in 001 017; do
+        ivf=$DATA/vp8-test-vectors/vp80-00-comprehensive-$v.ivf
+        [[ -f $ivf ]] || continue
+        "$EXCAM" decode "$ivf" -o "$ivf_dir/tmp.y4m" 2>/dev/null &&
+            "$EXCAM" encode "$ivf_dir/tmp.y4m" -q --limit 4 --cpu-used 8 -o "$ivf_dir/webm-$v.webm" ||
+            rm -f "$ivf_dir/webm-$v.webm"
+        rm -f "$ivf_dir/tmp.y4m"
+    done
 else
     echo "seed.sh: $EXCAM not built: corpus-fuzz_state left without states" >&2
 fi

@@ -222,7 +222,18 @@ int wire_reader_feed(wire_reader *r, const void *data, size_t len, size_t *taken
     return err;
 }
 
-int wire_reader_read(wire_reader *r, int fd)
+static ssize_t read_fd(void *ctx, void *buf, size_t len)
+{
+    ssize_t got;
+    do
+        got = read(*(int *)ctx, buf, len);
+    while (got < 0 && errno == EINTR);
+    return got;
+}
+
+int wire_reader_read(wire_reader *r, int fd) { return wire_reader_read_from(r, read_fd, &fd); }
+
+int wire_reader_read_from(wire_reader *r, wire_read_fn fn, void *ctx)
 {
     size_t space;
     ssize_t got;
@@ -231,9 +242,7 @@ int wire_reader_read(wire_reader *r, int fd)
         return err;
     if (space == 0 || r->eof)
         return WIRE_OK;
-    do
-        got = read(fd, buffer(r) + r->end, space);
-    while (got < 0 && errno == EINTR);
+    got = fn(ctx, buffer(r) + r->end, space);
     if (got < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? WIRE_AGAIN : WIRE_EIO;
     if (got == 0)

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "proto/excam.pb-c.h"
 
@@ -128,6 +129,14 @@ int wire_reader_feed(wire_reader *r, const void *data, size_t len, size_t *taken
  * (errno is read()'s), WIRE_ETOOBIG, WIRE_ENOMEM.
  */
 int wire_reader_read(wire_reader *r, int fd);
+
+/*
+ * The same with the read done by fn (a TLS connection: proto/transport.h): fn reads at
+ * most len bytes into buf and returns how many (> 0), 0 at the end of the stream, or -1
+ * with errno (EAGAIN or EWOULDBLOCK: nothing now, WIRE_AGAIN; others: WIRE_EIO).
+ */
+typedef ssize_t (*wire_read_fn)(void *ctx, void *buf, size_t len);
+int wire_reader_read_from(wire_reader *r, wire_read_fn fn, void *ctx);
 
 /* The peer closed the connection (for callers that use wire_reader_feed). */
 void wire_reader_eof(wire_reader *r);

@@ -254,9 +254,11 @@ static int hello_ack(check *c, const Excam__HelloAck *a)
         FIELD(c, "session_id", nonzero(c, a->session_id));
         FIELD(c, "heartbeat_interval_ms", range(c, a->heartbeat_interval_ms, 100, 600000));
         FIELD(c, "refusal_code", range(c, (uint64_t)a->refusal_code, 0, 0));
+        if (a->server_mac.len) FIELD(c, "server_mac", bytes_exactly(c, &a->server_mac, 32));
     } else {
         FIELD(c, "session_id", range(c, a->session_id, 0, 0));
         FIELD(c, "refusal_code", nonzero(c, (uint64_t)a->refusal_code));
+        FIELD(c, "server_mac", bytes_exactly(c, &a->server_mac, 0));
     }
     return WIRE_OK;
 }

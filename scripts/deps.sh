@@ -12,14 +12,17 @@ set -euo pipefail
 #   libprotobuf-c-dev protobuf-c-compiler   the coordinator/worker wire format
 #   libcurl4-openssl-dev         blob storage over http/S3
 #   libvpx-dev vpx-tools         libvpx: test oracle (vpxdec/vpxenc), benchmark baseline
+#   libavformat-dev              WebM output and input (tools/webm.c)
+#   mkvtoolnix                   mkvinfo, to check the WebM files in the tests
 #   ffmpeg                       test and benchmark inputs (camera clips to Y4M, WebM to IVF)
 #   clang libclang-rt-dev        libFuzzer targets (make fuzz)
 #   gnuplot-nox                  RD plots (PNG) in make bench
+#   python3                      hostile peers in t_hostile and t_security (tests/hostile_peer.py),
+#                                the fake Lambda of t_launch_lambda (tests/fake_lambda.py)
+#   python3-yaml                 the Kubernetes manifest check (t_launch_k8s)
 #   openssh-client openssh-server   the ssh launcher (t_launch_ssh starts its own sshd on loopback)
 #   slurmctld slurmd slurm-client munge   the slurm launcher (t_launch_slurm runs a one-node
 #                                Slurm with its own munged on localhost)
-#   python3 python3-yaml         tests/fake_lambda.py (the lambda launcher's test), the
-#                                Kubernetes manifest check (t_launch_k8s)
 #   curl                         tools/lambda/bootstrap's HTTP client, run by t_launch_lambda
 PACKAGES=(
     build-essential pkg-config
@@ -27,12 +30,13 @@ PACKAGES=(
     libprotobuf-c-dev protobuf-c-compiler
     libcurl4-openssl-dev
     libvpx-dev vpx-tools
+    libavformat-dev mkvtoolnix
     ffmpeg
     clang libclang-rt-dev
     gnuplot-nox
+    python3 python3-yaml
     openssh-client openssh-server
     slurmctld slurmd slurm-client munge
-    python3 python3-yaml
     curl
 )
 

@@ -17,6 +17,8 @@ coordinator re-packs every message and refuses anything its own packer would not
 write): fields in number order, proto3 zero values left out, submessages always written.
 Python's standard library only.
 """
+import hashlib
+import hmac
 import os
 import random
 import select
@@ -65,7 +67,8 @@ def f_double(field, d):
 
 
 # Envelope body field numbers.
-HELLO, HELLO_ACK, HEARTBEAT, TASK_RESULT, JOB_SUBMIT = 1, 2, 5, 7, 9
+HELLO, HELLO_ACK, AUTH_CHALLENGE, AUTH_RESPONSE = 1, 2, 3, 4
+HEARTBEAT, TASK_RESULT, JOB_SUBMIT = 5, 7, 9
 JOB_STATUS_REQUEST, JOB_LIST = 11, 14
 ROLE_WORKER, ROLE_CLIENT = 1, 2
 
@@ -237,6 +240,98 @@ def misbehave(data, pre=b"", ack=False, shut=False, timeout=10.0, wait_before=0.
     closed, secs, _ = wait_closed(s, timeout)
     s.close()
     report([port], closed, secs, **extra)
+
+
+# ---------------------------------------------------------------- the job key
+
+def auth_mac(key, who, role, nonce, cnonce):
+    """proto/auth.c's proof, written from its description in proto/README.md (so the
+    test checks the description too): HMAC-SHA512-256 (HMAC-SHA512 cut to 32 bytes) of
+    the transcript; who 1 = the peer, 2 = the coordinator; no TLS binding here."""
+    t = b"excam-auth-v1".ljust(16, b"\0") + bytes([who]) + struct.pack(">I", role)
+    t += nonce + cnonce + b"\0" + bytes(32)
+    return hmac.new(key, t, hashlib.sha512).digest()[:32]
+
+
+def auth_response(cnonce, mac):
+    return frame(envelope(AUTH_RESPONSE, f_bytes(1, cnonce) + f_bytes(2, mac)))
+
+
+def read_key(path):
+    with open(path) as f:
+        return bytes.fromhex(f.read().strip())
+
+
+def challenged(s, role=ROLE_CLIENT):
+    """Say hello; the challenge's nonce (or None)."""
+    s.sendall(hello(role))
+    m = recv_frame(s)
+    if not m or AUTH_CHALLENGE not in m:
+        return None
+    return fields(m[AUTH_CHALLENGE][0]).get(1, [b""])[0]
+
+
+def auth_case(answer, key_path=None, timeout=10.0):
+    """Hello, take the challenge, send answer(nonce) (b"": nothing), report what came."""
+    s = connect()
+    port = s.getsockname()[1]
+    nonce = challenged(s)
+    if nonce is None:
+        report([port], False, 0, challenge="no")
+        return
+    s.sendall(answer(nonce))
+    closed, secs, got = wait_closed(s, timeout)
+    s.close()
+    fr = frames_in(got)
+    extra = {"challenge": "yes"}
+    if fr and HELLO_ACK in fr[0]:
+        a = fields(fr[0][HELLO_ACK][0])
+        extra["accepted"] = a.get(2, [0])[0]
+        extra["code"] = a.get(5, [0])[0]
+    report([port], closed, secs, **extra)
+
+
+def kind_auth_skip():
+    # A request instead of the answer to the challenge.
+    auth_case(lambda nonce: job_list())
+
+
+def kind_auth_silent():
+    auth_case(lambda nonce: b"", timeout=20.0)
+
+
+def kind_auth_bad_mac():
+    auth_case(lambda nonce: auth_response(os.urandom(32), os.urandom(32)))
+
+
+def kind_auth_replay(key_path):
+    """A right answer to one connection's challenge, replayed on another."""
+    k = read_key(key_path)
+    s1 = connect()
+    n1 = challenged(s1)
+    c1 = os.urandom(32)
+    old = auth_response(c1, auth_mac(k, 1, ROLE_CLIENT, n1, c1)) if n1 else b""
+    auth_case(lambda nonce: old)
+    s1.close()
+
+
+def kind_auth_good(key_path):
+    """The right answer, computed here: accepted, and the coordinator's proof checks."""
+    k = read_key(key_path)
+    s = connect()
+    port = s.getsockname()[1]
+    nonce = challenged(s)
+    if nonce is None:
+        report([port], False, 0, challenge="no")
+        return
+    c = os.urandom(32)
+    s.sendall(auth_response(c, auth_mac(k, 1, ROLE_CLIENT, nonce, c)))
+    m = recv_frame(s)
+    a = fields(m[HELLO_ACK][0]) if m and HELLO_ACK in m else {}
+    smac = a.get(7, [b""])[0]
+    ok = hmac.compare_digest(smac, auth_mac(k, 2, ROLE_CLIENT, nonce, c))
+    s.close()
+    report([port], False, 0, accepted=a.get(2, [0])[0], server_mac_ok="yes" if ok else "no")
 
 
 # ---------------------------------------------------------------- the kinds
@@ -521,6 +616,11 @@ KINDS = {
     "version": kind_version,
     "idle-many": kind_idle_many,
     "flood": kind_flood,
+    "auth-skip": kind_auth_skip,
+    "auth-silent": kind_auth_silent,
+    "auth-bad-mac": kind_auth_bad_mac,
+    "auth-replay": kind_auth_replay,
+    "auth-good": kind_auth_good,
 }
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 # then run every C test program of build-asan/tests/ (test_mutate with fewer mutants:
 # EXCAM_ASAN_MUTANTS, default 2000), and the conformance and bad-input tests
 # (t_vectors.sh, t_invalid.sh, ...; t_hostile.sh: the coordinator against hostile peers,
-# whose own log it checks) against build-asan/excam. Any sanitizer report fails.
+# whose own log it checks; t_security.sh: keys, TLS, refused peers) against
+# build-asan/excam. Any sanitizer report fails.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -52,7 +53,7 @@ for prog in "$ASAN"/tests/*; do
 done
 ((ran > 0)) || { echo "no test program ran from $ASAN/tests"; failed=$((failed + 1)); }
 
-for t in t_vectors t_invalid t_encode t_y4m t_pipeline t_hostile; do
+for t in t_vectors t_invalid t_encode t_y4m t_pipeline t_hostile t_webm t_security; do
     run_test "$t (asan)" env EXCAM_BIN="$ASAN/excam" EXCAM_QUICK=1 bash "$ROOT/tests/$t.sh"
 done
 

@@ -2,7 +2,9 @@
 # `make install PREFIX=...` gives a usable library: a program using <excam/vp8.h>
 # builds with `pkg-config --cflags --libs excam` (shared) and with --static, and
 # decodes a frame; libexcam.so exports only the excam_* API; `make uninstall`
-# removes everything it installed.
+# removes everything it installed; the programs in examples/ build with their
+# Makefile against the installed library and run (state_fork forks a decoder state in
+# memory and through bytes; both forks decode the rest of a stream identically).
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -42,6 +44,24 @@ LD_LIBRARY_PATH=$prefix/lib "$SCRATCH/use_shared"
     $(pkg-config --static --libs-only-l excam | sed 's/-lexcam//') -o "$SCRATCH/use_static"
 "$SCRATCH/use_static"
 
+# examples/, built as a user would (a copy, with pkg-config) and run on a stream.
+cp -r "$ROOT/examples" "$SCRATCH/examples"
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$SCRATCH/examples" --no-print-directory \
+    CFLAGS="-O2 -Wall -Wextra -Werror" >"$SCRATCH/examples.log" 2>&1 ||
+    { cat "$SCRATCH/examples.log"; die "examples/ does not build against the installed library"; }
+stream=$DATA/vp8-test-vectors/vp80-05-sharpness-1438.ivf
+if [[ ! -f $stream ]]; then
+    need_tool ffmpeg
+    ffmpeg -v error -nostdin -f lavfi -i testsrc2=size=96x64:rate=30 -frames:v 20 \
+        -pix_fmt yuv420p -f yuv4mpegpipe "$SCRATCH/s.y4m"
+    "$prefix/bin/excam" encode "$SCRATCH/s.y4m" -q -o "$SCRATCH/s.ivf"
+    stream=$SCRATCH/s.ivf
+fi
+LD_LIBRARY_PATH=$prefix/lib "$SCRATCH/examples/state_fork" "$stream" 7 >"$SCRATCH/fork.log" ||
+    { cat "$SCRATCH/fork.log"; die "examples/state_fork failed on $stream"; }
+grep -q '^ok: ' "$SCRATCH/fork.log" || die "examples/state_fork: $(cat "$SCRATCH/fork.log")"
+echo "examples/state_fork: $(tail -n 1 "$SCRATCH/fork.log")"
+
 exported=$(nm -D --defined-only "$prefix/lib/libexcam.so" | awk '$2 ~ /^[TDBR]$/ { print $3 }')
 others=$(grep -v '^excam_' <<<"$exported" || true)
 [[ -z $others ]] || die "libexcam.so exports symbols outside the API: $(echo $others)"
@@ -50,4 +70,4 @@ echo "exported: $(wc -l <<<"$exported") excam_* symbols"
 mk uninstall PREFIX="$prefix" >/dev/null
 left=$(find "$prefix" -type f | head -n 5)
 [[ -z $left ]] || die "make uninstall left: $left"
-echo "install: shared and static builds work; uninstall is clean"
+echo "install: shared and static builds work; examples/ build and run; uninstall is clean"

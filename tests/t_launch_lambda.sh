@@ -74,8 +74,8 @@ else
     sed 's/^/  /' "$SCRATCH/good.log" "$SCRATCH/fake.log"
 fi
 if (($(count '^invoke ') == 2 && $(count '^refused') == 0)) &&
-    (($(count "\"coordinator\": \"127.0.0.1:[0-9]*\", \"name\": \"lambda-[12]\", \"retry_for\": 5, \"storage\": \"$SCRATCH/blobs\"") == 2)); then
-    ok "2 invocations, signatures verified, events name the coordinator and storage"
+    (($(grep -cE "\"coordinator\": \"127.0.0.1:[0-9]+\", \"insecure\": false, \"key\": \"[0-9a-f]{64}\", \"name\": \"lambda-[12]\", \"retry_for\": 5, \"storage\": \"$SCRATCH/blobs\"" "$SCRATCH/fake.log") == 2)); then
+    ok "2 invocations, signatures verified, events name the coordinator, storage and job key"
 else
     fail "the fake saw: $(cat "$SCRATCH/fake.log")"
 fi

@@ -131,6 +131,8 @@ workers_left() {
 }
 
 "$EXCAM" encode "$CLIP" --chunk 6 --rebase 16 -q -o "$SCRATCH/local.ivf"
+"$EXCAM" keygen --key "$SCRATCH/job.key" >/dev/null # the workers read it at this path
+export EXCAM_KEY_FILE=$SCRATCH/job.key
 
 # 2. Two workers as a Slurm job array.
 st=0

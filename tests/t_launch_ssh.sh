@@ -91,6 +91,8 @@ if [[ -z $SSHD_PID ]]; then
     die "sshd did not start on 127.0.0.1 (see above)"
 fi
 CLOSED=$(free_port) # nothing listens there
+# The job key the embedded coordinator asks for: the workers read it at the same path.
+"$EXCAM" keygen --key "$SCRATCH/job.key" >/dev/null
 
 ssh_opt_args=()
 for o in "${SSH_OPTS[@]}"; do ssh_opt_args+=("--ssh-opt=$o"); done
@@ -110,7 +112,8 @@ run_ssh() {
     rc=0
     timeout 120 "$EXCAM" encode "$CLIP" --chunk 6 --rebase 16 -q --launcher ssh \
         --hosts "$SCRATCH/$name.hosts" --remote-excam "$SCRATCH/bin/excam" \
-        --storage "$SCRATCH/blobs" -o "$SCRATCH/$name.ivf" "$@" 2>"$SCRATCH/$name.log" || rc=$?
+        --storage "$SCRATCH/blobs" --key "$SCRATCH/job.key" -o "$SCRATCH/$name.ivf" "$@" \
+        2>"$SCRATCH/$name.log" || rc=$?
 }
 
 # 1. Three workers over ssh: the local run's bytes.
@@ -160,7 +163,7 @@ rc=0
 printf '127.0.0.1:%s\n' "$PORT" >"$SCRATCH/noexcam.hosts"
 timeout 60 "$EXCAM" encode "$CLIP" --chunk 6 -q --launcher ssh --hosts "$SCRATCH/noexcam.hosts" \
     --remote-excam "$SCRATCH/nowhere/excam" "${ssh_opt_args[@]}" --storage "$SCRATCH/blobs" \
-    -o "$SCRATCH/noexcam.ivf" 2>"$SCRATCH/noexcam.log" || rc=$?
+    --key "$SCRATCH/job.key" -o "$SCRATCH/noexcam.ivf" 2>"$SCRATCH/noexcam.log" || rc=$?
 if ((rc == 1)) && [[ ! -e $SCRATCH/noexcam.ivf ]] &&
     grep -q "ssh 127.0.0.1:$PORT: the worker stopped (exit status 127): .*nowhere/excam.*not found" "$SCRATCH/noexcam.log"; then
     ok "no excam on the host: '$(head -n 1 "$SCRATCH/noexcam.log")'"
@@ -200,19 +203,21 @@ expect_usage() { # NAME WANT_STATUS PATTERN encode-args...
 }
 printf '127.0.0.1:%s\n' "$PORT" >"$SCRATCH/ok.hosts"
 expect_usage "no --storage" 2 "needs --storage" --launcher ssh --hosts "$SCRATCH/ok.hosts"
+expect_usage "no --key" 2 "needs --key FILE" --launcher ssh --hosts "$SCRATCH/ok.hosts" \
+    --storage "$SCRATCH/blobs"
 expect_usage "no --hosts" 2 "needs --hosts" --launcher ssh --storage "$SCRATCH/blobs"
 expect_usage "unknown launcher" 2 "not 'pbs'" --launcher pbs
 printf 'good:22\nhost:99999\n' >"$SCRATCH/port.hosts"
 expect_usage "a bad port" 1 "port.hosts:2: 'host:99999': the port" --launcher ssh \
-    --hosts "$SCRATCH/port.hosts" --storage "$SCRATCH/blobs"
+    --hosts "$SCRATCH/port.hosts" --storage "$SCRATCH/blobs" --key "$SCRATCH/job.key"
 printf 'a 0\n' >"$SCRATCH/slots.hosts"
 expect_usage "zero slots" 1 "slots.hosts:1: 'a': slots" --launcher ssh \
-    --hosts "$SCRATCH/slots.hosts" --storage "$SCRATCH/blobs"
+    --hosts "$SCRATCH/slots.hosts" --storage "$SCRATCH/blobs" --key "$SCRATCH/job.key"
 printf '# nothing\n\n' >"$SCRATCH/empty.hosts"
 expect_usage "no hosts" 1 "empty.hosts: no hosts" --launcher ssh \
-    --hosts "$SCRATCH/empty.hosts" --storage "$SCRATCH/blobs"
+    --hosts "$SCRATCH/empty.hosts" --storage "$SCRATCH/blobs" --key "$SCRATCH/job.key"
 expect_usage "a missing hosts file" 1 "nope.hosts: No such file" --launcher ssh \
-    --hosts "$SCRATCH/nope.hosts" --storage "$SCRATCH/blobs"
+    --hosts "$SCRATCH/nope.hosts" --storage "$SCRATCH/blobs" --key "$SCRATCH/job.key"
 
 # 6. Ctrl-C in the middle: the workers go, nothing is left behind.
 ffmpeg_ok=0
@@ -224,7 +229,7 @@ if ((ffmpeg_ok)); then
     printf '127.0.0.1:%s 2\n' "$PORT" >"$SCRATCH/int.hosts"
     "$EXCAM" encode "$SCRATCH/long.y4m" --chunk 6 --rebase 16 --cpu-used 0 -q --launcher ssh \
         --hosts "$SCRATCH/int.hosts" --remote-excam "$SCRATCH/bin/excam" "${ssh_opt_args[@]}" \
-        --storage "$SCRATCH/blobs" -o "$SCRATCH/int.ivf" 2>"$SCRATCH/int.log" &
+        --storage "$SCRATCH/blobs" --key "$SCRATCH/job.key" -o "$SCRATCH/int.ivf" 2>"$SCRATCH/int.log" &
     enc=$!
     for _ in $(seq 200); do # until both workers run (up to 20 s)
         (($(workers_left | wc -l) >= 2)) && break

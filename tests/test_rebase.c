@@ -11,13 +11,18 @@
  *  - the rebased frames keep their decisions: same frame header fields (type, q, refresh
  *    flags) and stay close in quality to the frames they came from;
  *  - rebasing a frame onto the base it was made on gives it back byte for byte;
- *  - key frames come back unchanged; bad arguments are refused.
+ *  - key frames come back unchanged; bad arguments are refused;
+ *  - the encoder updates the MV probabilities (RFC 6386 §17.2) of a panning picture,
+ *    and the decoder applies them (the states above are the decoder's).
  * With an argument, the stitched stream is also written there as IVF (t_rebase.sh
  * compares libvpx's decoding of it with excam's).
  */
 #include "test_util.h"
 
 #include <math.h>
+
+#include "tables.h"
+#include "vp8i.h"
 
 enum { W = 176, H = 144, N = 5 };
 
@@ -98,6 +103,35 @@ int main(int argc, char **argv)
         CHECK(!err, "chunk A frame %d: %s", i, excam_strerror(err));
         excam_vp8_state_free(sa);
         sa = next;
+    }
+    {
+        /* §17.2: on a CIF panning picture (enough vectors for an update to pay), the
+         * encoder sends MV probability updates; the states are the decoder's. */
+        excam_vp8_state *s = excam_vp8_state_new(), *next;
+        excam_image *img = excam_image_alloc(352, 288);
+        int updated = 0;
+        for (int t = 0; t < 4 && img; t++) {
+            uint8_t *data;
+            size_t len;
+            /* Bands of 16 rows moving at 7 different speeds: many new vectors. */
+            for (int y = 0; y < img->height; y++)
+                for (int x = 0; x < img->width; x++) {
+                    int bx = x + t * ((y / 16) % 7 - 3);
+                    img->plane[0][y * img->stride[0] + x] =
+                        (uint8_t)(128 + 60 * sin(bx * 0.37) * cos(y * 0.29) + ((bx / 4 + y / 4) & 1) * 30);
+                }
+            for (int q = 1; q < 3; q++)
+                memset(img->plane[q], 128, (size_t)img->stride[q] * 144);
+            p.frame_type = t ? EXCAM_FRAME_INTER : EXCAM_FRAME_KEY;
+            if (excam_vp8_encode(s, img, &p, &data, &len, &next)) break;
+            excam_free(data);
+            excam_vp8_state_free(s);
+            s = next;
+            updated |= memcmp(s->ctx.mv, vp8_default_mv_probs, sizeof(s->ctx.mv)) != 0;
+        }
+        CHECK(updated, "a panning picture's vectors should have updated the MV probabilities");
+        excam_image_free(img);
+        excam_vp8_state_free(s);
     }
     sb_states[0] = excam_vp8_state_new();
     for (int i = 0; i < N; i++) {

@@ -913,6 +913,23 @@ static void test_validate(void)
     m = sample_make(&s, EXCAM__ENVELOPE__BODY_HELLO_ACK);
     s.hello_ack.accepted = 0;
     expect_invalid(m, "refusal without reason", "hello_ack.refusal_reason");
+    {
+        static uint8_t mac[33];
+        m = sample_make(&s, EXCAM__ENVELOPE__BODY_HELLO_ACK);
+        s.hello_ack.server_mac.data = mac;
+        s.hello_ack.server_mac.len = 32;
+        CHECK(wire_validate(m, NULL, 0) == WIRE_OK, "an acceptance with a 32-byte server_mac refused");
+        s.hello_ack.server_mac.len = 31;
+        expect_invalid(m, "server_mac size", "hello_ack.server_mac");
+        s.hello_ack.server_mac.len = 33;
+        expect_invalid(m, "server_mac size", "hello_ack.server_mac");
+        s.hello_ack.server_mac.len = 32;
+        s.hello_ack.accepted = 0;
+        s.hello_ack.session_id = 0;
+        s.hello_ack.refusal_code = EXCAM__ERROR_CODE__ERR_AUTH;
+        s.hello_ack.refusal_reason = "authentication failed";
+        expect_invalid(m, "a refusal with a server_mac", "hello_ack.server_mac");
+    }
     m = sample_make(&s, EXCAM__ENVELOPE__BODY_HELLO);
     s.hello.slots = 0;
     expect_invalid(m, "worker without slots", "hello.slots");

@@ -43,6 +43,8 @@ int cmd_coordinator(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 int cmd_launch(int argc, char **argv);
 int cmd_k8s_manifest(int argc, char **argv);
 

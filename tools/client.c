@@ -18,7 +18,8 @@
 
 #include "blobstore.h"
 #include "cli.h"
-#include "ivf.h"
+#include "container.h"
+#include "link.h"
 #include "outfile.h"
 #include "proto/excam.pb-c.h"
 #include "wire.h"
@@ -32,135 +33,38 @@ static double now_s(void)
 
 /* ------------------------------------------------------------ the connection */
 
-typedef struct clink {
-    int fd;
-    wire_reader rd;
-} clink;
+typedef mlink clink;
 
-static void link_close(clink *l)
-{
-    if (l->fd >= 0) close(l->fd);
-    l->fd = -1;
-    wire_reader_free(&l->rd);
-}
-
-/* Connect and say hello; 0, or -1 with why. */
-static int link_open(clink *l, const char *spec, char *why, size_t whylen)
-{
-    char host[256];
-    const char *colon = strrchr(spec, ':');
-    l->fd = -1;
-    wire_reader_init(&l->rd, 0);
-    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host)) {
-        snprintf(why, whylen, "%s: not HOST:PORT", spec);
-        return -1;
-    }
-    memcpy(host, spec, (size_t)(colon - spec));
-    host[colon - spec] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
-    int e = getaddrinfo(host, colon + 1, &hints, &ai);
-    if (e) {
-        snprintf(why, whylen, "%s: %s", spec, gai_strerror(e));
-        return -1;
-    }
-    for (struct addrinfo *a = ai; a && l->fd < 0; a = a->ai_next) {
-        l->fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-        if (l->fd < 0) continue;
-        if (connect(l->fd, a->ai_addr, a->ai_addrlen)) {
-            snprintf(why, whylen, "%s: %s", spec, strerror(errno));
-            close(l->fd);
-            l->fd = -1;
-        }
-    }
-    freeaddrinfo(ai);
-    if (l->fd < 0) return -1;
-    int one = 1;
-    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    /* A coordinator that takes a request and never answers is a broken one. */
-    struct timeval tv = {30, 0};
-    setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    return 0;
-}
+static void link_close(clink *l) { mlink_close(l); }
 
 static int link_send(clink *l, const Excam__Envelope *m, char *why, size_t whylen)
 {
-    uint8_t *buf;
-    size_t len, off = 0;
-    int e = wire_pack(m, &buf, &len);
-    if (e) {
-        snprintf(why, whylen, "cannot pack a %s: %s", wire_body_name(m), wire_strerror(e));
-        return -1;
-    }
-    while (off < len) {
-        ssize_t w = send(l->fd, buf + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        off += (size_t)w;
-    }
-    free(buf);
-    if (off < len) snprintf(why, whylen, "the connection broke: %s", strerror(errno));
-    return off == len ? 0 : -1;
+    return mlink_send(l, m, why, whylen);
 }
 
 static int link_recv(clink *l, Excam__Envelope **m, char *why, size_t whylen)
 {
-    for (;;) {
-        int e = wire_next(&l->rd, m, why, whylen);
-        if (e == WIRE_OK) return 0;
-        if (e == WIRE_EOF || e == WIRE_ETRUNC) {
-            snprintf(why, whylen, "the coordinator closed the connection");
-            return -1;
-        }
-        if (e != WIRE_AGAIN) {
-            char w2[300];
-            snprintf(w2, sizeof(w2), "%s", why);
-            snprintf(why, whylen, "%s: %s", wire_strerror(e), w2);
-            return -1;
-        }
-        e = wire_reader_read(&l->rd, l->fd);
-        if (e == WIRE_EIO && errno == EINTR) {
-            snprintf(why, whylen, "interrupted");
-            return -1;
-        }
-        if (e == WIRE_AGAIN) { /* the socket's receive timeout */
-            snprintf(why, whylen, "no answer within 30 s");
-            return -1;
-        }
-        if (e != WIRE_OK) {
-            snprintf(why, whylen, "%s", e == WIRE_EIO ? strerror(errno) : wire_strerror(e));
-            return -1;
-        }
-    }
+    return mlink_recv(l, m, why, whylen);
 }
 
-/* Connect, hello, and wait for the acknowledgement. */
-static int link_hello(clink *l, const char *spec, char *why, size_t whylen)
+/* Connect (TLS if configured), hello, prove the key, and check the acknowledgement.
+ * 0, -1 (unreachable: worth another try) or -2 (refused or untrusted). A coordinator
+ * that takes a request and never answers is a broken one: 30 s at most per answer. */
+static int link_hello(clink *l, const char *spec, const link_sec *sec, char *why, size_t whylen)
 {
-    Excam__Envelope env = EXCAM__ENVELOPE__INIT, *m = NULL;
     Excam__Hello h = EXCAM__HELLO__INIT;
     char host[256] = "", name[64];
-    if (link_open(l, spec, why, whylen)) return -1;
+    int e = mlink_dial(l, spec, sec, 30000, why, whylen);
+    if (e) return e == LINK_FATAL ? -2 : -1;
     gethostname(host, sizeof(host) - 1);
     snprintf(name, sizeof(name), "client-%ld", (long)getpid());
     h.protocol_version = WIRE_PROTOCOL_VERSION;
     h.role = EXCAM__ROLE__CLIENT;
     h.name = name;
     h.host = host;
-    env.body_case = EXCAM__ENVELOPE__BODY_HELLO;
-    env.hello = &h;
-    if (link_send(l, &env, why, whylen) || link_recv(l, &m, why, whylen)) {
-        link_close(l);
-        return -1;
-    }
-    int ok = m->body_case == EXCAM__ENVELOPE__BODY_HELLO_ACK && m->hello_ack->accepted;
-    if (!ok)
-        snprintf(why, whylen, "%s refused us: %s", spec,
-                 m->body_case == EXCAM__ENVELOPE__BODY_HELLO_ACK && m->hello_ack->refusal_reason
-                     ? m->hello_ack->refusal_reason
-                     : wire_body_name(m));
-    wire_free(m);
-    if (!ok) link_close(l);
-    return ok ? 0 : -2;
+    e = mlink_hello(l, &h, sec, NULL, NULL, why, whylen);
+    if (e) link_close(l);
+    return e == 0 ? 0 : e == LINK_FATAL ? -2 : -1;
 }
 
 /* Send a request and take the reply (an Error reply is an error). */
@@ -273,15 +177,16 @@ done:
 
 /* The finished job's chunks into the IVF file. */
 static int download(blobstore *bs, const Excam__JobStatus *st, const y4m_reader *in, int frames,
-                    int chunks, const char *output, client_result *res)
+                    int chunks, const char *output, int webm, client_result *res)
 {
     char err[512];
     uint8_t *man = NULL, *blob = NULL;
     size_t man_len, len;
     outfile out = {0};
-    ivf_writer ivf;
+    container_writer cw;
     int written = 0, ret = 1;
     out.slot = -1;
+    memset(&cw, 0, sizeof(cw));
     const Excam__BlobRef *ref = NULL;
     for (size_t i = 0; i < st->n_outputs; i++)
         if (!strcmp(st->outputs[i]->name, "chunks")) ref = st->outputs[i];
@@ -299,8 +204,9 @@ static int download(blobstore *bs, const Excam__JobStatus *st, const y4m_reader 
     }
     if (outfile_open(&out, output)) goto done;
     uint32_t num = in->fps_num ? in->fps_num : 30, den = in->fps_num ? in->fps_den : 1;
-    if (ivf_writer_start(&ivf, out.f, "VP80", in->width, in->height, num, den)) {
-        cli_error("%s: write error", output);
+    if (container_start(&cw, webm ? CONTAINER_WEBM : CONTAINER_IVF, out.f, in->width,
+                        in->height, num, den)) {
+        cli_error("%s: %s", output, cw.err);
         goto done;
     }
     for (int k = 0; k < chunks; k++) {
@@ -314,9 +220,9 @@ static int download(blobstore *bs, const Excam__JobStatus *st, const y4m_reader 
             goto done;
         }
         for (int i = 0; i < fs.n; i++) {
-            if (ivf_write_frame(&ivf, fs.data[i], fs.len[i], (uint64_t)written)) {
+            if (container_write(&cw, fs.data[i], fs.len[i], (uint64_t)written)) {
                 task_frames_free(&fs);
-                cli_error("%s: write error", output);
+                cli_error("%s: %s", output, cw.err);
                 goto done;
             }
             res->bytes += fs.len[i];
@@ -330,12 +236,14 @@ static int download(blobstore *bs, const Excam__JobStatus *st, const y4m_reader 
         cli_error("the job's chunks hold %d frames, not %d", written, frames);
         goto done;
     }
-    if (ivf_writer_finish(&ivf) || outfile_commit(&out)) {
-        if (out.f) cli_error("%s: write error", output);
+    if (container_finish(&cw)) {
+        cli_error("%s: %s", output, cw.err);
         goto done;
     }
+    if (outfile_commit(&out)) goto done;
     ret = 0;
 done:
+    container_free(&cw);
     if (ret) outfile_abort(&out);
     free(man);
     free(blob);
@@ -349,7 +257,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
     blobstore *bs = NULL;
     uint8_t man_hash[32];
     int frames = 0, chunks = 0, ret = 1;
-    clink l = {.fd = -1};
+    clink l = {.x = {.fd = -1}};
     Excam__Envelope *rep = NULL;
     double t0 = now_s();
 
@@ -358,11 +266,19 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         cli_error("--storage: %s", err);
         return 1;
     }
+    /* A coordinator that is down or refuses us (a wrong key, an untrusted certificate)
+     * is found out before the whole input goes to storage. */
+    int hr = link_hello(&l, o->coordinator, &o->sec, why, sizeof(why));
+    if (hr) {
+        cli_error("coordinator %s: %s", o->coordinator, why);
+        goto done;
+    }
+    link_close(&l); /* an upload may outlast the coordinator's idle limit for clients */
     if (upload(in, skip, limit, o->chunk, bs, man_hash, &frames, &chunks)) goto done;
     res->frames = frames;
     res->chunks = chunks;
 
-    int hr = link_hello(&l, o->coordinator, why, sizeof(why));
+    hr = link_hello(&l, o->coordinator, &o->sec, why, sizeof(why));
     if (hr) {
         cli_error("coordinator %s: %s", o->coordinator, why);
         goto done;
@@ -431,7 +347,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
             jc.job_id = res->job_id;
             env.body_case = EXCAM__ENVELOPE__BODY_JOB_CANCEL;
             env.job_cancel = &jc;
-            if (l.fd >= 0 && !link_send(&l, &env, why, sizeof(why)) && !watch_failed)
+            if (l.x.fd >= 0 && !link_send(&l, &env, why, sizeof(why)) && !watch_failed)
                 fprintf(stderr, "\nexcam encode: job %llu cancelled\n", (unsigned long long)res->job_id);
             if (watch_failed) break;
             link_close(&l);
@@ -442,8 +358,13 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
             raise(stop_signal);
             return 1;
         }
-        if (l.fd < 0) {
-            if (link_hello(&l, o->coordinator, why, sizeof(why))) {
+        if (l.x.fd < 0) {
+            int hr2 = link_hello(&l, o->coordinator, &o->sec, why, sizeof(why));
+            if (hr2 == -2) {
+                cli_error("coordinator %s: %s", o->coordinator, why);
+                break;
+            }
+            if (hr2) {
                 if (now_s() - lost_since > o->retry_for) {
                     cli_error("coordinator %s: lost for %.0f s: %s", o->coordinator, o->retry_for, why);
                     break;
@@ -485,7 +406,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
                 res->tasks[st->stages[i]->stage - 1] = st->stages[i]->total;
             }
         if (st->state == EXCAM__JOB_STATE__DONE) {
-            ret = download(bs, st, in, frames, chunks, output, res);
+            ret = download(bs, st, in, frames, chunks, output, o->webm, res);
             break;
         }
         if (st->state == EXCAM__JOB_STATE__FAILED) {
@@ -524,12 +445,12 @@ static const char *state_name(int s)
     }
 }
 
-int client_list(const char *coordinator)
+int client_list(const char *coordinator, const link_sec *sec)
 {
     char why[512];
     clink l;
     int ret = 1;
-    if (link_hello(&l, coordinator, why, sizeof(why))) {
+    if (link_hello(&l, coordinator, sec, why, sizeof(why))) {
         cli_error("coordinator %s: %s", coordinator, why);
         return 1;
     }
@@ -572,11 +493,11 @@ int client_list(const char *coordinator)
     return ret;
 }
 
-int client_cancel(const char *coordinator, uint64_t job_id)
+int client_cancel(const char *coordinator, const link_sec *sec, uint64_t job_id)
 {
     char why[512];
     clink l;
-    if (link_hello(&l, coordinator, why, sizeof(why))) {
+    if (link_hello(&l, coordinator, sec, why, sizeof(why))) {
         cli_error("coordinator %s: %s", coordinator, why);
         return 1;
     }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "link.h"
 #include "tasks.h"
 #include "y4m.h"
 
@@ -21,9 +22,11 @@ typedef struct client_opts {
     task_params params;       /* q, speed, ... (group_start and first_frame unused) */
     double retry_for;         /* seconds to keep reconnecting to a coordinator that went away */
     int quiet;
+    int webm;                 /* write WebM (webm.h) rather than IVF */
     int embedded;             /* the coordinator is local.c's: no word of it, and on
                                * SIGINT/SIGTERM cancel the job and return 128 + the signal
                                * (the caller cleans up) instead of dying of it */
+    link_sec sec;             /* job key, TLS, --insecure */
     int (*watch)(void *arg);  /* if set, called between status polls while the job runs:
                                * nonzero (after printing why, e.g. no worker is left)
                                * cancels the job and client_encode fails */
@@ -40,7 +43,7 @@ typedef struct client_result {
 
 /*
  * Encode in (after skipping `skip` frames, at most `limit` frames; -1: all) through the
- * coordinator and write the IVF stream to `output` (atomically; nothing is left on
+ * coordinator and write the IVF (or WebM: o->webm) stream to `output` (atomically; nothing is left on
  * failure). Returns 0, or 1 after printing the error (naming the file or the peer).
  * SIGINT/SIGTERM while it waits cancel the job.
  */
@@ -49,7 +52,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
 
 /* `excam jobs`: list the coordinator's jobs on stdout; `excam cancel`: cancel one.
  * 0, or 1 after printing the error. */
-int client_list(const char *coordinator);
-int client_cancel(const char *coordinator, uint64_t job_id);
+int client_list(const char *coordinator, const link_sec *sec);
+int client_cancel(const char *coordinator, const link_sec *sec, uint64_t job_id);
 
 #endif

@@ -19,9 +19,9 @@
 #include "y4m.h"
 
 static const char usage[] =
-    "usage: excam decode IN.ivf [options]\n"
+    "usage: excam decode IN.ivf|IN.webm [options]\n"
     "\n"
-    "Decode a VP8 stream in an IVF file (\"-\" reads stdin).\n"
+    "Decode a VP8 stream in an IVF or WebM file (\"-\" reads stdin).\n"
     "\n"
     "  -o, --output FILE    write the shown frames: Y4M, or raw I420 with --i420 or a\n"
     "                       .yuv/.i420 name (\"-\" = stdout). Written to a temporary\n"
@@ -210,7 +210,7 @@ int cmd_decode(int argc, char **argv)
         excam_image_free(img);
     }
     if (decoded == 0 && ivf.frames_read == 0) {
-        cli_error("%s: the IVF file has no frames", ivf.name);
+        cli_error("%s: the file has no frames", ivf.name);
         goto done;
     }
     if (output && outfile_commit(&out) != 0) goto done;

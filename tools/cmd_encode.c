@@ -14,21 +14,24 @@
 #include "client.h"
 #include "local.h"
 #include "excam/vp8.h"
-#include "ivf.h"
+#include "container.h"
 #include "outfile.h"
 #include "quality.h"
 #include "launch.h"
 #include "ratectl.h"
 #include "scenecut.h"
+#include "secopts.h"
 #include "y4m.h"
 
 static const char usage[] =
-    "usage: excam encode IN.y4m -o OUT.ivf [options]\n"
+    "usage: excam encode IN.y4m -o OUT.ivf|OUT.webm [options]\n"
     "\n"
-    "Encode 8-bit 4:2:0 Y4M (\"-\" reads stdin) to VP8 in an IVF file.\n"
+    "Encode 8-bit 4:2:0 Y4M (\"-\" reads stdin) to VP8 in an IVF or WebM file.\n"
     "\n"
     "Output:\n"
-    "  -o, --output FILE        the IVF file (written atomically; removed on error)\n"
+    "  -o, --output FILE        the output file (written atomically; removed on error):\n"
+    "                           WebM if its name ends in .webm or .mkv, else IVF\n"
+    "      --webm, --ivf        the container, whatever the name says\n"
     "      --limit N            encode at most N frames\n"
     "      --skip N             skip the first N input frames\n"
     "Rate control (vpxenc's scale: quantizers 0..63):\n"
@@ -75,7 +78,7 @@ enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
     OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS, OPT_COORD,
-    OPT_STORAGE, OPT_STAGE1, OPT_LISTEN
+    OPT_STORAGE, OPT_STAGE1, OPT_WEBM, OPT_IVF, OPT_LISTEN
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -225,6 +228,9 @@ int cmd_encode(int argc, char **argv)
         {"coordinator", required_argument, NULL, OPT_COORD},
         {"storage", required_argument, NULL, OPT_STORAGE},
         {"stage1", required_argument, NULL, OPT_STAGE1},
+        {"webm", no_argument, NULL, OPT_WEBM},
+        {"ivf", no_argument, NULL, OPT_IVF},
+        SECOPTS_LONG,
         {"listen", required_argument, NULL, OPT_LISTEN},
         LAUNCH_LONG_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
@@ -236,7 +242,8 @@ int cmd_encode(int argc, char **argv)
     launch_opts lo = {0};
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
-    int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1;
+    int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1, container = -1, sec_given = 0;
+    secopts sec = {0};
     ratectl rc = {.mode = RC_Q, .cq = 20, .min_q = 0, .max_q = 63};
 
     opterr = 0;
@@ -284,6 +291,8 @@ int cmd_encode(int argc, char **argv)
             else if (!strcmp(optarg, "libvpx")) stage1_vpx = 1;
             else return cli_usage_error("encode", "--stage1 is excam or libvpx, not '%s'", optarg);
             break;
+        case OPT_WEBM: container = CONTAINER_WEBM; break;
+        case OPT_IVF: container = CONTAINER_IVF; break;
         case 'q': quiet = 1; break;
         case OPT_LISTEN: listen = optarg; break;
         case 'h': { /* the launchers' options after the other parallel ones */
@@ -291,12 +300,18 @@ int cmd_encode(int argc, char **argv)
             fwrite(usage, 1, (size_t)(state - usage), stdout);
             fputs(launch_usage, stdout);
             fputs(state, stdout);
+            printf("Security (with --coordinator, or --key/--insecure with a launcher other than\n"
+                   "local; the local run makes a key of its own):\n%s", secopts_usage_client);
             return 0;
         }
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
         default:
             if (c >= LAUNCH_OPT_FIRST && c < LAUNCH_OPT_END) {
                 bad = launch_opt(&lo, "encode", c, optarg);
+                break;
+            }
+            if (secopts_take(&sec, c, optarg)) {
+                sec_given = 1;
                 break;
             }
             return cli_usage_error("encode", "unknown option '%s'", argv[optind - 1]);
@@ -307,6 +322,7 @@ int cmd_encode(int argc, char **argv)
     if (optind + 1 < argc)
         return cli_usage_error("encode", "one input file only (extra: '%s')", argv[optind + 1]);
     if (!output) return cli_usage_error("encode", "no output file: give -o OUT.ivf");
+    if (container < 0) container = (int)container_from_name(output);
     if (rc.min_q > rc.max_q) return cli_usage_error("encode", "--min-q is above --max-q");
     if ((rc.mode == RC_VBR || rc.mode == RC_CBR) && rc.target_kbps <= 0)
         return cli_usage_error("encode", "--end-usage=%s needs --target-bitrate",
@@ -321,6 +337,13 @@ int cmd_encode(int argc, char **argv)
                                          "chunks); --kf-max-dist and --error-resilient do not apply");
     if (coordinator && !chunk)
         return cli_usage_error("encode", "--coordinator runs the pipeline: give --chunk N");
+    if (sec_given && !coordinator && launch_is_local(&lo))
+        return cli_usage_error("encode", "--key, --tls-* and --insecure go with --coordinator "
+                                         "or a launcher (the local run makes a key of its own)");
+    if (!coordinator && (sec.tls_ca || sec.tls_cert || sec.tls_key))
+        return cli_usage_error("encode", "--tls-* are for --coordinator: the embedded coordinator "
+                                         "has no TLS yet (run `excam coordinator` with TLS and "
+                                         "`excam launch`)");
     if (stage1_vpx >= 0 && !chunk)
         return cli_usage_error("encode", "--stage1 is a stage of the pipeline: give --chunk N");
     if (coordinator && (!storage || !*storage))
@@ -333,7 +356,14 @@ int cmd_encode(int argc, char **argv)
         return cli_usage_error("encode", "--launcher and --listen start workers for the pipeline: "
                                          "give --chunk N");
     lo.storage = storage;
+    lo.key_file = sec.key_file ? sec.key_file : getenv("EXCAM_KEY_FILE");
+    if (lo.key_file && !*lo.key_file) lo.key_file = NULL;
+    lo.insecure = sec.insecure;
     if (chunk && !coordinator && launch_validate(&lo, "encode")) return EXIT_USAGE;
+    if (chunk && !coordinator && !launch_ships_key(&lo) && !lo.key_file)
+        return cli_usage_error("encode", "--launcher %s needs --key FILE (or EXCAM_KEY_FILE): the "
+                                         "job key, readable by the workers at that path (make one "
+                                         "with excam keygen --key FILE)", lo.launcher);
     if (chunk && (want_psnr || want_ssim) && !strcmp(argv[optind], "-"))
         return cli_usage_error("encode", "--psnr/--ssim with --chunk read the input again: "
                                "give it as a file, not on stdin");
@@ -355,7 +385,7 @@ int cmd_encode(int argc, char **argv)
     excam_image *img = excam_image_alloc(in.width, in.height);
     excam_vp8_state *state = NULL;
     int state_has_key = 0;
-    ivf_writer ivf;
+    container_writer cw = {0};
     quality qual = {0};
     uint64_t bytes = 0;
     unsigned encoded = 0, since_key = 0;
@@ -390,6 +420,7 @@ int cmd_encode(int argc, char **argv)
         co.rebase = rebase;
         co.retry_for = 120;
         co.quiet = quiet;
+        co.webm = container == CONTAINER_WEBM;
         rc.fps = in.fps_num && in.fps_den ? (double)in.fps_num / in.fps_den : 30.0;
         ratectl_init(&rc);
         co.params.q_key = ratectl_next_q(&rc, 1);
@@ -399,12 +430,23 @@ int cmd_encode(int argc, char **argv)
         co.params.sharpness = sharp;
         co.params.verify = verify;
         co.params.stage1_libvpx = stage1_vpx == 1;
+        if (coordinator || !launch_is_local(&lo)) {
+            int e = secopts_load(&sec, "encode", 0);
+            if (e) {
+                ret = e;
+                goto done;
+            }
+            co.sec.key = sec.have_key ? sec.key : NULL;
+            co.sec.tls = sec.tls;
+            co.sec.insecure = sec.insecure;
+        }
         if (workers <= 0) {
             long n = sysconf(_SC_NPROCESSORS_ONLN);
             workers = n > 0 ? (int)n : 1;
         }
         double t1 = now();
         lo.workers = workers;
+        lo.key = sec.have_key ? sec.key : NULL;
         ret = coordinator ? client_encode(&in, skip, limit, &co, output, &cr)
                           : local_encode(&in, skip, limit, &co, &lo, listen, output, &cr);
         if (ret) goto done;
@@ -452,8 +494,9 @@ int cmd_encode(int argc, char **argv)
         goto done;
     }
     if (outfile_open(&out, output) != 0) goto done;
-    if (ivf_writer_start(&ivf, out.f, "VP80", in.width, in.height, in.fps_num, in.fps_den) != 0) {
-        cli_error("%s: write error", output);
+    if (container_start(&cw, (container_kind)container, out.f, in.width, in.height, in.fps_num,
+                        in.fps_den) != 0) {
+        cli_error("%s: %s", output, cw.err);
         goto done;
     }
     for (;;) {
@@ -488,12 +531,12 @@ int cmd_encode(int argc, char **argv)
                       excam_strerror(err));
             goto done;
         }
-        int werr = ivf_write_frame(&ivf, frame, len, encoded);
+        int werr = container_write(&cw, frame, len, encoded);
         excam_free(frame);
         excam_vp8_state_free(state);
         state = next;
         if (werr) {
-            cli_error("%s: write error", output);
+            cli_error("%s: %s", output, cw.err);
             goto done;
         }
         ratectl_update(&rc, key, len);
@@ -521,10 +564,11 @@ int cmd_encode(int argc, char **argv)
     if (state_out && (outfile_open(&sout, state_out) != 0 ||
                       write_state(&sout, state_out, state) != 0))
         goto done;
-    if (ivf_writer_finish(&ivf) != 0 || outfile_commit(&out) != 0) {
-        if (out.f) cli_error("%s: write error", output);
+    if (container_finish(&cw) != 0) {
+        cli_error("%s: %s", output, cw.err);
         goto done;
     }
+    if (outfile_commit(&out) != 0) goto done;
     if (state_out && outfile_commit(&sout) != 0) {
         /* The stream is complete and in place; only the state is missing. */
         goto done;
@@ -539,11 +583,13 @@ int cmd_encode(int argc, char **argv)
     print_quality(&qual, want_psnr, want_ssim);
     ret = 0;
 done:
+    secopts_free(&sec);
     if (ret) {
         if (tty) fputc('\n', stderr);
         outfile_abort(&out);
         outfile_abort(&sout);
     }
+    container_free(&cw);
     excam_image_free(img);
     scenecut_free(&sc);
     excam_vp8_state_free(state);

@@ -12,9 +12,9 @@
 #include "ivf.h"
 
 static const char usage[] =
-    "usage: excam info IN.ivf\n"
+    "usage: excam info IN.ivf|IN.webm\n"
     "\n"
-    "Print the IVF header and, for every frame: number, type, picture size, shown or\n"
+    "Print the container's header (IVF or WebM) and, for every frame: number, type, picture size, shown or\n"
     "hidden, quantizer index, loop filter, token partitions, reference updates\n"
     "(L/G/A = last/golden/altref refreshed, G<L etc. = copied from), and bytes.\n"
     "The frames are decoded to check them.\n";
@@ -51,7 +51,7 @@ int cmd_info(int argc, char **argv)
         cli_error("%s: %s", input, ivf.err);
         return 1;
     }
-    printf("%s: IVF, fourcc %s, %dx%d, time base %u/%u, %u frames in header\n", ivf.name,
+    printf("%s: %s, fourcc %s, %dx%d, time base %u/%u, %u frames in header\n", ivf.name, ivf.container,
            ivf.fourcc, ivf.width, ivf.height, ivf.scale, ivf.rate, ivf.header_frames);
 
     excam_vp8_state *state = excam_vp8_state_new();

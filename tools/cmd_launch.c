@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "launch.h"
+#include "secopts.h"
 
 static const char usage[] =
     "usage: excam launch --coordinator HOST:PORT --storage URI [--launcher L] [options]\n"
@@ -45,9 +46,11 @@ int cmd_launch(int argc, char **argv)
         {"dry-run", no_argument, NULL, O_DRY},
         {"help", no_argument, NULL, 'h'},
         LAUNCH_LONG_OPTIONS,
+        SECOPTS_LONG,
         {NULL, 0, NULL, 0},
     };
     launch_opts lo = {0};
+    secopts sec = {0};
     unsigned long v;
     int c;
     lo.storage = getenv("EXCAM_STORAGE");
@@ -72,11 +75,19 @@ int cmd_launch(int argc, char **argv)
         case 'h':
             fputs(usage, stdout);
             fputs(launch_usage, stdout);
+            printf("Security (what the workers get: ssh and slurm workers --key FILE at the same\n"
+                   "path, Lambda workers the key itself in their event):\n"
+                   "      --key FILE           the coordinator's job key (default $EXCAM_KEY_FILE)\n"
+                   "      --insecure           the workers may dial it off loopback without TLS\n");
             return 0;
         case ':': return cli_usage_error("launch", "option '%s' needs a value", argv[optind - 1]);
         default:
             if (c >= LAUNCH_OPT_FIRST && c < LAUNCH_OPT_END) {
                 if (launch_opt(&lo, "launch", c, optarg)) return EXIT_USAGE;
+                break;
+            }
+            if (c == SECOPT_KEY || c == SECOPT_INSECURE) {
+                secopts_take(&sec, c, optarg);
                 break;
             }
             return cli_usage_error("launch", "unknown option '%s'", argv[optind - 1]);
@@ -87,6 +98,11 @@ int cmd_launch(int argc, char **argv)
     if (lo.dry_run && (!lo.launcher || strcmp(lo.launcher, "slurm")))
         return cli_usage_error("launch", "--dry-run is for --launcher slurm");
     if (launch_validate(&lo, "launch")) return EXIT_USAGE;
+    int e = secopts_load(&sec, "launch", 0);
+    if (e) return e;
+    lo.key = sec.have_key ? sec.key : NULL;
+    lo.key_file = sec.key_file;
+    lo.insecure = sec.insecure;
 
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof(sa));
@@ -95,11 +111,15 @@ int cmd_launch(int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     launch *l;
-    if (launch_start(&lo, &l)) return 1;
+    if (launch_start(&lo, &l)) {
+        secopts_free(&sec);
+        return 1;
+    }
     int lambda = lo.launcher && !strcmp(lo.launcher, "lambda");
     int alive = 1;
     while (!lo.dry_run && !lambda && !stop_signal && (alive = launch_check(l)) > 0) usleep(200000);
     launch_stop(l);
+    secopts_free(&sec);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (stop_signal) raise(stop_signal);

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "client.h"
 #include "coordinator.h"
+#include "secopts.h"
 #include "worker.h"
 
 static int num_opt(const char *cmd, const char *name, const char *arg, double lo, double hi,
@@ -43,8 +44,12 @@ static const char coord_usage[] =
     "                         run elsewhere (default 5)\n"
     "  --hello-timeout S      a connection must say hello within S seconds (default 10)\n"
     "  --max-attempts N       attempts of one task before its job fails (default 8)\n"
+    "%s"
     "  -v, --verbose          log every assignment and result\n"
-    "  -h, --help             this text\n";
+    "  -h, --help             this text\n"
+    "\n"
+    "Off loopback it needs TLS (--tls-cert, --tls-key) and a job key (--key), or\n"
+    "--insecure.\n";
 
 int cmd_coordinator(int argc, char **argv)
 {
@@ -58,12 +63,14 @@ int cmd_coordinator(int argc, char **argv)
         {"dead-after", required_argument, NULL, O_DEAD},
         {"hello-timeout", required_argument, NULL, O_HELLO},
         {"max-attempts", required_argument, NULL, O_ATTEMPTS},
+        SECOPTS_LONG,
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     coord_opts o;
     coord_opts_default(&o);
+    secopts sec = {0};
     int c;
     double v;
     opterr = 0;
@@ -91,16 +98,25 @@ int cmd_coordinator(int argc, char **argv)
             o.max_attempts = (int)v;
             break;
         case 'v': o.verbose = 1; break;
-        case 'h': fputs(coord_usage, stdout); return 0;
+        case 'h': printf(coord_usage, secopts_usage_server); return 0;
         case ':': return cli_usage_error("coordinator", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("coordinator", "unknown option '%s'", argv[optind - 1]);
+        default:
+            if (secopts_take(&sec, c, optarg)) break;
+            return cli_usage_error("coordinator", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return cli_usage_error("coordinator", "unexpected argument '%s'", argv[optind]);
     if (o.dead_ms <= o.heartbeat_ms)
         return cli_usage_error("coordinator", "--dead-after must be longer than --heartbeat");
+    int e = secopts_load(&sec, "coordinator", 1);
+    if (e) return e;
+    o.key = sec.have_key ? sec.key : NULL;
+    o.tls = sec.tls;
+    o.insecure = sec.insecure;
     char err[1024];
-    if (coord_run(&o, err, sizeof(err))) {
+    e = coord_run(&o, err, sizeof(err));
+    secopts_free(&sec);
+    if (e) {
         cli_error("coordinator: %s", err);
         return 1;
     }
@@ -120,8 +136,12 @@ static const char worker_usage[] =
     "  --retry-for S            keep dialling a coordinator that is gone for S seconds,\n"
     "                           then exit 1 (default 60; -1: forever)\n"
     "  --max-tasks N            exit after N tasks\n"
+    "%s"
     "  -v, --verbose            log every task\n"
-    "  -h, --help               this text\n";
+    "  -h, --help               this text\n"
+    "\n"
+    "A coordinator that refuses this worker (a wrong key, an untrusted certificate) makes\n"
+    "it exit with status 1 at once: dialling again would be refused again.\n";
 
 int cmd_worker(int argc, char **argv)
 {
@@ -131,12 +151,14 @@ int cmd_worker(int argc, char **argv)
         {"name", required_argument, NULL, O_NAME},
         {"retry-for", required_argument, NULL, O_RETRY},
         {"max-tasks", required_argument, NULL, O_MAX},
+        SECOPTS_LONG,
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     worker_opts o;
     worker_opts_default(&o);
+    secopts sec = {0};
     int c;
     double v;
     opterr = 0;
@@ -158,15 +180,24 @@ int cmd_worker(int argc, char **argv)
             o.max_tasks = (int)v;
             break;
         case 'v': o.verbose = 1; break;
-        case 'h': fputs(worker_usage, stdout); return 0;
+        case 'h': printf(worker_usage, secopts_usage_client); return 0;
         case ':': return cli_usage_error("worker", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("worker", "unknown option '%s'", argv[optind - 1]);
+        default:
+            if (secopts_take(&sec, c, optarg)) break;
+            return cli_usage_error("worker", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return cli_usage_error("worker", "unexpected argument '%s'", argv[optind]);
     if (!o.coordinator) return cli_usage_error("worker", "no --coordinator HOST:PORT");
+    int e = secopts_load(&sec, "worker", 0);
+    if (e) return e;
+    o.sec.key = sec.have_key ? sec.key : NULL;
+    o.sec.tls = sec.tls;
+    o.sec.insecure = sec.insecure;
     char err[1024];
-    if (worker_run(&o, err, sizeof(err))) {
+    e = worker_run(&o, err, sizeof(err));
+    secopts_free(&sec);
+    if (e) {
         cli_error("worker: %s", err);
         return 1;
     }
@@ -176,45 +207,57 @@ int cmd_worker(int argc, char **argv)
 /* ------------------------------------------------------------ jobs, cancel */
 
 static const char jobs_usage[] =
-    "usage: excam jobs --coordinator HOST:PORT\n"
+    "usage: excam jobs --coordinator HOST:PORT [options]\n"
     "\n"
-    "List the coordinator's jobs: id, state, name and progress per stage.\n";
+    "List the coordinator's jobs: id, state, name and progress per stage.\n"
+    "\n%s";
 
 static const char cancel_usage[] =
-    "usage: excam cancel JOB --coordinator HOST:PORT\n"
+    "usage: excam cancel JOB --coordinator HOST:PORT [options]\n"
     "\n"
-    "Cancel a job: its waiting tasks are dropped and its client stops with an error.\n";
+    "Cancel a job: its waiting tasks are dropped and its client stops with an error.\n"
+    "\n%s";
 
 static int jobs_or_cancel(int argc, char **argv, int cancel)
 {
     static const struct option opts[] = {
         {"coordinator", required_argument, NULL, 'c'},
+        SECOPTS_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = cancel ? "cancel" : "jobs", *coordinator = NULL;
+    secopts sec = {0};
     int c;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': coordinator = optarg; break;
-        case 'h': fputs(cancel ? cancel_usage : jobs_usage, stdout); return 0;
+        case 'h': printf(cancel ? cancel_usage : jobs_usage, secopts_usage_client); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        default:
+            if (secopts_take(&sec, c, optarg)) break;
+            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (!coordinator) return cli_usage_error(cmd, "no --coordinator HOST:PORT");
+    unsigned long long id = 0;
     if (!cancel) {
         if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-        return client_list(coordinator);
+    } else {
+        if (optind + 1 != argc) return cli_usage_error(cmd, "give one job id");
+        char *end;
+        id = strtoull(argv[optind], &end, 10);
+        if (!*argv[optind] || *end || !id)
+            return cli_usage_error(cmd, "'%s' is not a job id", argv[optind]);
     }
-    if (optind + 1 != argc) return cli_usage_error(cmd, "give one job id");
-    char *end;
-    unsigned long long id = strtoull(argv[optind], &end, 10);
-    if (!*argv[optind] || *end || !id)
-        return cli_usage_error(cmd, "'%s' is not a job id", argv[optind]);
-    return client_cancel(coordinator, id);
+    int e = secopts_load(&sec, cmd, 0);
+    if (e) return e;
+    link_sec ls = {sec.have_key ? sec.key : NULL, sec.tls, sec.insecure};
+    e = cancel ? client_cancel(coordinator, &ls, id) : client_list(coordinator, &ls);
+    secopts_free(&sec);
+    return e;
 }
 
 int cmd_jobs(int argc, char **argv) { return jobs_or_cancel(argc, argv, 0); }

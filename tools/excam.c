@@ -10,14 +10,16 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    {"encode", cmd_encode, "encode Y4M video to VP8 (IVF) with excam's encoder"},
-    {"decode", cmd_decode, "decode an IVF VP8 stream to Y4M/I420 or per-frame MD5s"},
-    {"info", cmd_info, "describe every frame of an IVF VP8 stream"},
+    {"encode", cmd_encode, "encode Y4M video to VP8 (IVF or WebM) with excam's encoder"},
+    {"decode", cmd_decode, "decode a VP8 stream (IVF or WebM) to Y4M/I420 or per-frame MD5s"},
+    {"info", cmd_info, "describe every frame of a VP8 stream (IVF or WebM)"},
     {"state", cmd_state, "dump or hash the decoder state after a frame"},
     {"coordinator", cmd_coordinator, "run the coordinator daemon that hands tasks to workers"},
     {"worker", cmd_worker, "run tasks for a coordinator"},
     {"jobs", cmd_jobs, "list a coordinator's jobs"},
     {"cancel", cmd_cancel, "cancel a coordinator's job"},
+    {"plan", cmd_plan, "predict the time and cost of a parallel encode; pick a plan"},
+    {"keygen", cmd_keygen, "make a job key and TLS material for a coordinator and its peers"},
     {"launch", cmd_launch, "start workers for a coordinator (local, ssh, slurm, lambda)"},
     {"k8s-manifest", cmd_k8s_manifest, "print a Kubernetes Indexed Job that runs workers"},
 };

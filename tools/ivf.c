@@ -40,13 +40,19 @@ int ivf_open_stream(ivf_reader *r, FILE *f, const char *name)
         return -1;
     }
     if (got == 0) {
-        snprintf(r->err, sizeof(r->err), "empty file (not an IVF file)");
+        snprintf(r->err, sizeof(r->err), "empty file (not an IVF or WebM file)");
         return -1;
+    }
+    if (got >= 4 && memcmp(h, WEBM_MAGIC, 4) == 0) {
+        r->container = "WebM";
+        return webm_reader_open(&r->webm, f, h, got, &r->width, &r->height, &r->rate,
+                                &r->scale, r->fourcc, r->err, sizeof(r->err));
     }
     if (got < 4 || memcmp(h, "DKIF", 4) != 0) {
-        snprintf(r->err, sizeof(r->err), "not an IVF file (no DKIF signature)");
+        snprintf(r->err, sizeof(r->err), "not an IVF or WebM file (no DKIF or EBML signature)");
         return -1;
     }
+    r->container = "IVF";
     if (got < sizeof(h)) {
         snprintf(r->err, sizeof(r->err), "truncated IVF file header (%zu of 32 bytes)", got);
         return -1;
@@ -87,6 +93,13 @@ int ivf_read_frame(ivf_reader *r, const uint8_t **data, size_t *len, uint64_t *p
 {
     uint8_t h[12];
     unsigned n = r->frames_read + 1; /* frames are numbered from 1 in messages */
+    if (r->webm) {
+        char msg[200];
+        int ret = webm_read_frame(r->webm, data, len, pts, msg, sizeof(msg));
+        if (ret < 0) snprintf(r->err, sizeof(r->err), "frame %u: %s", n, msg);
+        if (ret > 0) r->frames_read = n;
+        return ret;
+    }
     size_t got = read_full(r->f, h, sizeof(h));
     if (ferror(r->f)) {
         snprintf(r->err, sizeof(r->err), "frame %u: read error: %s", n, strerror(errno));
@@ -141,6 +154,8 @@ int ivf_read_frame(ivf_reader *r, const uint8_t **data, size_t *len, uint64_t *p
 
 void ivf_close(ivf_reader *r)
 {
+    webm_reader_close(r->webm);
+    r->webm = NULL;
     if (r->owns_file && r->f) fclose(r->f);
     free(r->buf);
     r->f = NULL;

@@ -4,12 +4,17 @@
  * count) and frames, each a 12-byte header (u32 size, u64 timestamp, little-endian)
  * followed by the data. The reader never trusts the header's frame count and does
  * not reject a stream for its fourcc (the decoder decides what it can decode).
+ *
+ * The reader also reads WebM (webm.h), told by its signature, into the same fields:
+ * every command that reads IVF reads WebM too.
  */
 #ifndef EXCAM_TOOLS_IVF_H
 #define EXCAM_TOOLS_IVF_H
 
 #include <stdint.h>
 #include <stdio.h>
+
+#include "webm.h"
 
 /* Frames larger than this are treated as corrupt (no VP8 frame comes close). */
 #define IVF_MAX_FRAME_SIZE (256u << 20)
@@ -18,6 +23,8 @@ typedef struct ivf_reader {
     FILE *f;
     int owns_file;
     const char *name;     /* for messages */
+    webm_reader *webm;      /* a WebM file, read through webm.c; NULL for IVF */
+    const char *container;  /* "IVF" or "WebM" */
     char fourcc[5];
     int width, height;
     uint32_t rate, scale;
@@ -29,7 +36,7 @@ typedef struct ivf_reader {
 } ivf_reader;
 
 /* Open `path` ("-" = stdin) and read its header. 0 on success; on failure -1 with
- * r->err set ("not an IVF file", "truncated file header", or the system error). */
+ * r->err set ("not an IVF or WebM file", "truncated file header", or the system error). */
 int ivf_open(ivf_reader *r, const char *path);
 /* Same, on an open stream (not closed by ivf_close). */
 int ivf_open_stream(ivf_reader *r, FILE *f, const char *name);

@@ -80,6 +80,12 @@ int launch_is_local(const launch_opts *o)
     return find_ops(o->launcher) == &launch_local_ops;
 }
 
+int launch_ships_key(const launch_opts *o)
+{
+    const launch_ops *ops = find_ops(o->launcher);
+    return ops == &launch_local_ops || ops == &launch_lambda_ops;
+}
+
 int launch_validate(const launch_opts *o, const char *cmd)
 {
     const launch_ops *ops = find_ops(o->launcher);

@@ -17,6 +17,7 @@
 #define EXCAM_TOOLS_LAUNCH_H
 
 #include <getopt.h>
+#include <stdint.h>
 
 typedef struct launch_opts {
     const char *launcher;        /* "local" (NULL too), "ssh", "slurm", "lambda" */
@@ -37,6 +38,12 @@ typedef struct launch_opts {
     const char *lambda_function; /* lambda: the function's name or ARN */
     const char *lambda_region;   /* default $AWS_REGION, $AWS_DEFAULT_REGION */
     const char *lambda_endpoint; /* default $AWS_ENDPOINT_URL, else AWS's */
+    const uint8_t *key;          /* the job key the workers prove (AUTH_KEY_BYTES; local:
+                                  * given by fork; lambda: in the event) */
+    const char *key_file;        /* ssh, slurm: that key's file, at this path on the
+                                  * workers' hosts too (they get `--key FILE`) */
+    int insecure;                /* the workers may dial a coordinator off loopback
+                                  * without TLS (`--insecure`) */
 } launch_opts;
 
 typedef struct launch launch;
@@ -72,6 +79,10 @@ int launch_validate(const launch_opts *o, const char *cmd);
 /* 1 if the launcher runs workers on this host only (the coordinator can stay on
  * loopback and the storage be a private temporary directory). */
 int launch_is_local(const launch_opts *o);
+
+/* 1 if the launcher hands the workers o->key itself (local: by fork; lambda: in the
+ * event), 0 if they need o->key_file at the same path (ssh, slurm). */
+int launch_ships_key(const launch_opts *o);
 
 /* Start the workers. Hosts or invocations that fail are reported (one line each, naming
  * them) and the rest go on; 0 if at least one worker was started, else 1 after printing

@@ -2,7 +2,7 @@
  * The lambda launcher: N asynchronous invocations (X-Amz-Invocation-Type: Event) of an
  * AWS Lambda function that runs one worker each (tools/lambda/bootstrap, a custom
  * runtime), POST {endpoint}/2015-03-31/functions/{F}/invocations with the JSON event
- * {"coordinator", "storage", "name", "retry_for"}, signed with SigV4 by libcurl
+ * {"coordinator", "storage", "name", "retry_for", "insecure", "key"}, signed with SigV4 by libcurl
  * (CURLOPT_AWS_SIGV4 "aws:amz:REGION:lambda"). Credentials: AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY and, for temporary ones, AWS_SESSION_TOKEN.
  *
@@ -11,10 +11,12 @@
  * the time), so stop has nothing to do and check cannot see them.
  */
 #include <curl/curl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "cli.h"
 #include "launch_int.h"
 
@@ -125,7 +127,14 @@ static int lambda_start(const launch_opts *o, void **state)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 
-    char q_coord[600], q_storage[2200], q_name[80], body[3200];
+    char q_coord[600], q_storage[2200], q_name[80], body[3400], q_key[2 * AUTH_KEY_BYTES + 32];
+    q_key[0] = '\0';
+    if (o->key) { /* the job key rides in the event (TLS to Lambda), never in a file */
+        char hex[2 * AUTH_KEY_BYTES + 1];
+        sodium_bin2hex(hex, sizeof(hex), o->key, AUTH_KEY_BYTES);
+        snprintf(q_key, sizeof(q_key), ",\"key\":\"%s\"", hex);
+        sodium_memzero(hex, sizeof(hex));
+    }
     json_str(q_coord, sizeof(q_coord), o->coordinator);
     json_str(q_storage, sizeof(q_storage), o->storage ? o->storage : "");
     int n = o->workers > 0 ? o->workers : 1, failures = 0, in_a_row = 0;
@@ -135,8 +144,10 @@ static int lambda_start(const launch_opts *o, void **state)
         r.text[0] = '\0';
         snprintf(name, sizeof(name), "lambda-%d", i + 1);
         json_str(q_name, sizeof(q_name), name);
-        snprintf(body, sizeof(body), "{\"coordinator\":%s,\"storage\":%s,\"name\":%s,\"retry_for\":%g}",
-                 q_coord, q_storage, q_name, o->retry_for ? o->retry_for : 10);
+        snprintf(body, sizeof(body),
+                 "{\"coordinator\":%s,\"storage\":%s,\"name\":%s,\"retry_for\":%g,\"insecure\":%s%s}",
+                 q_coord, q_storage, q_name, o->retry_for ? o->retry_for : 10,
+                 o->insecure ? "true" : "false", q_key);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
         CURLcode e = curl_easy_perform(c);
@@ -166,6 +177,8 @@ static int lambda_start(const launch_opts *o, void **state)
     }
     if (failures && s->invoked)
         cli_error("lambda %s: %d of %d workers invoked; going on with them", fn, s->invoked, n);
+    sodium_memzero(q_key, sizeof(q_key));
+    sodium_memzero(body, sizeof(body));
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
     if (!s->invoked) {

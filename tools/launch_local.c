@@ -17,6 +17,8 @@ typedef struct local_state {
     launch_proc *procs;
     int n;
     const char *coordinator;
+    const uint8_t *key;
+    int insecure;
     double retry_for;
     int index; /* of the worker being started, for its name */
 } local_state;
@@ -31,6 +33,8 @@ static void run_worker(void *arg)
     wo.coordinator = s->coordinator;
     wo.name = name;
     if (s->retry_for) wo.retry_for = s->retry_for;
+    wo.sec.key = s->key;
+    wo.sec.insecure = s->insecure;
     int r = worker_run(&wo, err, sizeof(err));
     if (r) fprintf(stderr, "worker %d: %s\n", s->index + 1, err);
     _exit(r ? 1 : 0);
@@ -56,6 +60,8 @@ static int local_start(const launch_opts *o, void **state)
     }
     s->coordinator = o->coordinator;
     s->retry_for = o->retry_for;
+    s->key = o->key;
+    s->insecure = o->insecure;
     char log[4200];
     if (o->log_dir) snprintf(log, sizeof(log), "%s/workers.log", o->log_dir);
     for (s->index = 0; s->index < n; s->index++) {

@@ -47,8 +47,13 @@ static void write_script(FILE *f, const launch_opts *o, const char *excam)
     put_quoted(f, excam);
     fputs(" worker --coordinator ", f);
     put_quoted(f, o->coordinator);
-    fprintf(f, " --name \"slurm-${SLURM_ARRAY_JOB_ID}-${SLURM_ARRAY_TASK_ID}\" --retry-for %g\n",
+    fprintf(f, " --name \"slurm-${SLURM_ARRAY_JOB_ID}-${SLURM_ARRAY_TASK_ID}\" --retry-for %g",
             o->retry_for ? o->retry_for : 60);
+    if (o->key_file) {
+        fputs(" --key ", f);
+        put_quoted(f, o->key_file);
+    }
+    fputs(o->insecure ? " --insecure\n" : "\n", f);
 }
 
 /* Tasks of the job squeue still lists (pending or running, and with `completing` those

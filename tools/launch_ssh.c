@@ -19,11 +19,11 @@
 #include "cli.h"
 #include "launch_int.h"
 
-/* $1 excam, $2 HOST:PORT, $3 name, $4 retry-for. A background list's stdin is /dev/null
- * unless redirected, hence fd 3. */
+/* $1 excam, $2 HOST:PORT, $3 name, $4 retry-for, then more worker options (--key FILE,
+ * --insecure). A background list's stdin is /dev/null unless redirected, hence fd 3. */
 static const char wrapper[] =
-    "exec 3<&0 </dev/null; "
-    "\"$1\" worker --coordinator \"$2\" --name \"$3\" --retry-for \"$4\" 3<&- & w=$!; "
+    "exec 3<&0 </dev/null; e=$1 c=$2 n=$3 r=$4; shift 4; "
+    "\"$e\" worker --coordinator \"$c\" --name \"$n\" --retry-for \"$r\" \"$@\" 3<&- & w=$!; "
     "{ cat <&3; kill $w; } >/dev/null 2>&1 & "
     "exec 3<&-; wait $w";
 
@@ -268,6 +268,7 @@ static int ssh_start(const launch_opts *o, void **state)
         }
     char *q_script = shell_quote(wrapper), *q_excam = shell_quote(excam);
     char *q_coord = shell_quote(o->coordinator), *q_retry = shell_quote(retry);
+    char *q_key = shell_quote(o->key_file ? o->key_file : "");
     int started = 0, failed = 0;
     for (int h = 0; h < nhosts; h++) {
         int count = o->per_host ? o->per_host : hosts[h].slots;
@@ -278,16 +279,17 @@ static int ssh_start(const launch_opts *o, void **state)
             char *q_name = shell_quote(name);
             size_t len = 64 + (q_script ? strlen(q_script) : 0) + (q_excam ? strlen(q_excam) : 0) +
                          (q_coord ? strlen(q_coord) : 0) + (q_name ? strlen(q_name) : 0) +
-                         (q_retry ? strlen(q_retry) : 0);
-            w->command = q_script && q_excam && q_coord && q_retry && q_name ? malloc(len) : NULL;
+                         (q_retry ? strlen(q_retry) : 0) + (q_key ? strlen(q_key) : 0);
+            w->command = q_script && q_excam && q_coord && q_retry && q_name && q_key ? malloc(len) : NULL;
             if (!w->command) {
                 free(q_name);
                 cli_error("out of memory");
                 failed = -1;
                 break;
             }
-            snprintf(w->command, len, "exec sh -c %s excam-worker %s %s %s %s", q_script, q_excam,
-                     q_coord, q_name, q_retry);
+            snprintf(w->command, len, "exec sh -c %s excam-worker %s %s %s %s%s%s%s", q_script,
+                     q_excam, q_coord, q_name, q_retry, o->key_file ? " --key " : "",
+                     o->key_file ? q_key : "", o->insecure ? " --insecure" : "");
             free(q_name);
             snprintf(w->host, sizeof(w->host), "%s", hosts[h].spec);
             snprintf(w->dest, sizeof(w->dest), "%s", hosts[h].dest);
@@ -328,6 +330,7 @@ static int ssh_start(const launch_opts *o, void **state)
     free(q_excam);
     free(q_coord);
     free(q_retry);
+    free(q_key);
     free(hosts);
     hosts = NULL;
     if (failed || !started) {

@@ -24,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "auth.h"
 #include "cli.h"
 #include "coordinator.h"
 #include "launch_int.h"
@@ -121,6 +124,21 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
         sigaction(SIGTERM, &old_term, NULL);
         return 1;
     }
+    /* The job key: the one given (--key, for workers elsewhere), or a fresh one per run,
+     * known to this process and its children only (local workers get it by fork, Lambda
+     * workers in their event, never through a file): the default path is authenticated
+     * as well. */
+    uint8_t key[AUTH_KEY_BYTES];
+    char aerr[200];
+    if (auth_init(aerr, sizeof(aerr))) {
+        cli_error("%s", aerr);
+        rmdir(dir);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        return 1;
+    }
+    if (lo.key) memcpy(key, lo.key, sizeof(key));
+    else auth_random(key, sizeof(key));
     snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
     snprintf(portf, sizeof(portf), "%s/port", dir);
     if (local && mkdir(blobs, 0700)) {
@@ -145,6 +163,8 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
         co.port_file = portf;
         co.storage = storage;
         co.dead_ms = 30000; /* local workers do not go silent; a slow machine is no reason */
+        co.key = key;
+        co.insecure = lo.insecure;
         int r = coord_run(&co, err, sizeof(err));
         if (r) fprintf(stderr, "coordinator: %s\n", err);
         _exit(r ? 1 : 0);
@@ -179,12 +199,16 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
     lo.coordinator = coord;
     lo.storage = storage;
     lo.log_dir = dir;
+    lo.key = key;
     lo.retry_for = 5; /* this coordinator never comes back: when it goes, the job is over */
     if (launch_start(&lo, &workers) || caught) goto done;
 
     o.coordinator = coord;
     o.storage = storage;
     o.embedded = 1;
+    o.sec.key = key;
+    o.sec.tls = NULL;
+    o.sec.insecure = lo.insecure;
     o.retry_for = 5;
     o.watch = watch_workers;
     o.watch_arg = workers;
@@ -204,6 +228,7 @@ done:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (caught && ret) ret = 128 + caught;
+    sodium_memzero(key, sizeof(key));
     if (ret > 128) { /* interrupted: now die of the signal, as the caller would have */
         signal(ret - 128, SIG_DFL);
         raise(ret - 128);

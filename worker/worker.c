@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "blobstore.h"
+#include "link.h"
 #include "proto/excam.pb-c.h"
 #include "tasks.h"
 #include "wire.h"
@@ -49,9 +51,9 @@ static void wlog(const worker_opts *o, const char *fmt, ...)
 /* ------------------------------------------------------------ the connection */
 
 typedef struct wlink {
-    int fd;
-    wire_reader rd;
-    pthread_mutex_t lock;     /* one writer at a time: the task loop and the heartbeats */
+    mlink ml;
+    pthread_mutex_t lock;     /* one writer at a time: the task loop and the heartbeats;
+                               * under TLS also each read (ml.lock) */
     pthread_cond_t wake;
     int stop;                 /* heartbeats: stop (under lock) */
     int interval_ms;
@@ -59,86 +61,10 @@ typedef struct wlink {
     Excam__TaskRef running;   /* the task being run (job_id 0: none), under lock */
 } wlink;
 
-static int dial(const char *spec, char *err, size_t errlen)
-{
-    char host[256];
-    const char *colon = strrchr(spec, ':');
-    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host)) {
-        snprintf(err, errlen, "--coordinator %s: not HOST:PORT", spec);
-        return -2;
-    }
-    memcpy(host, spec, (size_t)(colon - spec));
-    host[colon - spec] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
-    int e = getaddrinfo(host, colon + 1, &hints, &ai);
-    if (e) {
-        snprintf(err, errlen, "%s: %s", spec, gai_strerror(e));
-        return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-        if (fd < 0) continue;
-        if (connect(fd, a->ai_addr, a->ai_addrlen)) {
-            snprintf(err, errlen, "%s: %s", spec, strerror(errno));
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(ai);
-    if (fd >= 0) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    }
-    return fd;
-}
-
 static int send_locked(wlink *l, const Excam__Envelope *m)
 {
-    uint8_t *buf;
-    size_t len;
-    if (wire_pack(m, &buf, &len)) return -1;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = send(l->fd, buf + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        off += (size_t)w;
-    }
-    free(buf);
-    return off == len ? 0 : -1;
-}
-
-static int send_msg(wlink *l, const Excam__Envelope *m)
-{
-    pthread_mutex_lock(&l->lock);
-    int r = send_locked(l, m);
-    pthread_mutex_unlock(&l->lock);
-    return r;
-}
-
-/* The next message (blocking); 0, or -1 with why. */
-static int recv_msg(wlink *l, Excam__Envelope **m, char *why, size_t whylen)
-{
-    for (;;) {
-        int e = wire_next(&l->rd, m, why, whylen);
-        if (e == WIRE_OK) return 0;
-        if (e == WIRE_EOF || e == WIRE_ETRUNC) {
-            snprintf(why, whylen, "the coordinator closed the connection");
-            return -1;
-        }
-        if (e != WIRE_AGAIN) {
-            char w2[300];
-            snprintf(w2, sizeof(w2), "%s", why);
-            snprintf(why, whylen, "%s: %s", wire_strerror(e), w2);
-            return -1;
-        }
-        e = wire_reader_read(&l->rd, l->fd);
-        if (e != WIRE_OK && e != WIRE_AGAIN) {
-            snprintf(why, whylen, "%s", e == WIRE_EIO ? strerror(errno) : wire_strerror(e));
-            return -1;
-        }
-    }
+    char why[256];
+    return mlink_send(&l->ml, m, why, sizeof(why));
 }
 
 static void *heartbeats(void *arg)
@@ -364,6 +290,22 @@ static int handle_task(wlink *l, runner *rn, const worker_opts *o, const Excam__
 
 /* ------------------------------------------------------------ the loop */
 
+/* After a failed dial: 1 (err set) once the coordinator has been out of reach for
+ * retry_for seconds, else 0 after waiting the backoff (0.1 s doubling up to 2 s). */
+static int pause_or_give_up(const worker_opts *o, double last_ok, double *backoff, const char *why,
+                            char *err, size_t errlen)
+{
+    if (o->retry_for >= 0 && now_s() - last_ok > o->retry_for) {
+        snprintf(err, errlen, "cannot reach the coordinator %s for %.0f s: %s", o->coordinator,
+                 o->retry_for, why);
+        return 1;
+    }
+    if (o->verbose) wlog(o, "%s", why);
+    usleep((useconds_t)(*backoff * 1e6));
+    *backoff = *backoff * 2 > 2 ? 2 : *backoff * 2;
+    return 0;
+}
+
 int worker_run(const worker_opts *o_in, char *err, size_t errlen)
 {
     worker_opts o = *o_in;
@@ -379,59 +321,58 @@ int worker_run(const worker_opts *o_in, char *err, size_t errlen)
     gethostname(host, sizeof(host) - 1);
     for (;;) {
         char why[512];
-        int fd = dial(o.coordinator, why, sizeof(why));
-        if (fd == -2) {
-            snprintf(err, errlen, "%s", why);
+        wlink l;
+        memset(&l, 0, sizeof(l));
+        int d = mlink_dial(&l.ml, o.coordinator, &o.sec, 30000, why, sizeof(why));
+        if (d == LINK_FATAL) {
+            snprintf(err, errlen, "coordinator %s: %s", o.coordinator, why);
+            if (rn.bs) blobstore_close(rn.bs);
             return -1;
         }
-        if (fd < 0) {
-            if (o.retry_for >= 0 && now_s() - last_ok > o.retry_for) {
-                snprintf(err, errlen, "cannot reach the coordinator for %.0f s: %s", o.retry_for, why);
+        if (d) {
+            if (pause_or_give_up(&o, last_ok, &backoff, why, err, errlen)) {
                 if (rn.bs) blobstore_close(rn.bs);
                 return -1;
             }
-            usleep((useconds_t)(backoff * 1e6));
-            backoff = backoff * 2 > 2 ? 2 : backoff * 2;
             continue;
         }
-        wlink l;
-        memset(&l, 0, sizeof(l));
-        l.fd = fd;
         excam__task_ref__init(&l.running);
-        wire_reader_init(&l.rd, 0);
         pthread_mutex_init(&l.lock, NULL);
         pthread_cond_init(&l.wake, NULL);
+        if (l.ml.x.ssl) l.ml.lock = &l.lock;
 
-        Excam__Envelope env = EXCAM__ENVELOPE__INIT, *m = NULL;
+        Excam__Envelope *m = NULL;
         Excam__Hello hello = EXCAM__HELLO__INIT;
         hello.protocol_version = WIRE_PROTOCOL_VERSION;
         hello.role = EXCAM__ROLE__WORKER;
         hello.name = (char *)o.name;
         hello.host = host;
         hello.slots = 1;
-        env.body_case = EXCAM__ENVELOPE__BODY_HELLO;
-        env.hello = &hello;
-        int refused = 0, quit = 0;
+        int refused = 0, quit = 0, hello_failed = 0;
         pthread_t hb;
         int hb_started = 0;
-        if (send_msg(&l, &env) || recv_msg(&l, &m, why, sizeof(why))) {
+        uint32_t interval = 0;
+        /* The handshake has a time limit; waiting for tasks has none. */
+        int h = mlink_hello(&l.ml, &hello, &o.sec, NULL, &interval, why, sizeof(why));
+        l.ml.timeout_ms = 0;
+        if (h == LINK_RETRY) {
             if (o.verbose) wlog(&o, "hello failed: %s", why);
-        } else if (m->body_case != EXCAM__ENVELOPE__BODY_HELLO_ACK || !m->hello_ack->accepted) {
-            snprintf(err, errlen, "the coordinator refused this worker: %s",
-                     m->body_case == EXCAM__ENVELOPE__BODY_HELLO_ACK && m->hello_ack->refusal_reason
-                         ? m->hello_ack->refusal_reason
-                         : wire_body_name(m));
+            hello_failed = 1;
+        } else if (h == LINK_FATAL) {
+            /* A wrong key or an untrusted coordinator is a configuration error that
+             * dialling again cannot fix: say so and exit rather than knock for ever. */
+            snprintf(err, errlen, "coordinator %s: %s", o.coordinator, why);
             refused = 1;
         } else {
-            l.interval_ms = (int)m->hello_ack->heartbeat_interval_ms;
-            if (o.verbose) wlog(&o, "connected to %s", o.coordinator);
+            l.interval_ms = (int)interval;
+            if (o.verbose) wlog(&o, "connected to %s%s", o.coordinator, l.ml.x.ssl ? " (TLS)" : "");
             last_ok = now_s();
             backoff = 0.1;
             hb_started = !pthread_create(&hb, NULL, heartbeats, &l);
             for (;;) {
                 wire_free(m);
                 m = NULL;
-                if (recv_msg(&l, &m, why, sizeof(why))) {
+                if (mlink_recv(&l.ml, &m, why, sizeof(why))) {
                     if (o.verbose) wlog(&o, "%s", why);
                     break;
                 }
@@ -453,13 +394,18 @@ int worker_run(const worker_opts *o_in, char *err, size_t errlen)
             l.stop = 1;
             pthread_cond_signal(&l.wake);
             pthread_mutex_unlock(&l.lock);
-            shutdown(fd, SHUT_RDWR);
+            shutdown(l.ml.x.fd, SHUT_RDWR);
             pthread_join(hb, NULL);
         }
-        close(fd);
-        wire_reader_free(&l.rd);
+        mlink_close(&l.ml);
         pthread_mutex_destroy(&l.lock);
         pthread_cond_destroy(&l.wake);
+        /* Connected but no hello: a coordinator that hangs up at once (or speaks TLS
+         * to our plaintext) is as good as unreachable: wait, and give up in time. */
+        if (hello_failed && pause_or_give_up(&o, last_ok, &backoff, why, err, errlen)) {
+            if (rn.bs) blobstore_close(rn.bs);
+            return -1;
+        }
         if (refused || quit) {
             if (rn.bs) blobstore_close(rn.bs);
             return refused ? -1 : 0;

@@ -4,12 +4,16 @@
  * the tasks it is given one at a time: fetch the inputs by hash from blob storage, run
  * the codec (tools/tasks.h), store the outputs, report their hashes. A second thread
  * sends a heartbeat every interval the coordinator asked for, also while a task runs.
- * When the connection breaks it dials again (with backoff) for as long as it is allowed.
+ * When the connection breaks it dials again (with backoff) for as long as it is allowed;
+ * when it is refused (a wrong job key, an untrusted coordinator or certificate) it
+ * exits, since dialling again would only be refused again.
  */
 #ifndef EXCAM_WORKER_H
 #define EXCAM_WORKER_H
 
 #include <stddef.h>
+
+#include "link.h"
 
 typedef struct worker_opts {
     const char *coordinator; /* "HOST:PORT" */
@@ -18,6 +22,7 @@ typedef struct worker_opts {
                               * < 0: forever (default 60) */
     int max_tasks;           /* exit 0 after this many tasks (0: no limit) */
     int verbose;
+    link_sec sec;            /* job key, TLS, --insecure (default: none, plaintext to loopback) */
 } worker_opts;
 
 void worker_opts_default(worker_opts *o);
