@@ -2,9 +2,10 @@
 # excam k8s-manifest: the Indexed Job it prints parses as YAML (python3-yaml) and has the
 # fields Kubernetes needs (batch/v1 Job, completionMode Indexed, completions = parallelism
 # = N, a container running `excam worker --coordinator ...` with EXCAM_STORAGE, resource
-# requests, a restart policy an Indexed Job allows, the volume when asked); hostile values
-# stay one string; bad options are refused. `kubectl apply --dry-run=client` too, when
-# kubectl can run it (it needs an API server's discovery even for a client dry run).
+# requests, a restart policy an Indexed Job allows, the volume when asked); the job key
+# from a Secret; hostile values stay one string; bad options are refused. `kubectl apply
+# --dry-run=client` too, when kubectl can run it (it needs an API server's discovery even
+# for a client dry run).
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -71,6 +72,15 @@ assert job["metadata"] == {"name": "enc-7", "namespace": "video", "labels": {"ap
 assert req == {"cpu": "500m", "memory": "2Gi"} and c["resources"]["limits"]["memory"] == "4Gi"
 assert c["volumeMounts"] == [{"name": "storage", "mountPath": "/nfs/blobs"}]
 assert pod["volumes"] == [{"name": "storage", "persistentVolumeClaim": {"claimName": "blobs"}}]'
+
+"$EXCAM" k8s-manifest --workers 3 --coordinator coord:7700 --storage /nfs/blobs --image img \
+    --key-secret excam-key --insecure --volume-claim blobs >"$SCRATCH/c.yaml"
+check "the job key from a Secret (a file, not a symlink), --insecure" "$SCRATCH/c.yaml" '
+assert cmd[6:] == ["--key", "/etc/excam-key/job.key", "--insecure"], cmd
+assert {"name": "job-key", "mountPath": "/etc/excam-key/job.key", "subPath": "job.key", "readOnly": True} in c["volumeMounts"], c["volumeMounts"]
+vol = [v for v in pod["volumes"] if v["name"] == "job-key"][0]["secret"]
+assert vol == {"secretName": "excam-key", "defaultMode": 0o400, "items": [{"key": "job.key", "path": "job.key"}]}, vol
+assert len(pod["volumes"]) == 2 and len(c["volumeMounts"]) == 2'
 
 refused() { # NAME PATTERN args...
     local name=$1 pat=$2 st=0

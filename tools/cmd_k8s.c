@@ -32,6 +32,9 @@ static const char usage[] =
     "                           limit is twice that)\n"
     "      --volume-claim PVC   mount this PersistentVolumeClaim at the storage's path\n"
     "                           (a file:// or path storage shared by every pod, e.g. NFS)\n"
+    "      --key-secret S       the job key from the Secret S (its entry job.key; make it\n"
+    "                           with kubectl create secret generic S --from-file=job.key)\n"
+    "      --insecure           the workers may dial the coordinator without TLS\n"
     "  -h, --help               this text\n";
 
 /* s as a double-quoted YAML scalar. */
@@ -69,7 +72,8 @@ static int quantity(const char *s)
 
 int cmd_k8s_manifest(int argc, char **argv)
 {
-    enum { O_WORKERS = 256, O_COORD, O_STORAGE, O_IMAGE, O_EXCAM, O_NAME, O_NS, O_CPU, O_MEM, O_PVC };
+    enum { O_WORKERS = 256, O_COORD, O_STORAGE, O_IMAGE, O_EXCAM, O_NAME, O_NS, O_CPU, O_MEM, O_PVC,
+           O_KEY_SECRET, O_INSECURE };
     static const struct option opts[] = {
         {"workers", required_argument, NULL, O_WORKERS},
         {"coordinator", required_argument, NULL, O_COORD},
@@ -81,12 +85,15 @@ int cmd_k8s_manifest(int argc, char **argv)
         {"cpu", required_argument, NULL, O_CPU},
         {"memory", required_argument, NULL, O_MEM},
         {"volume-claim", required_argument, NULL, O_PVC},
+        {"key-secret", required_argument, NULL, O_KEY_SECRET},
+        {"insecure", no_argument, NULL, O_INSECURE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "k8s-manifest", *coord = NULL, *storage = getenv("EXCAM_STORAGE");
     const char *image = NULL, *excam = "excam", *name = "excam-workers", *ns = NULL;
-    const char *cpu = "1", *mem = "512Mi", *pvc = NULL;
+    const char *cpu = "1", *mem = "512Mi", *pvc = NULL, *key_secret = NULL;
+    int insecure = 0;
     unsigned long workers = 0;
     int c;
     opterr = 0;
@@ -106,6 +113,8 @@ int cmd_k8s_manifest(int argc, char **argv)
         case O_CPU: cpu = optarg; break;
         case O_MEM: mem = optarg; break;
         case O_PVC: pvc = optarg; break;
+        case O_KEY_SECRET: key_secret = optarg; break;
+        case O_INSECURE: insecure = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -120,6 +129,8 @@ int cmd_k8s_manifest(int argc, char **argv)
         return cli_usage_error(cmd, "--name '%s': Kubernetes wants 1-63 of a-z, 0-9 and '-'", name);
     if (ns && !dns_label(ns))
         return cli_usage_error(cmd, "--namespace '%s': Kubernetes wants 1-63 of a-z, 0-9 and '-'", ns);
+    if (key_secret && !dns_label(key_secret))
+        return cli_usage_error(cmd, "--key-secret '%s': not a Kubernetes name", key_secret);
     if (pvc && !dns_label(pvc))
         return cli_usage_error(cmd, "--volume-claim '%s': not a Kubernetes name", pvc);
     if (!quantity(cpu)) return cli_usage_error(cmd, "--cpu '%s' is not a quantity (1, 500m)", cpu);
@@ -153,7 +164,9 @@ int cmd_k8s_manifest(int argc, char **argv)
     put_str(excam);
     printf(", \"worker\", \"--coordinator\", ");
     put_str(coord);
-    printf(", \"--name\", \"$(POD_NAME)\"]\n");
+    printf(", \"--name\", \"$(POD_NAME)\"%s%s]\n",
+           key_secret ? ", \"--key\", \"/etc/excam-key/job.key\"" : "",
+           insecure ? ", \"--insecure\"" : "");
     printf("        env:\n        - name: \"EXCAM_STORAGE\"\n          value: ");
     put_str(storage);
     printf("\n        - name: \"POD_NAME\"\n          valueFrom:\n            fieldRef:\n"
@@ -169,13 +182,28 @@ int cmd_k8s_manifest(int argc, char **argv)
     printf("\n          limits:\n            memory: ");
     put_str(lim);
     putchar('\n');
+    if (pvc || key_secret) printf("        volumeMounts:\n");
     if (pvc) {
-        printf("        volumeMounts:\n        - name: \"storage\"\n          mountPath: ");
+        printf("        - name: \"storage\"\n          mountPath: ");
         put_str(mount);
-        printf("\n      volumes:\n      - name: \"storage\"\n        persistentVolumeClaim:\n"
-               "          claimName: ");
+        putchar('\n');
+    }
+    /* The job key from a Secret, a file only its owner reads (as excam demands), mounted
+     * by subPath: a Secret volume's own entries are symlinks, which excam does not follow. */
+    if (key_secret)
+        printf("        - name: \"job-key\"\n          mountPath: \"/etc/excam-key/job.key\"\n"
+               "          subPath: \"job.key\"\n          readOnly: true\n");
+    if (pvc || key_secret) printf("      volumes:\n");
+    if (pvc) {
+        printf("      - name: \"storage\"\n        persistentVolumeClaim:\n          claimName: ");
         put_str(pvc);
         putchar('\n');
+    }
+    if (key_secret) {
+        printf("      - name: \"job-key\"\n        secret:\n          secretName: ");
+        put_str(key_secret);
+        printf("\n          defaultMode: 256\n          items:\n          - key: \"job.key\"\n"
+               "            path: \"job.key\"\n");
     }
     return fflush(stdout) ? 1 : 0;
 }
