@@ -27,15 +27,16 @@ ln -s "$EXCAM" "$SCRATCH/bin/excam"
 export TMPDIR=$SCRATCH/tmp
 
 # 1. The batch script, without Slurm.
+"$EXCAM" keygen --key "$SCRATCH/job.key" >/dev/null # the workers read it at this path
 st=0
 "$EXCAM" launch --launcher slurm --dry-run --workers 3 --coordinator 127.0.0.1:7700 \
     --storage "$SCRATCH/blobs" --remote-excam "$SCRATCH/bin/excam" --sbatch-opt=-pdebug \
-    >"$SCRATCH/dry.txt" 2>&1 || st=$?
+    --key "$SCRATCH/job.key" --tls-ca "$SCRATCH/ca.crt" >"$SCRATCH/dry.txt" 2>&1 || st=$?
 if ((st == 0)) && grep -q '^# sbatch --parsable -pdebug SCRIPT' "$SCRATCH/dry.txt" &&
     grep -q '^#SBATCH --array=0-2$' "$SCRATCH/dry.txt" &&
-    grep -q "^exec '$SCRATCH/bin/excam' worker --coordinator '127.0.0.1:7700' --name \"slurm-\${SLURM_ARRAY_JOB_ID}-\${SLURM_ARRAY_TASK_ID}\"" "$SCRATCH/dry.txt" &&
+    grep -q "^exec '$SCRATCH/bin/excam' worker --coordinator '127.0.0.1:7700' --name \"slurm-\${SLURM_ARRAY_JOB_ID}-\${SLURM_ARRAY_TASK_ID}\" --retry-for 60 --key '$SCRATCH/job.key' --tls-ca '$SCRATCH/ca.crt'$" "$SCRATCH/dry.txt" &&
     sed -n '/^#!/,$p' "$SCRATCH/dry.txt" | sh -n; then
-    ok "--dry-run: a 3-task array script running the worker (sh -n accepts it)"
+    ok "--dry-run: a 3-task array script running the worker with its key and CA (sh -n accepts it)"
 else
     fail "--dry-run: status $st"
     sed 's/^/  /' "$SCRATCH/dry.txt"
@@ -131,7 +132,6 @@ workers_left() {
 }
 
 "$EXCAM" encode "$CLIP" --chunk 6 --rebase 16 -q -o "$SCRATCH/local.ivf"
-"$EXCAM" keygen --key "$SCRATCH/job.key" >/dev/null # the workers read it at this path
 export EXCAM_KEY_FILE=$SCRATCH/job.key
 
 # 2. Two workers as a Slurm job array.

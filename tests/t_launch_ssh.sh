@@ -3,6 +3,8 @@
 # test starts on a free loopback port with a throwaway host key and a throwaway user key:
 #  - workers on "127.0.0.1:PORT 2" and "localhost:PORT" (3 workers over ssh) give the same
 #    bytes as the local run; the ssh options come from --ssh-opt, or from $EXCAM_SSH;
+#  - TLS (--tls-cert/--tls-key for the embedded coordinator, --tls-ca for its client and
+#    the workers): the same bytes; with another CA the run is refused;
 #  - a host that refuses (a closed port) is named in a warning and the job goes on with
 #    the others; when every host refuses, the encode fails naming them, leaves no output;
 #  - no excam at --remote-excam: the host and the shell's complaint; `excam launch` ends
@@ -135,6 +137,27 @@ if ((rc == 0)) && cmp -s "$SCRATCH/local.ivf" "$SCRATCH/env.ivf"; then
 else
     fail "options from \$EXCAM_SSH: status $rc"
     sed 's/^/  /' "$SCRATCH/env.log"
+fi
+
+# 2b. TLS: the embedded coordinator with a certificate, its client and the ssh workers
+#     checking it with the CA (at the same path on the "hosts"); with another CA nothing
+#     gets through (so TLS was really in force).
+"$EXCAM" keygen --tls "$SCRATCH/tls" >/dev/null
+"$EXCAM" keygen --tls "$SCRATCH/tls-other" >/dev/null
+TLS=(--tls-cert "$SCRATCH/tls/server.crt" --tls-key "$SCRATCH/tls/server.key")
+run_ssh tls "127.0.0.1:$PORT 2\n" "${ssh_opt_args[@]}" "${TLS[@]}" --tls-ca "$SCRATCH/tls/ca.crt"
+if ((rc == 0)) && cmp -s "$SCRATCH/local.ivf" "$SCRATCH/tls.ivf"; then
+    ok "TLS between the embedded coordinator, its client and 2 ssh workers: the local run's bytes"
+else
+    fail "TLS: status $rc"
+    sed 's/^/  /' "$SCRATCH/tls.log"
+fi
+run_ssh tlsbad "127.0.0.1:$PORT\n" "${ssh_opt_args[@]}" "${TLS[@]}" --tls-ca "$SCRATCH/tls-other/ca.crt"
+if ((rc == 1)) && [[ ! -e $SCRATCH/tlsbad.ivf ]] && grep -qi "certificate" "$SCRATCH/tlsbad.log"; then
+    ok "TLS with another CA: refused ('$(grep -m1 -i certificate "$SCRATCH/tlsbad.log")'), no output"
+else
+    fail "TLS with another CA: status $rc"
+    sed 's/^/  /' "$SCRATCH/tlsbad.log"
 fi
 
 # 3. A host that refuses: named, and the job goes on with the other.

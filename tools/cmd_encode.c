@@ -300,8 +300,9 @@ int cmd_encode(int argc, char **argv)
             fwrite(usage, 1, (size_t)(state - usage), stdout);
             fputs(launch_usage, stdout);
             fputs(state, stdout);
-            printf("Security (with --coordinator, or --key/--insecure with a launcher other than\n"
-                   "local; the local run makes a key of its own):\n%s", secopts_usage_client);
+            printf("Security (with --coordinator; with --launcher ssh/slurm/lambda: --key, --insecure,\n"
+                   "and for ssh/slurm --tls-cert/--tls-key for the embedded coordinator with --tls-ca\n"
+                   "for its workers; the local run makes a key of its own):\n%s", secopts_usage_client);
             return 0;
         }
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
@@ -340,10 +341,18 @@ int cmd_encode(int argc, char **argv)
     if (sec_given && !coordinator && launch_is_local(&lo))
         return cli_usage_error("encode", "--key, --tls-* and --insecure go with --coordinator "
                                          "or a launcher (the local run makes a key of its own)");
-    if (!coordinator && (sec.tls_ca || sec.tls_cert || sec.tls_key))
-        return cli_usage_error("encode", "--tls-* are for --coordinator: the embedded coordinator "
-                                         "has no TLS yet (run `excam coordinator` with TLS and "
-                                         "`excam launch`)");
+    if (!coordinator && (sec.tls_ca || sec.tls_cert || sec.tls_key)) {
+        /* The embedded coordinator's TLS: its certificate, and the CA its client and
+         * workers check it with (not a client certificate, as with --coordinator). */
+        if (!sec.tls_ca || !sec.tls_cert || !sec.tls_key)
+            return cli_usage_error("encode", "with a launcher, --tls-cert and --tls-key (the embedded "
+                                             "coordinator's) and --tls-ca (its CA, for the workers) "
+                                             "go together");
+        lo.tls_ca = sec.tls_ca;
+        lo.tls_cert = sec.tls_cert;
+        lo.tls_key = sec.tls_key;
+        sec.tls_ca = sec.tls_cert = sec.tls_key = NULL; /* secopts_load: the key only */
+    }
     if (stage1_vpx >= 0 && !chunk)
         return cli_usage_error("encode", "--stage1 is a stage of the pipeline: give --chunk N");
     if (coordinator && (!storage || !*storage))

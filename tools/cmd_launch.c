@@ -78,6 +78,8 @@ int cmd_launch(int argc, char **argv)
             printf("Security (what the workers get: ssh and slurm workers --key FILE at the same\n"
                    "path, Lambda workers the key itself in their event):\n"
                    "      --key FILE           the coordinator's job key (default $EXCAM_KEY_FILE)\n"
+                   "      --tls-ca FILE        ssh, slurm: the workers check the coordinator's\n"
+                   "                           certificate with this CA (same path on their hosts)\n"
                    "      --insecure           the workers may dial it off loopback without TLS\n");
             return 0;
         case ':': return cli_usage_error("launch", "option '%s' needs a value", argv[optind - 1]);
@@ -90,6 +92,10 @@ int cmd_launch(int argc, char **argv)
                 secopts_take(&sec, c, optarg);
                 break;
             }
+            if (c == SECOPT_TLS_CA) { /* a path for the workers, not read here */
+                lo.tls_ca = optarg;
+                break;
+            }
             return cli_usage_error("launch", "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -97,6 +103,9 @@ int cmd_launch(int argc, char **argv)
     if (!lo.coordinator) return cli_usage_error("launch", "no --coordinator HOST:PORT");
     if (lo.dry_run && (!lo.launcher || strcmp(lo.launcher, "slurm")))
         return cli_usage_error("launch", "--dry-run is for --launcher slurm");
+    if (sec.tls_cert || sec.tls_key)
+        return cli_usage_error("launch", "--tls-cert/--tls-key: the workers take no client "
+                                         "certificate from excam launch");
     if (launch_validate(&lo, "launch")) return EXIT_USAGE;
     int e = secopts_load(&sec, "launch", 0);
     if (e) return e;

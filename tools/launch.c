@@ -103,6 +103,9 @@ int launch_validate(const launch_opts *o, const char *cmd)
         return cli_usage_error(cmd, "--launcher lambda needs --lambda-function NAME");
     if (ops == &launch_local_ops && o->remote_excam)
         return cli_usage_error(cmd, "--remote-excam is for --launcher ssh or slurm");
+    if (lambda && o->tls_ca)
+        return cli_usage_error(cmd, "--tls-* do not go with --launcher lambda yet (its workers "
+                                    "have no CA file): use --insecure on a network you trust");
     if (ops != &launch_local_ops && (!o->storage || !*o->storage))
         return cli_usage_error(cmd, "--launcher %s needs --storage URI (or EXCAM_STORAGE): blob "
                                     "storage its workers can reach", ops->name);

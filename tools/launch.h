@@ -44,6 +44,10 @@ typedef struct launch_opts {
                                   * workers' hosts too (they get `--key FILE`) */
     int insecure;                /* the workers may dial a coordinator off loopback
                                   * without TLS (`--insecure`) */
+    const char *tls_ca;          /* ssh, slurm: the CA that verifies the coordinator's
+                                  * certificate, at this path on the workers' hosts too */
+    const char *tls_cert, *tls_key; /* the embedded coordinator's certificate and key
+                                  * (local.c; NULL: plaintext) */
 } launch_opts;
 
 typedef struct launch launch;

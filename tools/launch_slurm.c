@@ -53,6 +53,10 @@ static void write_script(FILE *f, const launch_opts *o, const char *excam)
         fputs(" --key ", f);
         put_quoted(f, o->key_file);
     }
+    if (o->tls_ca) {
+        fputs(" --tls-ca ", f);
+        put_quoted(f, o->tls_ca);
+    }
     fputs(o->insecure ? " --insecure\n" : "\n", f);
 }
 

@@ -269,6 +269,7 @@ static int ssh_start(const launch_opts *o, void **state)
     char *q_script = shell_quote(wrapper), *q_excam = shell_quote(excam);
     char *q_coord = shell_quote(o->coordinator), *q_retry = shell_quote(retry);
     char *q_key = shell_quote(o->key_file ? o->key_file : "");
+    char *q_ca = shell_quote(o->tls_ca ? o->tls_ca : "");
     int started = 0, failed = 0;
     for (int h = 0; h < nhosts; h++) {
         int count = o->per_host ? o->per_host : hosts[h].slots;
@@ -279,17 +280,20 @@ static int ssh_start(const launch_opts *o, void **state)
             char *q_name = shell_quote(name);
             size_t len = 64 + (q_script ? strlen(q_script) : 0) + (q_excam ? strlen(q_excam) : 0) +
                          (q_coord ? strlen(q_coord) : 0) + (q_name ? strlen(q_name) : 0) +
-                         (q_retry ? strlen(q_retry) : 0) + (q_key ? strlen(q_key) : 0);
-            w->command = q_script && q_excam && q_coord && q_retry && q_name && q_key ? malloc(len) : NULL;
+                         (q_retry ? strlen(q_retry) : 0) + (q_key ? strlen(q_key) : 0) +
+                         (q_ca ? strlen(q_ca) : 0) + 16;
+            w->command = q_script && q_excam && q_coord && q_retry && q_name && q_key && q_ca
+                             ? malloc(len) : NULL;
             if (!w->command) {
                 free(q_name);
                 cli_error("out of memory");
                 failed = -1;
                 break;
             }
-            snprintf(w->command, len, "exec sh -c %s excam-worker %s %s %s %s%s%s%s", q_script,
+            snprintf(w->command, len, "exec sh -c %s excam-worker %s %s %s %s%s%s%s%s%s", q_script,
                      q_excam, q_coord, q_name, q_retry, o->key_file ? " --key " : "",
-                     o->key_file ? q_key : "", o->insecure ? " --insecure" : "");
+                     o->key_file ? q_key : "", o->tls_ca ? " --tls-ca " : "", o->tls_ca ? q_ca : "",
+                     o->insecure ? " --insecure" : "");
             free(q_name);
             snprintf(w->host, sizeof(w->host), "%s", hosts[h].spec);
             snprintf(w->dest, sizeof(w->dest), "%s", hosts[h].dest);
@@ -331,6 +335,7 @@ static int ssh_start(const launch_opts *o, void **state)
     free(q_coord);
     free(q_retry);
     free(q_key);
+    free(q_ca);
     free(hosts);
     hosts = NULL;
     if (failed || !started) {

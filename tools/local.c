@@ -30,6 +30,7 @@
 #include "cli.h"
 #include "coordinator.h"
 #include "launch_int.h"
+#include "transport.h"
 
 /* Remove DIR and what is in it (files and one level of directories: the blob store). */
 static void remove_tree(const char *dir)
@@ -105,6 +106,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
     client_opts o = *o_in;
     launch_opts lo = *lo_in;
     launch *workers = NULL;
+    tls_ctx *server_tls = NULL, *client_tls = NULL;
     pid_t coord_pid = 0;
     int ret = 1, local = launch_is_local(&lo);
 
@@ -146,6 +148,15 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
         goto done;
     }
     const char *storage = local ? blobs : o.storage;
+    if (lo.tls_cert) { /* made before the fork: the coordinator inherits its context */
+        char terr[1200];
+        if (auth_private_file(lo.tls_key, "TLS key", terr, sizeof(terr)) ||
+            tls_server_ctx(lo.tls_cert, lo.tls_key, NULL, &server_tls, terr, sizeof(terr)) ||
+            tls_client_ctx(lo.tls_ca, NULL, NULL, &client_tls, terr, sizeof(terr))) {
+            cli_error("%s", terr);
+            goto done;
+        }
+    }
     if (!listen) listen = "127.0.0.1:0";
 
     /* The coordinator. */
@@ -165,6 +176,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
         co.dead_ms = 30000; /* local workers do not go silent; a slow machine is no reason */
         co.key = key;
         co.insecure = lo.insecure;
+        co.tls = server_tls;
         int r = coord_run(&co, err, sizeof(err));
         if (r) fprintf(stderr, "coordinator: %s\n", err);
         _exit(r ? 1 : 0);
@@ -207,7 +219,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
     o.storage = storage;
     o.embedded = 1;
     o.sec.key = key;
-    o.sec.tls = NULL;
+    o.sec.tls = client_tls;
     o.sec.insecure = lo.insecure;
     o.retry_for = 5;
     o.watch = watch_workers;
@@ -229,6 +241,8 @@ done:
     sigaction(SIGTERM, &old_term, NULL);
     if (caught && ret) ret = 128 + caught;
     sodium_memzero(key, sizeof(key));
+    if (server_tls) tls_ctx_free(server_tls);
+    if (client_tls) tls_ctx_free(client_tls);
     if (ret > 128) { /* interrupted: now die of the signal, as the caller would have */
         signal(ret - 128, SIG_DFL);
         raise(ret - 128);
