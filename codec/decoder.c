@@ -247,13 +247,15 @@ static int decode_dropped(const excam_vp8_state *in, excam_vp8_state **out, exca
     return EXCAM_OK;
 }
 
-static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
+/* The frame header (§9.2-§9.11) into the state: what a frame changes of the state
+ * before its macroblocks. *saved gets the probabilities to restore after the frame
+ * when it does not refresh them (§9.7). */
+static int begin_frame(vp8_decoder *d, const uint8_t *data, size_t len, vp8_bool_decoder *first,
+                       vp8_entropy *saved)
 {
     vp8_frame_header *h = &d->hdr;
     excam_vp8_state *s = d->s;
     size_t hdr_bytes = h->key_frame ? 10 : 3;
-    vp8_bool_decoder first, parts[8];
-    vp8_entropy saved;
     int err;
 
     if (h->key_frame) {
@@ -264,16 +266,38 @@ static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
         vp8_state_reset_for_key(s);
     }
     /* The first partition's decoder may run on into the rest of the frame, as in libvpx. */
-    vp8_bool_init(&first, data + hdr_bytes, len - hdr_bytes);
-    vp8_parse_header(&first, h, s);
+    vp8_bool_init(first, data + hdr_bytes, len - hdr_bytes);
+    vp8_parse_header(first, h, s);
     if (h->key_frame) {
         s->color_space = h->color_space;
         s->clamping_type = h->clamping_type;
     }
     s->segmentation_enabled = h->segmentation_enabled;
     s->lf_delta_enabled = h->lf_delta_enabled;
-    saved = s->ctx;
-    vp8_parse_header_probs(&first, h, &s->ctx);
+    *saved = s->ctx;
+    vp8_parse_header_probs(first, h, &s->ctx);
+    return EXCAM_OK;
+}
+
+/* What the end of a frame changes of the state besides the pictures. */
+static void end_frame(excam_vp8_state *s, const vp8_frame_header *h, const vp8_entropy *saved)
+{
+    if (!h->refresh_entropy)
+        s->ctx = *saved;
+    s->has_keyframe = 1;
+}
+
+static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
+{
+    vp8_frame_header *h = &d->hdr;
+    excam_vp8_state *s = d->s;
+    size_t hdr_bytes = h->key_frame ? 10 : 3;
+    vp8_bool_decoder first, parts[8];
+    vp8_entropy saved;
+    int err;
+
+    if ((err = begin_frame(d, data, len, &first, &saved)))
+        return err;
     if ((err = setup_partitions(data + hdr_bytes + h->first_part_size, data + len,
                                 h->num_partitions, parts)))
         return err;
@@ -296,29 +320,19 @@ static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
         vp8_frame_unref(s->shown);
         s->shown = vp8_frame_ref(d->cur);
     }
-    if (!h->refresh_entropy)
-        s->ctx = saved;
-    s->has_keyframe = 1;
+    end_frame(s, h, &saved);
     return EXCAM_OK;
 }
 
 /* The first partition only: the header and every macroblock's modes (no residue, no
  * reconstruction), for vp8_decode_modes. */
-static int parse_modes(vp8_decoder *d, const uint8_t *data, size_t len)
+static int parse_modes(vp8_decoder *d, const uint8_t *data, size_t len, vp8_entropy *saved)
 {
-    vp8_frame_header *h = &d->hdr;
     excam_vp8_state *s = d->s;
-    size_t hdr_bytes = h->key_frame ? 10 : 3;
     vp8_bool_decoder first;
     int err;
 
-    if (h->key_frame) {
-        if ((err = vp8_state_set_size(s, h->width, h->height))) return err;
-        vp8_state_reset_for_key(s);
-    }
-    vp8_bool_init(&first, data + hdr_bytes, len - hdr_bytes);
-    vp8_parse_header(&first, h, s);
-    vp8_parse_header_probs(&first, h, &s->ctx);
+    if ((err = begin_frame(d, data, len, &first, saved))) return err;
     d->mbi_stride = s->mb_cols + 1;
     d->mbi = calloc((size_t)(s->mb_cols + 1) * (size_t)(s->mb_rows + 1), sizeof(*d->mbi));
     if (!d->mbi) return EXCAM_ERR_NOMEM;
@@ -343,7 +357,8 @@ int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
     d.in = in;
     d.s = excam_vp8_state_copy(in);
     if (!d.s) return EXCAM_ERR_NOMEM;
-    err = parse_modes(&d, data, len);
+    vp8_entropy saved;
+    err = parse_modes(&d, data, len, &saved);
     excam_vp8_state_free(d.s);
     if (err) {
         free(d.mbi);
@@ -352,6 +367,41 @@ int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
     *hdr = d.hdr;
     *mbi = d.mbi;
     *mbi_stride = d.mbi_stride;
+    return EXCAM_OK;
+}
+
+EXCAM_API int excam_vp8_advance_modes(const excam_vp8_state *in, const uint8_t *data,
+                                     size_t len, excam_vp8_state **out)
+{
+    vp8_decoder d;
+    vp8_entropy saved;
+    int err;
+
+    if (out) *out = NULL;
+    if (!in || !out || !data || !len) return EXCAM_ERR_INVALID_ARG;
+    memset(&d, 0, sizeof(d));
+    if ((err = vp8_parse_frame_tag(data, len, &d.hdr))) return err;
+    if (!d.hdr.key_frame && !in->has_keyframe) return EXCAM_ERR_NO_KEYFRAME;
+    d.dsp = vp8_get_dsp();
+    d.in = in;
+    d.s = excam_vp8_state_copy(in);
+    if (!d.s) return EXCAM_ERR_NOMEM;
+    err = parse_modes(&d, data, len, &saved);
+    free(d.mbi);
+    if (err) {
+        excam_vp8_state_free(d.s);
+        return err;
+    }
+    end_frame(d.s, &d.hdr, &saved);
+    /* No pictures: they would be stale. */
+    for (int r = VP8_REF_LAST; r <= VP8_REF_ALTREF; r++) {
+        vp8_frame_unref(d.s->ref[r]);
+        d.s->ref[r] = NULL;
+    }
+    vp8_frame_unref(d.s->shown);
+    d.s->shown = NULL;
+    d.s->no_pictures = 1;
+    *out = d.s;
     return EXCAM_OK;
 }
 
@@ -366,7 +416,7 @@ EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, s
         *out = NULL;
     if (shown)
         *shown = NULL;
-    if (!in || !out || (!data && len))
+    if (!in || !out || (!data && len) || in->no_pictures)
         return EXCAM_ERR_INVALID_ARG;
     if (len == 0)
         return decode_dropped(in, out, shown, info);

@@ -64,6 +64,8 @@ typedef struct vp8_encoder {
     int16_t zrun_thresh[3][16];  /* AC zero bin after a run of r zeros, per kind */
     int64_t skip_thresh;         /* early exit: a skipped MB with less error (speed >= 3) */
     int mb_done;                 /* the current MB's search ended early */
+    int rebase_try;              /* rebase: the kept vector against ZERO/NEAREST/NEAR */
+    vp8_mv rebase_mv;            /* the kept vector */
     /* Rebase: the frame's header choices and macroblock modes, imposed (NULL: search). */
     const vp8_frame_header *forced_hdr;
     const vp8_mb_info *forced_mbi;

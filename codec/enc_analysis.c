@@ -701,6 +701,8 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
     }
 
     struct try_mv { int mode; vp8_mv mv; } tries[4];
+    struct { vp8_mb_info mb; int rate; int64_t proxy; } pre[4];
+    int npre = 0;
     vp8_mv new_mv;
     int n = 0;
     tries[n++] = (struct try_mv){VP8_MV_ZERO, {0, 0}};
@@ -709,7 +711,9 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
     tries[n++] = (struct try_mv){VP8_MV_NEW, {0, 0}}; /* searched below, if needed */
     for (int i = 0; i < n; i++) {
         int mode = tries[i].mode;
-        if (mode == VP8_MV_NEW) {
+        if (mode == VP8_MV_NEW && e->rebase_try) {
+            tries[i].mv = new_mv = e->rebase_mv; /* rebase: the kept vector, no search */
+        } else if (mode == VP8_MV_NEW) {
             /* Early exit (speed >= 3): a vector already found predicts so well that
              * nothing is left to code and the error is below a fraction of what
              * quantization itself leaves: no search, no other reference, no B_PRED. */
@@ -747,10 +751,38 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
         int rate = ref_rate + vp8_cost_tree(vp8_mv_ref_tree, probs, mode);
         if (mode == VP8_MV_NEW) rate += vp8_mv_cost(&d->s->ctx, cd->mb.mv, best_ref);
         predict_inter(e, m, &cd->mb);
+        if (e->rebase_try) {
+            /* Rebase: rank by the prediction's luma error and the header's rate; only
+             * the kept vector and the best other are coded (below). */
+            pre[npre].mb = cd->mb;
+            pre[npre].rate = rate;
+            pre[npre].proxy = sse_block(d->dsp, m->src[0], m->ss[0], m->dst[0], m->ds[0], 16) +
+                              ((int64_t)rate * e->rdmult + 128) / 256;
+            npre++;
+            continue;
+        }
         code_inter(e, m, cd, rate);
         if (cd->rd < best->rd) *best = *cd;
     }
-    if (e->p->speed <= 4 && (ref_frame == VP8_REF_LAST || e->p->speed <= 2))
+    if (e->rebase_try) {
+        /* Rebase: the kept vector against the best of the others by that estimate,
+         * each coded, the better by rate and distortion. */
+        int kept = -1, other = -1;
+        for (int i = 0; i < npre; i++) {
+            if (vp8_mv_equal(pre[i].mb.mv, e->rebase_mv)) kept = i;
+            else if (other < 0 || pre[i].proxy < pre[other].proxy) other = i;
+        }
+        for (int i = 0; i < npre; i++) {
+            if (i != kept && (i != other || (kept >= 0 && pre[other].proxy >= pre[kept].proxy)))
+                continue;
+            cd->mb = pre[i].mb;
+            predict_inter(e, m, &cd->mb);
+            code_inter(e, m, cd, pre[i].rate);
+            if (cd->rd < best->rd) *best = *cd;
+        }
+        return;
+    }
+    if (!e->rebase_try && e->p->speed <= 4 && (ref_frame == VP8_REF_LAST || e->p->speed <= 2))
         try_split(e, m, ref_frame, ref_rate + vp8_cost_tree(vp8_mv_ref_tree, probs, VP8_MV_SPLIT),
                   new_mv, best_ref, &lim, best, cd);
 }
@@ -771,6 +803,23 @@ static void code_forced(vp8_encoder *e, const mb_ctx *m, candidate *cd, const vp
     cd->mb.segment = 0;
     cd->mb.skip = 0;
     e->coding_intra = f->ref_frame == VP8_REF_INTRA;
+    if (!e->coding_intra && f->ymode != VP8_MV_SPLIT) {
+        /* A whole-MB inter macroblock keeps its reference, but its vector competes with
+         * ZERO, NEAREST and NEAR on the new base (no search: their predictions ranked by
+         * luma error and header rate, the best of them coded against the kept one, the
+         * better kept). The kept vector was chosen against stage 1's references, not
+         * the chain's. flower 720p 60 frames [6,16]: -0.2..-2.2% bytes and +0.01..+0.08
+         * dB at q 12/24/40 (foreman 100 frames: -0.2..-1.4%, +0.01..+0.04 dB), for
+         * about 15% more rebase time. On the base the frame was made on, the kept
+         * vector wins as it did then: the same bytes. */
+        candidate tmp;
+        cd->rd = INT64_MAX;
+        e->rebase_try = 1;
+        e->rebase_mv = f->mv;
+        try_reference(e, m, f->ref_frame, cd, &tmp);
+        e->rebase_try = 0;
+        return;
+    }
     if (!e->coding_intra) {
         predict_inter(e, m, &cd->mb);
         copy_prediction(m, pred, upred);

@@ -320,7 +320,7 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
     if (frame) *frame = NULL;
     if (len) *len = 0;
     if (out) *out = NULL;
-    if (!in || !src || !p || !frame || !len || !check_params(p) || src->width < 1 ||
+    if (!in || !src || !p || !frame || !len || !check_params(p) || in->no_pictures || src->width < 1 ||
         src->height < 1 || src->width > 16383 || src->height > 16383)
         return EXCAM_ERR_INVALID_ARG;
     key = p->frame_type == EXCAM_FRAME_KEY || (p->frame_type == EXCAM_FRAME_AUTO && !in->has_keyframe);
@@ -450,6 +450,7 @@ EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_
     if (!old_base || !new_base || !src || !frame || !len || !p || !rebased || !rebased_len ||
         !check_params(p))
         return EXCAM_ERR_INVALID_ARG;
+    if (new_base->no_pictures) return EXCAM_ERR_INVALID_ARG;
     if ((err = vp8_decode_modes(old_base, frame, len, &h, &mbi, &stride))) return err;
     if (h.key_frame) {
         /* A key frame depends on no state: it is its own rebase. */

@@ -188,7 +188,7 @@ EXCAM_API int excam_vp8_state_serialize(const excam_vp8_state *s, uint8_t **buf,
     crypto_generichash_state h;
     size_t body;
 
-    if (!s || !buf || !len)
+    if (!s || !buf || !len || s->no_pictures)
         return EXCAM_ERR_INVALID_ARG;
     if (sodium_init() < 0)
         return EXCAM_ERR_NOMEM;
@@ -215,7 +215,7 @@ EXCAM_API int excam_vp8_state_hash(const excam_vp8_state *s, uint8_t digest[32])
 {
     crypto_generichash_state h;
     sink k = {0};
-    if (!s || !digest)
+    if (!s || !digest || s->no_pictures)
         return EXCAM_ERR_INVALID_ARG;
     if (sodium_init() < 0)
         return EXCAM_ERR_NOMEM;

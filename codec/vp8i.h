@@ -68,6 +68,8 @@ struct excam_vp8_state {
     int8_t mode_lf_delta[4];    /* B_PRED, ZEROMV, NEARESTMV..NEWMV (nonzero mv), SPLITMV */
     vp8_frame *ref[4];          /* [VP8_REF_LAST..ALTREF]; [0] unused */
     vp8_frame *shown;           /* the last shown frame (for dropped frames) */
+    int no_pictures;            /* from excam_vp8_advance_modes: ref[] and shown are NULL;
+                                 * only for parsing modes (rebase's old base) */
 };
 
 /* Allocate an empty state (no key frame yet). */

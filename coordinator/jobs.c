@@ -227,6 +227,13 @@ static int register_job(coord *c, cjob *j, char *err, size_t errlen)
     return 0;
 }
 
+/* Storage's retries go to the log: a flaky server should be visible. */
+static void storage_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    coord_log("storage: %s", line);
+}
+
 int job_submit(coord *c, const Excam__JobSubmit *s, uint64_t id, int journal, cjob **out,
                char *err, size_t errlen)
 {
@@ -276,6 +283,7 @@ int job_submit(coord *c, const Excam__JobSubmit *s, uint64_t id, int journal, cj
         goto fail;
     }
     if (blobstore_open(j->storage, &j->bs, err, errlen)) goto fail;
+    blobstore_set_log(j->bs, storage_log, NULL);
     memcpy(j->manifest, s->input_manifest->hash.data, 32);
     if ((e = blobstore_get(j->bs, j->manifest, &man, &man_len, err, errlen))) goto fail;
     if (man_len != (size_t)j->chunks * 32) {
@@ -580,6 +588,62 @@ void jobs_worker_lost(coord *c, conn *w)
     idle_remove(c, w);
 }
 
+/* The task that makes input `name` of task idx, or NULL for the source (the client's). */
+static int producer(const cjob *j, uint32_t idx, const char *name)
+{
+    uint32_t k = j->tasks[idx].chunk;
+    const ctask *p = NULL;
+    switch (kind_of(j, idx)) {
+    case K_REENCODE:
+        if (!strcmp(name, "prev-state")) p = task_at(j, K_ENCODE, k - 1);
+        break;
+    case K_REBASE:
+        if (!strcmp(name, "re-frame")) p = task_at(j, K_REENCODE, k);
+        else if (!strcmp(name, "enc-frames")) p = task_at(j, K_ENCODE, k);
+        else if (!strcmp(name, "stage1-prev-state")) p = task_at(j, K_ENCODE, k - 1);
+        else if (!strcmp(name, "prev-state")) p = final_task(j, k - 1);
+        break;
+    default: break;
+    }
+    return p ? (int)(p - j->tasks) : -1;
+}
+
+/* Task idx failed because storage lost (or had corrupt, now deleted) the inputs named in
+ * r: their tasks run again, and idx waits for them. 0; 1 when the claim does not hold
+ * (an input it does not have, a source chunk still there): an ordinary failure; -1 with
+ * why when a source chunk is gone (only the client has those). */
+static int inputs_lost(coord *c, cjob *j, uint32_t idx, const Excam__TaskResult *r, char *why,
+                       size_t whylen)
+{
+    ctask *t = &j->tasks[idx];
+    for (size_t i = 0; i < r->n_lost_inputs; i++) {
+        int p = producer(j, idx, r->lost_inputs[i]);
+        if (p < 0 && strcmp(r->lost_inputs[i], "source")) return 1;
+        if (p < 0) {
+            /* Ask storage (one request, rare): a worker's word alone does not end a job. */
+            char err[512];
+            if (blobstore_has(j->bs, j->src[t->chunk], err, sizeof(err)) != 0) return 1;
+            snprintf(why, whylen, "storage lost input chunk %u (%s); submit the job again",
+                     t->chunk + 1, r->message ? r->message : "");
+            return -1;
+        }
+        ctask *pt = &j->tasks[p];
+        if (pt->state != TS_DONE) continue; /* being made again already */
+        coord_log("job %llu: storage lost the %s made by %s of chunk %u: it runs again",
+                  (unsigned long long)j->id, r->lost_inputs[i], kind_name[kind_of(j, (uint32_t)p)],
+                  pt->chunk + 1);
+        j->done[kind_of(j, (uint32_t)p)]--;
+        if (deps_done(j, (uint32_t)p)) make_ready(c, j, p);
+        else pt->state = TS_WAIT; /* an input of its own is being made again too */
+    }
+    /* It becomes ready again when its inputs are done (job_task_done). */
+    if (!t->running) {
+        if (deps_done(j, idx)) make_ready(c, j, (int)idx);
+        else t->state = TS_WAIT;
+    }
+    return 0;
+}
+
 void jobs_result(coord *c, conn *w, const Excam__TaskResult *r)
 {
     slot *s = NULL;
@@ -640,11 +704,16 @@ void jobs_result(coord *c, conn *w, const Excam__TaskResult *r)
                   (unsigned long long)j->id, kind_name[kind], t->chunk + 1,
                   (unsigned long long)w->id, r->message ? r->message : "");
         /* The codec's verdicts are the same everywhere; storage trouble may pass. */
+        char why[WIRE_MAX_TEXT + 200];
+        int lost;
         if (r->code == EXCAM__ERROR_CODE__ERR_CODEC || r->code == EXCAM__ERROR_CODE__ERR_BAD_REQUEST ||
             t->failures >= c->o->max_attempts)
             job_fail(c, j, r->code, "%s of chunk %u: %s", kind_name[kind], t->chunk + 1,
                      r->message ? r->message : "failed");
-        else if (!t->running)
+        else if (r->code == EXCAM__ERROR_CODE__ERR_NOT_FOUND && r->n_lost_inputs &&
+                 (lost = inputs_lost(c, j, done.task, r, why, sizeof(why))) <= 0) {
+            if (lost < 0) job_fail(c, j, EXCAM__ERROR_CODE__ERR_STORAGE, "%s", why);
+        } else if (!t->running)
             make_ready(c, j, (int)done.task);
     }
     jobs_dispatch(c);

@@ -556,6 +556,23 @@ static void on_accept(coord *c)
     }
 }
 
+/* The handlers just run took a long time (a job's storage calls block, and a storage
+ * server may take seconds of retries to answer): time the loop could not listen does not
+ * count as the peers' silence, or every worker would be given up after a slow request. */
+static void forgive_deaf_time(coord *c)
+{
+    int64_t now = coord_now_ms(), deaf = now - c->now_ms;
+    if (deaf < 1000) return;
+    coord_log("the event loop was busy for %.1f s (blob storage?): peers' silence meanwhile is "
+              "not held against them", deaf / 1000.0);
+    for (int fd = 0; fd < c->nconns_cap; fd++) {
+        conn *cn = c->conns[fd];
+        if (!cn) continue;
+        cn->last_ms = cn->last_ms + deaf < now ? cn->last_ms + deaf : now;
+    }
+    c->now_ms = now;
+}
+
 /* Every tick: silent workers are given up, connections that never said hello or went
  * idle are closed, stragglers get a second attempt. */
 static void on_tick(coord *c)
@@ -728,6 +745,7 @@ int coord_run(const coord_opts *o, char *err, size_t errlen)
             }
             if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(&c, cn);
         }
+        forgive_deaf_time(&c);
         if (c.now_ms >= next_tick) {
             on_tick(&c);
             next_tick = c.now_ms + TICK_MS;

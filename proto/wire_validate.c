@@ -302,6 +302,10 @@ static int task_result(check *c, const Excam__TaskResult *t)
     FIELD(c, "message", text_if(c, t->message, !ok, 1, WIRE_MAX_TEXT));
     FIELD(c, "outputs", blob_list(c, t->n_outputs, t->outputs, ok ? WIRE_MAX_BLOBS : 0));
     FIELD(c, "cpu_seconds", cpu_seconds(c, t->cpu_seconds));
+    FIELD(c, "lost_inputs", count(c, t->n_lost_inputs, t->lost_inputs,
+                                  t->code == EXCAM__ERROR_CODE__ERR_NOT_FOUND ? WIRE_MAX_BLOBS : 0));
+    for (size_t i = 0; i < t->n_lost_inputs; i++)
+        ENTRY(c, "lost_inputs", i, text(c, t->lost_inputs[i], 1, WIRE_MAX_NAME));
     return WIRE_OK;
 }
 

@@ -17,8 +17,11 @@ set -euo pipefail
 #   ffmpeg                       test and benchmark inputs (camera clips to Y4M, WebM to IVF)
 #   clang libclang-rt-dev        libFuzzer targets (make fuzz)
 #   gnuplot-nox                  RD plots (PNG) in make bench
-#   python3                      hostile peers in t_hostile and t_security (tests/hostile_peer.py),
+#   nginx                        http:// blob storage tests: WebDAV PUT/DELETE on loopback
+#                                (the core dav module; the dav-ext package is not needed)
+#   python3                      test helpers: fake S3 server, flaky proxy, hostile peer,
 #                                the fake Lambda of t_launch_lambda (tests/fake_lambda.py)
+#   openssl                      a self-signed certificate for the https storage test
 #   python3-yaml                 the Kubernetes manifest check (t_launch_k8s)
 #   openssh-client openssh-server   the ssh launcher (t_launch_ssh starts its own sshd on loopback)
 #   slurmctld slurmd slurm-client munge   the slurm launcher (t_launch_slurm runs a one-node
@@ -34,7 +37,9 @@ PACKAGES=(
     ffmpeg
     clang libclang-rt-dev
     gnuplot-nox
-    python3 python3-yaml
+    nginx
+    python3 openssl
+    python3-yaml
     openssh-client openssh-server
     slurmctld slurmd slurm-client munge
     curl

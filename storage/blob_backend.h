@@ -15,11 +15,19 @@ typedef struct blob_version {
     uint64_t id[4];
 } blob_version;
 
+/* Where a backend reports what it retries; fn may change after open (read it at use). */
+typedef struct blob_log {
+    blob_log_fn fn;
+    void *ctx;
+} blob_log;
+
 /* Each function gets the backend's state and the blob's name (64 hex digits), and
  * writes its error message into err[0..errlen) (err may be NULL). */
 typedef struct blob_backend {
-    /* Open the store at `where` (the URI without "scheme://", or the path). */
-    int (*open)(const char *where, void **state, char *err, size_t errlen);
+    /* Open the store at `where` (the URI without "scheme://", or the path); `uri` is the
+     * whole URI, `log` lives as long as the store. */
+    int (*open)(const char *where, const char *uri, const blob_log *log, void **state,
+                char *err, size_t errlen);
     void (*close)(void *state);
     /* Store atomically under `name` (bytes already hashed to it). */
     int (*put)(void *state, const char *name, const void *data, size_t len, char *err,
@@ -35,6 +43,8 @@ typedef struct blob_backend {
 } blob_backend;
 
 extern const blob_backend blob_file_backend;
+extern const blob_backend blob_http_backend; /* http:// and https:// */
+extern const blob_backend blob_s3_backend;
 
 /* Format a message into err (NULL-safe) and return code. */
 int blob_fail(char *err, size_t errlen, int code, const char *fmt, ...)

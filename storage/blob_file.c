@@ -30,8 +30,11 @@ typedef struct file_store {
 #define TMP_PREFIX ".tmp-"
 #define TMP_NAME_BYTES (sizeof(TMP_PREFIX) + 16) /* prefix, 16 hex digits, NUL */
 
-static int file_open(const char *path, void **state, char *err, size_t errlen)
+static int file_open(const char *path, const char *uri, const blob_log *log, void **state,
+                     char *err, size_t errlen)
 {
+    (void)uri;
+    (void)log;
     file_store *fs;
     int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0) {

@@ -15,6 +15,7 @@ struct blobstore {
     const blob_backend *backend;
     void *state;
     char *location; /* as given to blobstore_open */
+    blob_log log;   /* the backend holds its address */
 };
 
 int blob_fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -86,15 +87,15 @@ int blob_unhex(const char *hex, uint8_t hash[BLOB_HASH_BYTES])
     return BLOB_OK;
 }
 
-/* Schemes that name a backend; NULL: planned, not supported yet. */
+/* Schemes that name a backend. */
 static const struct {
     const char *scheme;
     const blob_backend *backend;
 } schemes[] = {
     {"file", &blob_file_backend},
-    {"http", NULL},
-    {"https", NULL},
-    {"s3", NULL},
+    {"http", &blob_http_backend},
+    {"https", &blob_http_backend},
+    {"s3", &blob_s3_backend},
 };
 
 /* "scheme://" at the start of s (RFC 3986 scheme characters): its length, else 0. */
@@ -138,14 +139,10 @@ static int pick_backend(const char *uri, const blob_backend **backend, const cha
     for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
         if (strlen(schemes[i].scheme) != n || strncasecmp(uri, schemes[i].scheme, n))
             continue;
-        if (!schemes[i].backend)
-            return blob_fail(err, errlen, BLOB_EUNSUPPORTED,
-                             "%s: %s:// blob storage is not supported yet (use file:// or a "
-                             "directory)", uri, schemes[i].scheme);
         *backend = schemes[i].backend;
         if (*backend == &blob_file_backend)
             return file_uri_path(uri, uri + n + 3, where, err, errlen);
-        *where = uri + n + 3;
+        *where = *backend == &blob_s3_backend ? uri + n + 3 : uri; /* http keeps its scheme */
         return BLOB_OK;
     }
     return blob_fail(err, errlen, BLOB_EUNSUPPORTED, "%s: unknown blob storage scheme %.*s://",
@@ -171,7 +168,7 @@ int blobstore_open(const char *uri_or_path, blobstore **out, char *err, size_t e
         return blob_fail(err, errlen, BLOB_ENOMEM, "%s: out of memory", uri_or_path);
     }
     bs->backend = backend;
-    if ((rc = backend->open(where, &bs->state, err, errlen)) != BLOB_OK) {
+    if ((rc = backend->open(where, uri_or_path, &bs->log, &bs->state, err, errlen)) != BLOB_OK) {
         free(bs->location);
         free(bs);
         return rc;
@@ -190,6 +187,14 @@ void blobstore_close(blobstore *bs)
 }
 
 const char *blobstore_location(const blobstore *bs) { return bs ? bs->location : ""; }
+
+void blobstore_set_log(blobstore *bs, blob_log_fn fn, void *ctx)
+{
+    if (!bs)
+        return;
+    bs->log.fn = fn;
+    bs->log.ctx = ctx;
+}
 
 int blobstore_put(blobstore *bs, const void *data, size_t len, uint8_t hash[BLOB_HASH_BYTES],
                   char *err, size_t errlen)
@@ -231,8 +236,10 @@ int blobstore_get(blobstore *bs, const uint8_t hash[BLOB_HASH_BYTES], uint8_t **
      * made or fetched again rather than failing every task that needs it. */
     blob_hex(actual, actual_hex);
     rc = bs->backend->drop(bs->state, name, &version, why, sizeof(why));
-    return blob_fail(err, errlen, BLOB_ECORRUPT, "%s/%s: corrupt (its bytes hash to %.16s...); %s",
-                     bs->location, name, actual_hex, rc == BLOB_OK ? "removed" : why);
+    size_t n = strlen(bs->location);
+    return blob_fail(err, errlen, BLOB_ECORRUPT, "%s%s%s: corrupt (its bytes hash to %.16s...); %s",
+                     bs->location, n && bs->location[n - 1] == '/' ? "" : "/", name, actual_hex,
+                     rc == BLOB_OK ? "removed" : why);
 }
 
 int blobstore_has(blobstore *bs, const uint8_t hash[BLOB_HASH_BYTES], char *err, size_t errlen)

@@ -6,7 +6,11 @@
  *
  * Backends, chosen by the URI given to blobstore_open:
  *   file:///abs/dir, or a plain path   a directory shared by everyone (local disk, NFS)
- *   http(s)://, s3://                  a later issue (blobstore_open says so)
+ *   http(s)://host[:port]/prefix/      a web server taking PUT/GET/HEAD/DELETE (nginx WebDAV)
+ *   s3://bucket[/prefix]               Amazon S3 or an S3-compatible server (SigV4; the AWS
+ *                                      environment variables and ~/.aws files, see blob_s3.c)
+ * Network backends retry transient failures (connection errors, timeouts, HTTP 5xx and
+ * 429) with exponential backoff and jitter; a request never waits forever.
  *
  * Guarantees of every backend: a put is atomic (a reader sees the whole blob or none:
  * never a partial one), durable once it returns, and idempotent (putting the same bytes
@@ -40,6 +44,14 @@ enum {
 
 typedef struct blobstore blobstore;
 
+/* Once at process start, before any thread: sets up libcurl (whose global init is not
+ * thread-safe everywhere). BLOB_OK or BLOB_EIO. Later calls do nothing. */
+int blobstore_global_init(void);
+
+/* Where a network backend says what it retries (one line, no newline), e.g. to the log of
+ * a daemon; by default nothing is said. fn may be NULL. */
+typedef void (*blob_log_fn)(void *ctx, const char *line);
+
 /* A readable name of a BLOB_* code, never NULL. */
 const char *blob_strerror(int err);
 
@@ -52,14 +64,15 @@ void blob_hex(const uint8_t hash[BLOB_HASH_BYTES], char hex[BLOB_HEX_BYTES]);
 /* Parse exactly 64 hex digits (either case): BLOB_OK or BLOB_EINVAL. */
 int blob_unhex(const char *hex, uint8_t hash[BLOB_HASH_BYTES]);
 
-/* Open the store at uri_or_path ("file:///abs/dir" or a directory path; the directory
- * must exist). */
+/* Open the store at uri_or_path ("file:///abs/dir" or a directory path, which must
+ * exist; "http(s)://...", "s3://..."; network stores are not contacted until used). */
 int blobstore_open(const char *uri_or_path, blobstore **out, char *err, size_t errlen);
 
 /* Close it (NULL is fine). */
 void blobstore_close(blobstore *bs);
 
-/* Store data[0..len) and set hash to its name. Already stored: nothing is written. */
+/* Store data[0..len) and set hash to its name. Already stored: a directory store writes
+ * nothing; http/s3 send it again (one request, where asking first would be two). */
 int blobstore_put(blobstore *bs, const void *data, size_t len, uint8_t hash[BLOB_HASH_BYTES],
                   char *err, size_t errlen);
 
@@ -71,6 +84,9 @@ int blobstore_get(blobstore *bs, const uint8_t hash[BLOB_HASH_BYTES], uint8_t **
 
 /* 1 if the blob is there, 0 if not, or an error. Cheap: it is not read or verified. */
 int blobstore_has(blobstore *bs, const uint8_t hash[BLOB_HASH_BYTES], char *err, size_t errlen);
+
+/* Send the store's notices (retries) to fn(ctx, line). */
+void blobstore_set_log(blobstore *bs, blob_log_fn fn, void *ctx);
 
 /* Where the store is, as opened ("file:///abs/dir" or the path), for messages. */
 const char *blobstore_location(const blobstore *bs);

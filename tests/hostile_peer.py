@@ -579,7 +579,9 @@ def kind_fake_coordinator(store):
         tr = fields(r[TASK_RESULT][0])
         code = tr.get(2, [0])[0]
         msg = tr.get(3, [b""])[0].decode(errors="replace")
-        print("%s code=%d message=%s" % (name, code, msg.replace(" ", "_")), flush=True)
+        lost = ",".join(v.decode(errors="replace") for v in tr.get(6, []))
+        print("%s code=%d message=%s lost=%s" % (name, code, msg.replace(" ", "_"), lost or "-"),
+              flush=True)
     s.sendall(struct.pack(">I", 8) + b"\xff" * 8)
     closed, secs, _ = wait_closed(s, 10)
     s.close()

@@ -214,7 +214,8 @@ wait "$FAKE"
 kill "$WPID" 2>/dev/null
 wait "$WPID" 2>/dev/null
 # usage: fake_case NAME CODE WORDS: the worker's answer to case NAME had error CODE
-# (6 storage, 4 bad request) and a message with WORDS (underscores for spaces).
+# (5 an input lost in storage, 6 storage, 4 bad request) and a message with WORDS
+# (underscores for spaces; " lost=NAMES" after it: the inputs it reports lost).
 fake_case() {
     local line
     line=$(grep "^$1 " "$SCRATCH/fake.out")
@@ -224,10 +225,10 @@ fake_case() {
         fail "worker, malformed task ($1): '$line' (code $2, '$3' expected)"
     fi
 }
-fake_case missing-blob 6 "no_such_blob"
+fake_case missing-blob 5 "no_such_blob lost=source"
 fake_case no-source 4 "no_input_named_source"
 fake_case bad-source 4 "not_a_source_blob"
-fake_case wrong-size 6 "bytes,_not"
+fake_case wrong-size 6 "bytes,_not_185 lost=-"
 if grep -q '^garbage closed=yes' "$SCRATCH/fake.out" && grep -q '^redial=yes' "$SCRATCH/fake.out"; then
     ok "worker: hangs up on a garbage frame, then dials again"
 else

@@ -159,14 +159,23 @@ interrupted "SIGTERM" "$rc" 143
 TMPDIR=$SCRATCH/tmp "$EXCAM" encode "$SCRATCH/long.y4m" -q --chunk 6 --workers 2 --cpu-used "$LONG_SPEED" \
     -o "$SCRATCH/kill-worker.ivf" 2>"$SCRATCH/int.log" &
 pid=$!
-sleep 1
-# The children: the coordinator first, then the workers.
-victim=$(pgrep -P "$pid" | sort -n | tail -n 1 || true)
+# The children: the coordinator first, then the workers; wait (up to 10 s, on a busy
+# machine the forks may take a while) until a worker has had a second to start a task.
+victim=""
+for _ in $(seq 100); do
+    kids=$(pgrep -P "$pid" | sort -n || true)
+    if (($(wc -w <<<"$kids") >= 2)); then
+        sleep 1
+        victim=$(pgrep -P "$pid" | sort -n | tail -n 1 || true)
+        break
+    fi
+    sleep 0.1
+done
 [[ -n $victim ]] && kill -KILL "$victim"
 rc=0
 wait "$pid" || rc=$?
 if [[ -z $victim ]]; then
-    fail "kill -9 of a worker: no worker process found after 1 s"
+    fail "kill -9 of a worker: no worker process found within 10 s"
 elif ((rc != 0)) || ! cmp -s "$SCRATCH/kill-worker.ivf" "$SCRATCH/long-ref.ivf"; then
     fail "kill -9 of a worker: status $rc, or other bytes: $(tail -n 2 "$SCRATCH/int.log")"
 elif [[ -n $(ls -A "$SCRATCH/tmp") ]]; then

@@ -12,6 +12,8 @@
  *    flags) and stay close in quality to the frames they came from;
  *  - rebasing a frame onto the base it was made on gives it back byte for byte;
  *  - key frames come back unchanged; bad arguments are refused;
+ *  - excam_vp8_advance_modes' states serve as old bases like decoded ones, and nothing
+ *    else accepts them;
  *  - the encoder updates the MV probabilities (RFC 6386 §17.2) of a panning picture,
  *    and the decoder applies them (the states above are the decoder's).
  * With an argument, the stitched stream is also written there as IVF (t_rebase.sh
@@ -177,6 +179,51 @@ int main(int argc, char **argv)
             excam_free(r);
             excam_vp8_state_free(o);
         }
+    }
+
+    /* excam_vp8_advance_modes: a chain of "modes" states over chunk B serves rebase as
+     * old base exactly as the decoded states do (same rebased bytes), and every other
+     * function refuses such a state. */
+    {
+        excam_vp8_state *adv = excam_vp8_state_new(), *next = NULL;
+        int same = 1;
+        for (int i = 0; i < N && adv; i++) {
+            if (i > 0) {
+                uint8_t *r1 = NULL, *r2 = NULL;
+                size_t l1 = 0, l2 = 0;
+                int e1 = excam_vp8_rebase(sb_states[i], sa, src[N + i], b[i].data, b[i].len, &p,
+                                          &r1, &l1, NULL);
+                int e2 = excam_vp8_rebase(adv, sa, src[N + i], b[i].data, b[i].len, &p, &r2,
+                                          &l2, NULL);
+                same &= !e1 && !e2 && l1 == l2 && !memcmp(r1, r2, l1);
+                excam_free(r1);
+                excam_free(r2);
+            }
+            int err = excam_vp8_advance_modes(adv, b[i].data, b[i].len, &next);
+            CHECK(!err, "advance_modes over B frame %d: %s", i, excam_strerror(err));
+            excam_vp8_state_free(adv);
+            adv = err ? NULL : next;
+        }
+        CHECK(same, "rebase on an advance_modes chain gives other bytes than on decoded states");
+        if (adv) {
+            uint8_t *buf = NULL, *fr = NULL, d[32];
+            size_t len = 0, flen = 0;
+            excam_vp8_state *o = NULL;
+            CHECK(excam_vp8_decode(adv, b[1].data, b[1].len, &o, NULL, NULL) ==
+                      EXCAM_ERR_INVALID_ARG, "decode must refuse a modes-only state");
+            CHECK(excam_vp8_encode(adv, src[N], &p, &fr, &flen, &o) == EXCAM_ERR_INVALID_ARG,
+                  "encode must refuse a modes-only state");
+            CHECK(excam_vp8_rebase(sa, adv, src[N], b[1].data, b[1].len, &p, &fr, &flen, &o) ==
+                      EXCAM_ERR_INVALID_ARG, "rebase onto a modes-only state must be refused");
+            CHECK(excam_vp8_state_serialize(adv, &buf, &len) == EXCAM_ERR_INVALID_ARG &&
+                      excam_vp8_state_hash(adv, d) == EXCAM_ERR_INVALID_ARG,
+                  "serialize/hash must refuse a modes-only state");
+            CHECK(!o && !fr && !buf, "refusals leave nothing allocated");
+        }
+        uint8_t junk[7] = {0x10, 0x02, 0x00, 1, 2, 3, 4};
+        CHECK(excam_vp8_advance_modes(sa, junk, sizeof(junk), &next) != EXCAM_OK && !next,
+              "advance_modes on a corrupt frame fails cleanly");
+        excam_vp8_state_free(adv);
     }
 
     /* Stage 2: B's first frame as an inter frame on A's final state. */

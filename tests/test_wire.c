@@ -905,6 +905,19 @@ static void test_validate(void)
     expect_invalid(m, "failure with outputs", "task_result.outputs");
     s.result.n_outputs = 0;
     CHECK(wire_validate(m, NULL, 0) == WIRE_OK, "a failed result refused");
+    {
+        /* Lost inputs: named, only with ERR_NOT_FOUND. */
+        char *lost[2] = {"prev-state", ""};
+        s.result.n_lost_inputs = 1;
+        s.result.lost_inputs = lost;
+        expect_invalid(m, "lost inputs with another error", "task_result.lost_inputs");
+        s.result.code = EXCAM__ERROR_CODE__ERR_NOT_FOUND;
+        CHECK(wire_validate(m, NULL, 0) == WIRE_OK, "a result with a lost input refused");
+        s.result.n_lost_inputs = 2;
+        expect_invalid(m, "an empty lost input name", "task_result.lost_inputs[1]");
+        s.result.n_lost_inputs = 0;
+        s.result.lost_inputs = NULL;
+    }
     m = sample_make(&s, EXCAM__ENVELOPE__BODY_TASK_RESULT);
     s.result.cpu_seconds = -1;
     expect_invalid(m, "negative CPU time", "task_result.cpu_seconds");

@@ -250,6 +250,13 @@ done:
     return ret;
 }
 
+/* Storage's retries: a flaky server should be visible. */
+static void storage_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "excam encode: storage: %s\n", line);
+}
+
 int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, const char *output,
                   client_result *res)
 {
@@ -274,6 +281,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         goto done;
     }
     link_close(&l); /* an upload may outlast the coordinator's idle limit for clients */
+    if (!o->quiet) blobstore_set_log(bs, storage_log, NULL);
     if (upload(in, skip, limit, o->chunk, bs, man_hash, &frames, &chunks)) goto done;
     res->frames = frames;
     res->chunks = chunks;

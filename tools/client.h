@@ -16,7 +16,7 @@
 
 typedef struct client_opts {
     const char *coordinator;  /* HOST:PORT */
-    const char *storage;      /* blob store URI (file:///dir or a path) */
+    const char *storage;      /* blob store URI (a path, file://, http(s)://, s3://) */
     const char *name;         /* the job's name (default: the input's) */
     int chunk, rebase;        /* ExCamera's n and x */
     task_params params;       /* q, speed, ... (group_start and first_frame unused) */

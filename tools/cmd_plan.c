@@ -51,6 +51,8 @@ static const char usage[] =
     "      --bandwidth MB/S     each worker's storage throughput (default: measured here)\n"
     "      --latency MS         per storage request (default: measured here)\n"
     "      --startup S          seconds until the workers take tasks (default 0.2)\n"
+    "      --all-rows           every row of the table (default: up to where more\n"
+    "                           workers stop helping)\n"
     "  -q, --quiet              only the verdict line\n"
     "  -h, --help               this text\n"
     "\n"
@@ -59,7 +61,8 @@ static const char usage[] =
 
 enum {
     O_CHUNK = 256, O_REBASE, O_WORKERS, O_CQ, O_MINQ, O_MAXQ, O_GOOD, O_BEST, O_RT, O_CPU,
-    O_SKIP, O_LIMIT, O_DEADLINE, O_BUDGET, O_MAXW, O_PRICE, O_WSPEED, O_BW, O_LAT, O_STARTUP
+    O_SKIP, O_LIMIT, O_DEADLINE, O_BUDGET, O_MAXW, O_PRICE, O_WSPEED, O_BW, O_LAT, O_STARTUP,
+    O_ALL
 };
 
 static double mono(void)
@@ -335,6 +338,7 @@ int cmd_plan(int argc, char **argv)
         {"bandwidth", required_argument, NULL, O_BW},
         {"latency", required_argument, NULL, O_LAT},
         {"startup", required_argument, NULL, O_STARTUP},
+        {"all-rows", no_argument, NULL, O_ALL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -342,7 +346,7 @@ int cmd_plan(int argc, char **argv)
     double chunk = 6, rebase = 16, workers = (double)sysconf(_SC_NPROCESSORS_ONLN);
     double cq = 20, minq = 0, maxq = 63, cpu = -1, skip = 0, limit = -1, deadline = -1;
     double budget = -1, maxw = 4096, price = 0.12, wspeed = 1, bw = -1, lat = -1, startup = 0.2;
-    int preset = O_GOOD, quiet = 0, c;
+    int preset = O_GOOD, quiet = 0, all_rows = 0, c;
     if (workers < 1) workers = 1;
     opterr = 0;
     optind = 1;
@@ -367,6 +371,7 @@ int cmd_plan(int argc, char **argv)
         case O_BW: bad = num_opt("--bandwidth", optarg, 1e-3, 1e9, &bw); break;
         case O_LAT: bad = num_opt("--latency", optarg, 0, 1e6, &lat); break;
         case O_STARTUP: bad = num_opt("--startup", optarg, 0, 1e6, &startup); break;
+        case O_ALL: all_rows = 1; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': return cli_usage_error("plan", "option '%s' needs a value", argv[optind - 1]);
@@ -498,7 +503,7 @@ int cmd_plan(int argc, char **argv)
                     (!enough || cs[k].w < enough))
                     enough = cs[k].w;
             int mine_row = cs[i].n == n && cs[i].w == (int)workers;
-            if (cs[i].w <= enough || &cs[i] == pick || mine_row)
+            if (all_rows || cs[i].w <= enough || &cs[i] == pick || mine_row)
                 print_row(&cs[i], x, &cs[i] == pick ? "<- chosen" : mine_row ? "<- --workers" : "");
         }
         printf("\n");

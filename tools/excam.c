@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blobstore.h"
 #include "cli.h"
 #include "excam/vp8.h"
 
@@ -38,6 +39,11 @@ int main(int argc, char **argv)
     if (argc < 2) {
         print_usage(stderr);
         return EXIT_USAGE;
+    }
+    /* Before any thread: libcurl's global setup (http/s3 blob storage). */
+    if (blobstore_global_init() != BLOB_OK) {
+        fprintf(stderr, "excam: cannot initialize libcurl\n");
+        return 1;
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

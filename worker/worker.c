@@ -103,7 +103,11 @@ static void *heartbeats(void *arg)
 typedef struct runner {
     blobstore *bs;
     char uri[WIRE_MAX_TEXT + 1];
+    const worker_opts *o;
 } runner;
+
+/* Storage's retries go to the log: a flaky server should be visible. */
+static void storage_log(void *ctx, const char *line) { wlog(ctx, "storage: %s", line); }
 
 typedef struct result {
     int code;
@@ -111,6 +115,7 @@ typedef struct result {
     task_buf out[2];
     const char *out_name[2];
     uint8_t hash[2][32];
+    const char *lost; /* ERR_NOT_FOUND: the input storage lost (or had corrupt) */
 } result;
 
 static int fail(result *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -131,6 +136,11 @@ static int input(runner *rn, const Excam__TaskAssign *ta, const char *name, task
     for (size_t i = 0; i < ta->n_inputs; i++) {
         if (strcmp(ta->inputs[i]->name, name)) continue;
         int e = blobstore_get(rn->bs, ta->inputs[i]->hash.data, &b->data, &b->len, err, sizeof(err));
+        if (e == BLOB_ENOTFOUND || e == BLOB_ECORRUPT) {
+            /* Gone, or damaged and now deleted: the coordinator has it made again. */
+            r->lost = ta->inputs[i]->name;
+            return fail(r, EXCAM__ERROR_CODE__ERR_NOT_FOUND, "input %s: %s", name, err);
+        }
         if (e) return fail(r, EXCAM__ERROR_CODE__ERR_STORAGE, "input %s: %s", name, err);
         if (ta->inputs[i]->size && b->len != ta->inputs[i]->size) {
             free(b->data);
@@ -157,6 +167,7 @@ static int run_task(runner *rn, const Excam__TaskAssign *ta, result *r)
         rn->bs = NULL;
         if (blobstore_open(ta->storage_uri, &rn->bs, err, sizeof(err)))
             return fail(r, EXCAM__ERROR_CODE__ERR_STORAGE, "%s", err);
+        blobstore_set_log(rn->bs, storage_log, (void *)rn->o);
         snprintf(rn->uri, sizeof(rn->uri), "%s", ta->storage_uri);
     }
     const Excam__EncodeParams *ep = ta->params;
@@ -255,9 +266,14 @@ static int handle_task(wlink *l, runner *rn, const worker_opts *o, const Excam__
     Excam__BlobRef out[2], *outp[2];
     res.task = (Excam__TaskRef *)ta->task;
     res.cpu_seconds = cpu;
+    char *lost = (char *)r.lost;
     if (bad) {
         res.code = r.code;
         res.message = r.message;
+        if (r.lost) {
+            res.n_lost_inputs = 1;
+            res.lost_inputs = &lost;
+        }
         wlog(o, "task %llu/%llu failed: %s", (unsigned long long)ta->task->job_id,
              (unsigned long long)ta->task->task_id, r.message);
     } else {
@@ -311,6 +327,7 @@ int worker_run(const worker_opts *o_in, char *err, size_t errlen)
     worker_opts o = *o_in;
     char name[64], host[256] = "";
     runner rn = {0};
+    rn.o = &o;
     int tasks = 0;
     double last_ok = now_s(), backoff = 0.1;
 

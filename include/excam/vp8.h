@@ -140,6 +140,18 @@ EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, s
                                excam_vp8_state **out, excam_image **shown,
                                excam_vp8_frame_info *info);
 
+/*
+ * Advance a state past a frame without decoding its pictures: *out has what parsing
+ * the next frames needs (probabilities, segmentation and its map, loop-filter deltas,
+ * sizes), exactly as excam_vp8_decode would leave it, and no pictures. Much cheaper
+ * than a decode: the residue is not read, nothing is reconstructed or filtered. Such
+ * a state serves only as excam_vp8_rebase's old_base (whose pictures rebase never
+ * uses) and as the input of further excam_vp8_advance_modes calls; decode, encode,
+ * serialize and hash refuse it with EXCAM_ERR_INVALID_ARG.
+ */
+EXCAM_API int excam_vp8_advance_modes(const excam_vp8_state *in, const uint8_t *data,
+                                      size_t len, excam_vp8_state **out);
+
 /* ---------------------------------------------------------------- encoding */
 
 enum { EXCAM_FRAME_AUTO = 0, EXCAM_FRAME_KEY = 1, EXCAM_FRAME_INTER = 2 };
@@ -180,16 +192,21 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
 
 /*
  * Rebase (ExCamera, NSDI '17 §4): `frame` was encoded against `old_base`; make it valid
- * against `new_base` instead. Every decision of the frame is kept (macroblock modes,
- * motion vectors, split partitions, reference choices, quantizer, reference updates);
+ * against `new_base` instead. The frame's decisions are kept (macroblock modes, split
+ * partitions, reference choices, quantizer, reference updates), and so are motion
+ * vectors, except that a whole-macroblock inter vector competes with the ZERO, NEAREST
+ * and NEAR vectors of its reference on the new base (no search; a frame excam made,
+ * rebased onto the base it was made on at the same p->speed, keeps its vectors and
+ * comes back unchanged);
  * the prediction is recomputed from new_base's references and the residual of the
  * source picture `src` (the frame's original, not its decoded output) is quantized
  * again, with skip flags and probability updates derived anew. *rebased gets the new
  * frame (free with excam_free) and, if `out` is not NULL, *out the state a decoder
- * reaches by decoding it on new_base. From p only these are used: self_check, and
+ * reaches by decoding it on new_base. From p: speed (as in encoding), self_check, and
  * filter_level (-1: keep the frame's loop-filter level; 0..63: use that one). A key frame
  * is returned unchanged. A frame's loop-filter deltas (libvpx uses them) are not carried:
- * the rebased frame is filtered at its base level throughout. Frames with segmentation,
+ * the rebased frame is filtered at its base level throughout. old_base may come from
+ * excam_vp8_advance_modes (only its probabilities are read). Frames with segmentation,
  * quantizer deltas or a bitstream version other than 0 give EXCAM_ERR_UNSUPPORTED for now.
  */
 EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_state *new_base,

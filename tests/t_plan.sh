@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# excam plan against real runs: for [6,16] with 1 and 2 local workers, the wall time
+# `excam plan` predicts (from a sample of the input) is within 15% of what
+# `excam encode --chunk 6 --rebase 16 --workers W` then takes, measured here (tests/run.sh
+# runs this test alone, last: it times things). Also: --deadline picks a plan whose
+# predicted time meets it, and the cheapest such; an impossible deadline or budget exits
+# 1; bad arguments are refused.
+set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_tool ffmpeg
+need_excam
+
+passed=0 failed=0
+ok() { echo "ok   $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+
+CAMERA=$DATA/clips/camera/BA1_FT_C.264
+if [[ -f $CAMERA ]]; then
+    input=(-i "$CAMERA")
+else
+    input=(-f lavfi -i "testsrc2=size=352x288:rate=25,noise=alls=16:allf=t")
+fi
+ffmpeg -v error -nostdin -y "${input[@]}" -frames:v 200 -pix_fmt yuv420p -f yuv4mpegpipe \
+    "$SCRATCH/clip.y4m"
+
+now() { date +%s.%N; }
+wall_of() { sed -n 's/^plan: .* wall \([0-9.]*\) s.*/\1/p' "$1"; }
+
+for w in 1 2; do
+    # The same encode three times, the median kept: a stray process must not decide.
+    times=()
+    for i in 1 2 3; do
+        t0=$(now)
+        "$EXCAM" encode "$SCRATCH/clip.y4m" -q --chunk 6 --rebase 16 --workers "$w" \
+            -o "$SCRATCH/out.ivf"
+        times+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')")
+    done
+    measured=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+    "$EXCAM" plan "$SCRATCH/clip.y4m" --chunk 6 --rebase 16 --workers "$w" >"$SCRATCH/plan$w.txt"
+    predicted=$(wall_of "$SCRATCH/plan$w.txt")
+    if [[ -z $predicted ]]; then
+        fail "$w worker(s): no verdict line: $(tail -n 3 "$SCRATCH/plan$w.txt")"
+        continue
+    fi
+    err=$(awk -v p="$predicted" -v m="$measured" 'BEGIN { printf "%.1f", 100 * (p - m) / m }')
+    if awk -v e="$err" 'BEGIN { exit !(e <= 15 && e >= -15) }'; then
+        ok "[6,16] on $w worker(s): predicted $predicted s, measured $measured s (${times[*]}): ${err}%"
+    else
+        fail "[6,16] on $w worker(s): predicted $predicted s, measured $measured s (${times[*]}): ${err}%"
+        sed 's/^/    /' "$SCRATCH/plan$w.txt"
+    fi
+done
+
+# --deadline: a plan that meets it, the cheapest of those in the table.
+p2=$(wall_of "$SCRATCH/plan2.txt")
+deadline=$(awk -v p="$p2" 'BEGIN { printf "%.3f", p * 1.02 }')
+if "$EXCAM" plan "$SCRATCH/clip.y4m" --deadline "$deadline" --max-workers 64 >"$SCRATCH/dl.txt"; then
+    chosen=$(grep -- '<- chosen' "$SCRATCH/dl.txt" | head -n 1)
+    cw=$(awk '{ print $4 }' <<<"$chosen") cc=$(awk '{ print $9 }' <<<"$chosen")
+    cheaper=$(awk -v d="$deadline" -v c="$cc" \
+        '$1 ~ /^[0-9]+$/ && NF >= 10 && $4 <= d && $9 < c { print }' "$SCRATCH/dl.txt")
+    verdict=$(tail -n 1 "$SCRATCH/dl.txt")
+    if [[ -n $chosen ]] && awk -v a="$cw" -v d="$deadline" 'BEGIN { exit !(a <= d) }' &&
+        [[ -z $cheaper && $verdict == plan:* ]]; then
+        ok "--deadline $deadline: $verdict"
+    else
+        fail "--deadline $deadline: chosen '$chosen', cheaper rows: '$cheaper'"
+    fi
+else
+    fail "--deadline $deadline: exit status $? ($(tail -n 2 "$SCRATCH/dl.txt"))"
+fi
+rc=0
+"$EXCAM" plan "$SCRATCH/clip.y4m" -q --deadline 0.001 >"$SCRATCH/none.txt" 2>"$SCRATCH/none.err" || rc=$?
+if ((rc == 1)) && grep -q 'no plan' "$SCRATCH/none.err"; then
+    ok "an impossible deadline: status 1 ($(cat "$SCRATCH/none.err"))"
+else
+    fail "an impossible deadline: status $rc, $(cat "$SCRATCH/none.err")"
+fi
+rc=0
+"$EXCAM" plan "$SCRATCH/clip.y4m" -q --budget 0 --price 1 >/dev/null 2>&1 || rc=$?
+((rc == 1)) && ok "a budget of 0: status 1" || fail "a budget of 0: status $rc"
+
+# Bad arguments: usage errors (2) and bad input (1), each with a message.
+expect() { # usage: expect STATUS WHAT ARGS...
+    local want=$1 what=$2 rc=0
+    shift 2
+    "$EXCAM" plan "$@" >/dev/null 2>"$SCRATCH/bad.err" || rc=$?
+    if ((rc == want)) && [[ -s $SCRATCH/bad.err ]] && ! crashed "$rc" "$SCRATCH/bad.err"; then
+        ok "$what: status $rc ($(head -n 1 "$SCRATCH/bad.err"))"
+    else
+        fail "$what: status $rc, want $want: $(cat "$SCRATCH/bad.err")"
+    fi
+}
+expect 2 "stdin" -
+expect 2 "--deadline and --budget" "$SCRATCH/clip.y4m" --deadline 5 --budget 1
+expect 2 "--workers 0" "$SCRATCH/clip.y4m" --workers 0
+expect 1 "a missing file" "$SCRATCH/nothing.y4m"
+head -c 500000 "$SCRATCH/clip.y4m" >"$SCRATCH/short.y4m"
+expect 1 "fewer frames than two chunks" "$SCRATCH/short.y4m" --chunk 6
+
+echo "plan: $passed passed, $failed failed"
+((failed == 0))
