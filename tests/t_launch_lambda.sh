@@ -6,6 +6,8 @@
 #  - 2 invocations (with a session token) give the local run's bytes; both were signed
 #    right, both events name the coordinator and the storage, and each bootstrap posts its
 #    worker's end back to the runtime API once the coordinator is gone;
+#  - with S3 storage (tests/fake_s3.py, the same account's credentials in the workers'
+#    environment, as a function role gives them): the same bytes, the blobs in the bucket;
 #  - a wrong secret: 403 named, exit 1, no output; a missing session token and an unknown
 #    function likewise; no credentials or no region: a clear error before any request;
 #  - `excam launch --launcher lambda` invokes and returns.
@@ -29,17 +31,33 @@ cp "$ROOT/tools/lambda/bootstrap" "$TASK/bootstrap"
 ln -s "$EXCAM" "$TASK/excam"
 export TMPDIR=$SCRATCH/tmp
 
-FAKE_PID=
+FAKE_PID= S3_PID=
 cleanup() {
-    if [[ -n $FAKE_PID ]]; then
-        kill "$FAKE_PID" 2>/dev/null
-        wait "$FAKE_PID" 2>/dev/null
-    fi
+    local f
+    for f in $FAKE_PID $S3_PID; do
+        kill "$f" 2>/dev/null
+        wait "$f" 2>/dev/null
+    done
     local p
     for p in $(pgrep -f "^$TASK/excam worker" || true); do kill -9 "$p" 2>/dev/null || true; done
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
+
+# The credentials of "the account": the fake Lambda and the fake S3 (tests/fake_s3.py, for
+# the Lambda workers' storage) check signatures with them; the workers the fake Lambda
+# starts find them in their environment, as in Lambda (the function role's).
+export AWS_ACCESS_KEY_ID=AKIDEXCAMTEST AWS_SECRET_ACCESS_KEY='se/cr+et' AWS_SESSION_TOKEN='tok/en='
+export AWS_REGION=eu-west-3
+unset AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_LAMBDA AWS_PROFILE
+export AWS_SHARED_CREDENTIALS_FILE=$SCRATCH/none AWS_CONFIG_FILE=$SCRATCH/none
+python3 "$ROOT/tests/fake_s3.py" --root "$SCRATCH/s3" --bucket excam-test --region eu-west-3 \
+    --access-key AKIDEXCAMTEST --secret-key 'se/cr+et' --session-token 'tok/en=' \
+    --port-file "$SCRATCH/s3.port" 2>"$SCRATCH/s3.err" &
+S3_PID=$!
+for _ in $(seq 100); do [[ -s $SCRATCH/s3.port ]] && break; sleep 0.1; done
+[[ -s $SCRATCH/s3.port ]] || die "fake_s3.py did not start: $(cat "$SCRATCH/s3.err")"
+export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$SCRATCH/s3.port")
 
 python3 "$ROOT/tests/fake_lambda.py" --port-file "$SCRATCH/port" --log "$SCRATCH/fake.log" \
     --function excam-worker --region eu-west-3 --access-key AKIDEXCAMTEST --secret 'se/cr+et' \
@@ -53,8 +71,6 @@ ENDPOINT=http://127.0.0.1:$(cat "$SCRATCH/port")
 
 "$EXCAM" encode "$CLIP" --chunk 6 --rebase 16 -q -o "$SCRATCH/local.ivf"
 
-export AWS_ACCESS_KEY_ID=AKIDEXCAMTEST AWS_SECRET_ACCESS_KEY='se/cr+et' AWS_SESSION_TOKEN='tok/en='
-unset AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_LAMBDA
 # usage: run NAME [encode args...]; status in $rc, stderr in NAME.log
 run() {
     local name=$1
@@ -87,6 +103,20 @@ else
     fail "runtime responses: $(grep '^response' "$SCRATCH/fake.log"), workers: $(pgrep -f "^$TASK/excam worker" | wc -l)"
 fi
 
+# 1b. The realistic storage for Lambda workers: S3 (the fake one), where they find the
+#     input chunks and leave the outputs; the same bytes.
+: >"$SCRATCH/fake.log"
+run s3 --workers 2 --lambda-function excam-worker --lambda-endpoint "$ENDPOINT" \
+    --storage s3://excam-test/lambda-jobs
+blobs=$(find "$SCRATCH/s3/excam-test/lambda-jobs" -type f 2>/dev/null | wc -l)
+if ((rc == 0 && blobs > 10)) && cmp -s "$SCRATCH/local.ivf" "$SCRATCH/s3.ivf" &&
+    (($(count '^invoke .*"storage": "s3://excam-test/lambda-jobs"') == 2)); then
+    ok "2 Lambda workers on S3 storage ($blobs blobs in the fake S3): the local run's bytes"
+else
+    fail "Lambda workers on S3 storage: status $rc, $blobs blobs"
+    sed 's/^/  /' "$SCRATCH/s3.log" "$SCRATCH/fake.log"
+fi
+
 # 2. Refusals.
 refused() { # NAME PATTERN [env...] -- encode args
     local name=$1 pat=$2
@@ -116,13 +146,13 @@ refused "a wrong region" "HTTP 403: .*credential scope for us-east-1/lambda" -- 
 refused "an unknown function" "lambda nosuch at .*: invocation 1: HTTP 404: .*Function not found" -- \
     --workers 2 --lambda-function nosuch --lambda-region eu-west-3 --lambda-endpoint "$ENDPOINT"
 refused "no credentials" "no AWS credentials" -u AWS_ACCESS_KEY_ID -- "${L[@]}"
-refused "no region" "no region" -- --lambda-function excam-worker --lambda-endpoint "$ENDPOINT"
+refused "no region" "no region" -u AWS_REGION -- --lambda-function excam-worker --lambda-endpoint "$ENDPOINT"
 refused "nothing listening" "invocation 1: .*Couldn't connect" -- --workers 1 \
     --lambda-function excam-worker --lambda-region eu-west-3 --lambda-endpoint "http://127.0.0.1:1"
 # The region and endpoint from the environment, as the AWS tools take them.
 : >"$SCRATCH/fake.log"
 rc=0
-AWS_REGION=eu-west-3 AWS_ENDPOINT_URL=$ENDPOINT timeout 30 "$EXCAM" launch --launcher lambda \
+AWS_ENDPOINT_URL=$ENDPOINT timeout 30 "$EXCAM" launch --launcher lambda \
     --lambda-function excam-worker --workers 1 --retry-for 1 --coordinator 127.0.0.1:1 \
     --storage "$SCRATCH/blobs" 2>"$SCRATCH/launch.log" || rc=$?
 if ((rc == 0)) && (($(count '^invoke .*"retry_for": 1') == 1)); then
