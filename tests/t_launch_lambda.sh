@@ -35,8 +35,8 @@ FAKE_PID= S3_PID=
 cleanup() {
     local f
     for f in $FAKE_PID $S3_PID; do
-        kill "$f" 2>/dev/null
-        wait "$f" 2>/dev/null
+        kill "$f" 2>/dev/null || true
+        wait "$f" 2>/dev/null || true # (dead of that SIGTERM: no failure of ours)
     done
     local p
     for p in $(pgrep -f "^$TASK/excam worker" || true); do kill -9 "$p" 2>/dev/null || true; done

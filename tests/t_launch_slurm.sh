@@ -66,7 +66,7 @@ cleanup() {
     fi
     local f
     for f in slurmd slurmctld munge/munged; do
-        [[ -f $S/$f.pid ]] && kill "$(cat "$S/$f.pid")" 2>/dev/null
+        [[ -f $S/$f.pid ]] && kill "$(cat "$S/$f.pid")" 2>/dev/null || true
     done
     sleep 0.3
     local p

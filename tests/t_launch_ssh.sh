@@ -38,7 +38,7 @@ fail() { echo "FAIL $*"; failed=$((failed + 1)); }
 SSHD_PID=
 # Every process a test run may leave: sshd, and workers (they run $SCRATCH/bin/excam).
 cleanup() {
-    [[ -n $SSHD_PID ]] && kill "$SSHD_PID" 2>/dev/null
+    [[ -n $SSHD_PID ]] && kill "$SSHD_PID" 2>/dev/null || true
     local p
     for p in $(pgrep -f "^$SCRATCH/bin/excam worker" || true); do kill -9 "$p" 2>/dev/null || true; done
     rm -rf "$SCRATCH"
