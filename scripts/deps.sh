@@ -19,8 +19,14 @@ set -euo pipefail
 #   gnuplot-nox                  RD plots (PNG) in make bench
 #   nginx                        http:// blob storage tests: WebDAV PUT/DELETE on loopback
 #                                (the core dav module; the dav-ext package is not needed)
-#   python3                      test helpers: fake S3 server, flaky proxy, hostile peer
+#   python3                      test helpers: fake S3 server, flaky proxy, hostile peer,
+#                                the fake Lambda of t_launch_lambda (tests/fake_lambda.py)
 #   openssl                      a self-signed certificate for the https storage test
+#   python3-yaml                 the Kubernetes manifest check (t_launch_k8s)
+#   openssh-client openssh-server   the ssh launcher (t_launch_ssh starts its own sshd on loopback)
+#   slurmctld slurmd slurm-client munge   the slurm launcher (t_launch_slurm runs a one-node
+#                                Slurm with its own munged on localhost)
+#   curl                         tools/lambda/bootstrap's HTTP client, run by t_launch_lambda
 PACKAGES=(
     build-essential pkg-config
     libsodium-dev libssl-dev
@@ -33,6 +39,10 @@ PACKAGES=(
     gnuplot-nox
     nginx
     python3 openssl
+    python3-yaml
+    openssh-client openssh-server
+    slurmctld slurmd slurm-client munge
+    curl
 )
 
 missing=()

@@ -86,6 +86,12 @@ is not given.
 .TP
 .B TMPDIR
 Where local runs keep their work directory (removed at the end).
+.TP
+.B EXCAM_SSH
+Extra arguments for ssh (words) of the ssh launcher.
+.TP
+.B AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL
+The credentials, region and endpoint of the lambda launcher.
 .SH EXAMPLES
 .nf
 excam encode in.y4m \-o out.ivf                      # serial, constant quality
@@ -94,6 +100,7 @@ excam plan in.y4m \-\-deadline 60                     # the cheapest plan done i
 excam coordinator \-\-listen 0.0.0.0:7700 \-\-storage /shared/blobs
 excam worker \-\-coordinator host:7700                # on every host, one per core
 excam encode in.y4m \-\-chunk 6 \-\-coordinator host:7700 \-\-storage /shared/blobs \-o out.ivf
+excam encode in.y4m \-\-chunk 6 \-\-launcher ssh \-\-hosts hosts.txt \-\-key job.key \-\-storage /nfs/b \-o out.ivf
 excam decode out.ivf \-\-md5                          # as vpxdec \-\-md5 \-\-i420 prints
 .fi
 .SH SEE ALSO

@@ -45,5 +45,7 @@ int cmd_jobs(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_launch(int argc, char **argv);
+int cmd_k8s_manifest(int argc, char **argv);
 
 #endif

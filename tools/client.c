@@ -348,14 +348,16 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
     int tty = !o->quiet && isatty(STDERR_FILENO);
     double lost_since = 0;
     for (;;) {
-        if (stop_signal) {
+        int watch_failed = !stop_signal && o->watch && o->watch(o->watch_arg);
+        if (stop_signal || watch_failed) {
             Excam__Envelope env = EXCAM__ENVELOPE__INIT;
             Excam__JobCancel jc = EXCAM__JOB_CANCEL__INIT;
             jc.job_id = res->job_id;
             env.body_case = EXCAM__ENVELOPE__BODY_JOB_CANCEL;
             env.job_cancel = &jc;
-            if (l.x.fd >= 0 && !link_send(&l, &env, why, sizeof(why)))
+            if (l.x.fd >= 0 && !link_send(&l, &env, why, sizeof(why)) && !watch_failed)
                 fprintf(stderr, "\nexcam encode: job %llu cancelled\n", (unsigned long long)res->job_id);
+            if (watch_failed) break;
             link_close(&l);
             sigaction(SIGINT, &old_int, NULL);
             sigaction(SIGTERM, &old_term, NULL);

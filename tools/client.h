@@ -27,6 +27,10 @@ typedef struct client_opts {
                                * SIGINT/SIGTERM cancel the job and return 128 + the signal
                                * (the caller cleans up) instead of dying of it */
     link_sec sec;             /* job key, TLS, --insecure */
+    int (*watch)(void *arg);  /* if set, called between status polls while the job runs:
+                               * nonzero (after printing why, e.g. no worker is left)
+                               * cancels the job and client_encode fails */
+    void *watch_arg;
 } client_opts;
 
 typedef struct client_result {

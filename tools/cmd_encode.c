@@ -17,6 +17,7 @@
 #include "container.h"
 #include "outfile.h"
 #include "quality.h"
+#include "launch.h"
 #include "ratectl.h"
 #include "scenecut.h"
 #include "secopts.h"
@@ -56,7 +57,7 @@ static const char usage[] =
     "                           and stitched by rebasing each onto the one before\n"
     "      --rebase X           a key frame every X chunks (default 16; 1: independent\n"
     "                           chunks; at least the chunk count: one key frame)\n"
-    "      --workers N          worker processes (default: the number of CPUs)\n"
+    "      --workers N          workers (default: one per CPU; ssh: --workers-per-host)\n"
     "                           (with --end-usage q or cq without a bitrate)\n"
     "      --stage1 ENC         the chunks' own encodes (stage 1) with excam (default) or\n"
     "                           libvpx (as ExCamera did; --good --cpu-used=1), for comparison\n"
@@ -65,6 +66,8 @@ static const char usage[] =
     "      --storage URI        blob storage the coordinator's workers share (file:///dir\n"
     "                           or a path, http(s)://host/prefix/, s3://bucket/prefix;\n"
     "                           default $EXCAM_STORAGE)\n"
+    "      --listen H:P         where the embedded coordinator listens (default a free\n"
+    "                           loopback port); workers of other launchers must reach it\n"
 "State (for splitting an encode, as the ExCamera pipeline does):\n"
     "      --state-in FILE      start from this decoder state (from `excam state dump` or\n"
     "                           --state-out): the first frame is an inter frame against it\n"
@@ -76,7 +79,7 @@ enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
     OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS, OPT_COORD,
-    OPT_STORAGE, OPT_STAGE1, OPT_WEBM, OPT_IVF
+    OPT_STORAGE, OPT_STAGE1, OPT_WEBM, OPT_IVF, OPT_LISTEN
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -229,12 +232,15 @@ int cmd_encode(int argc, char **argv)
         {"webm", no_argument, NULL, OPT_WEBM},
         {"ivf", no_argument, NULL, OPT_IVF},
         SECOPTS_LONG,
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        LAUNCH_LONG_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *output = NULL, *state_in = NULL, *state_out = NULL, *coordinator = NULL;
-    const char *storage = getenv("EXCAM_STORAGE");
+    const char *storage = getenv("EXCAM_STORAGE"), *listen = NULL;
+    launch_opts lo = {0};
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
     int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1, container = -1, sec_given = 0;
@@ -289,13 +295,23 @@ int cmd_encode(int argc, char **argv)
         case OPT_WEBM: container = CONTAINER_WEBM; break;
         case OPT_IVF: container = CONTAINER_IVF; break;
         case 'q': quiet = 1; break;
-        case 'h':
-            fputs(usage, stdout);
-            printf("Security (with --coordinator; the local run makes a key of its own):\n%s",
-                   secopts_usage_client);
+        case OPT_LISTEN: listen = optarg; break;
+        case 'h': { /* the launchers' options after the other parallel ones */
+            const char *state = strstr(usage, "State (");
+            fwrite(usage, 1, (size_t)(state - usage), stdout);
+            fputs(launch_usage, stdout);
+            fputs(state, stdout);
+            printf("Security (with --coordinator; with --launcher ssh/slurm/lambda: --key, --insecure,\n"
+                   "and for ssh/slurm --tls-cert/--tls-key for the embedded coordinator with --tls-ca\n"
+                   "for its workers; the local run makes a key of its own):\n%s", secopts_usage_client);
             return 0;
+        }
         case ':': return cli_usage_error("encode", "option '%s' needs a value", argv[optind - 1]);
         default:
+            if (c >= LAUNCH_OPT_FIRST && c < LAUNCH_OPT_END) {
+                bad = launch_opt(&lo, "encode", c, optarg);
+                break;
+            }
             if (secopts_take(&sec, c, optarg)) {
                 sec_given = 1;
                 break;
@@ -323,14 +339,41 @@ int cmd_encode(int argc, char **argv)
                                          "chunks); --kf-max-dist and --error-resilient do not apply");
     if (coordinator && !chunk)
         return cli_usage_error("encode", "--coordinator runs the pipeline: give --chunk N");
-    if (sec_given && !coordinator)
+    if (sec_given && !coordinator && launch_is_local(&lo))
         return cli_usage_error("encode", "--key, --tls-* and --insecure go with --coordinator "
-                                         "(the local run makes a key of its own)");
+                                         "or a launcher (the local run makes a key of its own)");
+    if (!coordinator && (sec.tls_ca || sec.tls_cert || sec.tls_key)) {
+        /* The embedded coordinator's TLS: its certificate, and the CA its client and
+         * workers check it with (not a client certificate, as with --coordinator). */
+        if (!sec.tls_ca || !sec.tls_cert || !sec.tls_key)
+            return cli_usage_error("encode", "with a launcher, --tls-cert and --tls-key (the embedded "
+                                             "coordinator's) and --tls-ca (its CA, for the workers) "
+                                             "go together");
+        lo.tls_ca = sec.tls_ca;
+        lo.tls_cert = sec.tls_cert;
+        lo.tls_key = sec.tls_key;
+        sec.tls_ca = sec.tls_cert = sec.tls_key = NULL; /* secopts_load: the key only */
+    }
     if (stage1_vpx >= 0 && !chunk)
         return cli_usage_error("encode", "--stage1 is a stage of the pipeline: give --chunk N");
     if (coordinator && (!storage || !*storage))
         return cli_usage_error("encode", "--coordinator needs --storage URI (or EXCAM_STORAGE), "
                                          "blob storage its workers can reach");
+    if (coordinator && (lo.launcher || listen))
+        return cli_usage_error("encode", "--launcher and --listen are for the embedded coordinator, "
+                                         "not with --coordinator (see `excam launch`)");
+    if (!chunk && (lo.launcher || listen))
+        return cli_usage_error("encode", "--launcher and --listen start workers for the pipeline: "
+                                         "give --chunk N");
+    lo.storage = storage;
+    lo.key_file = sec.key_file ? sec.key_file : getenv("EXCAM_KEY_FILE");
+    if (lo.key_file && !*lo.key_file) lo.key_file = NULL;
+    lo.insecure = sec.insecure;
+    if (chunk && !coordinator && launch_validate(&lo, "encode")) return EXIT_USAGE;
+    if (chunk && !coordinator && !launch_ships_key(&lo) && !lo.key_file)
+        return cli_usage_error("encode", "--launcher %s needs --key FILE (or EXCAM_KEY_FILE): the "
+                                         "job key, readable by the workers at that path (make one "
+                                         "with excam keygen --key FILE)", lo.launcher);
     if (chunk && (want_psnr || want_ssim) && !strcmp(argv[optind], "-"))
         return cli_usage_error("encode", "--psnr/--ssim with --chunk read the input again: "
                                "give it as a file, not on stdin");
@@ -397,7 +440,7 @@ int cmd_encode(int argc, char **argv)
         co.params.sharpness = sharp;
         co.params.verify = verify;
         co.params.stage1_libvpx = stage1_vpx == 1;
-        if (coordinator) {
+        if (coordinator || !launch_is_local(&lo)) {
             int e = secopts_load(&sec, "encode", 0);
             if (e) {
                 ret = e;
@@ -412,8 +455,10 @@ int cmd_encode(int argc, char **argv)
             workers = n > 0 ? (int)n : 1;
         }
         double t1 = now();
+        lo.workers = workers;
+        lo.key = sec.have_key ? sec.key : NULL;
         ret = coordinator ? client_encode(&in, skip, limit, &co, output, &cr)
-                          : local_encode(&in, skip, limit, &co, workers, output, &cr);
+                          : local_encode(&in, skip, limit, &co, &lo, listen, output, &cr);
         if (ret) goto done;
         if (!quiet) {
             double t = now() - t1;
@@ -421,6 +466,8 @@ int cmd_encode(int argc, char **argv)
             if (coordinator)
                 snprintf(where, sizeof(where), "job %llu on %s", (unsigned long long)cr.job_id,
                          coordinator);
+            else if (!launch_is_local(&lo))
+                snprintf(where, sizeof(where), "workers by %s", lo.launcher);
             else
                 snprintf(where, sizeof(where), "%d workers", workers);
             fprintf(stderr, "%s: %d frames in %d chunks of %d, %d key frames, %s, %llu bytes, "

@@ -21,13 +21,15 @@ static const struct command {
     {"cancel", cmd_cancel, "cancel a coordinator's job"},
     {"plan", cmd_plan, "predict the time and cost of a parallel encode; pick a plan"},
     {"keygen", cmd_keygen, "make a job key and TLS material for a coordinator and its peers"},
+    {"launch", cmd_launch, "start workers for a coordinator (local, ssh, slurm, lambda)"},
+    {"k8s-manifest", cmd_k8s_manifest, "print a Kubernetes Indexed Job that runs workers"},
 };
 
 static void print_usage(FILE *f)
 {
     fprintf(f, "usage: excam <command> [options]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'excam <command> --help' describes a command. 'excam --version' prints the "
                "version.\n");
 }
