@@ -154,13 +154,13 @@ else
 fi
 for kind in encode re-encode rebase; do
     if [[ " ${killed[*]} " == *" $kind:"* ]] &&
-        tail -n +"$from" "$LOG" | grep -qE "job [0-9]+: $kind of chunk [0-9]+ goes back in the queue"; then
+        grep -qE "job [0-9]+: $kind of chunk [0-9]+ goes back in the queue" <(tail -n +"$from" "$LOG"); then
         ok "faults: a worker killed during a $kind; its task went back in the queue"
     else
         fail "faults: no worker was killed during a $kind, or its task was not re-queued"
     fi
 done
-if [[ -n $stopped ]] && tail -n +"$from" "$LOG" | grep -q "(w-$stopped at .*) dropped: silent"; then
+if [[ -n $stopped ]] && grep -q "(w-$stopped at .*) dropped: silent" <(tail -n +"$from" "$LOG"); then
     ok "faults: the stopped worker was given up"
 else
     fail "faults: no worker stopped, or the coordinator did not give it up"
@@ -223,7 +223,7 @@ if ((rc == 0)); then
 else
     fail "coordinator restart: the encode failed: $(tail -n 3 "$SCRATCH/client.log")"
 fi
-if ((before > 0 && before + after == total)) && tail -n +"$from2" "$LOG" | grep -q 'records replayed'; then
+if ((before > 0 && before + after == total)) && grep -q 'records replayed' <(tail -n +"$from2" "$LOG"); then
     ok "coordinator restart: resumed from the journal; no finished task ran again"
 else
     fail "coordinator restart: $before tasks before + $after after != $total"

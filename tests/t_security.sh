@@ -212,7 +212,7 @@ lines() { wc -l <"$LOG"; }
 logged() {
     local i
     for i in $(seq 50); do
-        tail -n +"$(($1 + 1))" "$LOG" | grep -qE "$2" && return 0
+        grep -qE "$2" <(tail -n +"$(($1 + 1))" "$LOG") && return 0
         sleep 0.1
     done
     return 1

@@ -12,7 +12,7 @@ set -euo pipefail
 need_tool ffmpeg
 need_tool vpxenc
 need_tool vpxdec
-vpxenc --help 2>&1 | grep -q 'vp8 .*VP8 Encoder' || skip "this vpxenc has no VP8 encoder"
+grep -q 'vp8 .*VP8 Encoder' <(vpxenc --help 2>&1) || skip "this vpxenc has no VP8 encoder"
 need_excam
 
 # ------------------------------------------------------------------ sources
