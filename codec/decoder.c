@@ -342,23 +342,31 @@ static int parse_modes(vp8_decoder *d, const uint8_t *data, size_t len, vp8_entr
     return vp8_bool_overrun(&first) ? EXCAM_ERR_CORRUPT : EXCAM_OK;
 }
 
+/* A copy of `in` run through the frame's header and modes: d->s, d->hdr, d->mbi (the
+ * caller frees d->s and d->mbi, also on error). */
+static int modes_of(const excam_vp8_state *in, const uint8_t *data, size_t len, vp8_decoder *d,
+                    vp8_entropy *saved)
+{
+    int err;
+    memset(d, 0, sizeof(*d));
+    if (!in || !data || !len) return EXCAM_ERR_INVALID_ARG;
+    if ((err = vp8_parse_frame_tag(data, len, &d->hdr))) return err;
+    if (!d->hdr.key_frame && !in->has_keyframe) return EXCAM_ERR_NO_KEYFRAME;
+    d->dsp = vp8_get_dsp();
+    d->in = in;
+    d->s = excam_vp8_state_copy(in);
+    if (!d->s) return EXCAM_ERR_NOMEM;
+    return parse_modes(d, data, len, saved);
+}
+
 int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
                      vp8_frame_header *hdr, vp8_mb_info **mbi, int *mbi_stride)
 {
     vp8_decoder d;
-    int err;
+    vp8_entropy saved;
+    int err = modes_of(in, data, len, &d, &saved);
 
     *mbi = NULL;
-    if (!in || !data || !len) return EXCAM_ERR_INVALID_ARG;
-    memset(&d, 0, sizeof(d));
-    if ((err = vp8_parse_frame_tag(data, len, &d.hdr))) return err;
-    if (!d.hdr.key_frame && !in->has_keyframe) return EXCAM_ERR_NO_KEYFRAME;
-    d.dsp = vp8_get_dsp();
-    d.in = in;
-    d.s = excam_vp8_state_copy(in);
-    if (!d.s) return EXCAM_ERR_NOMEM;
-    vp8_entropy saved;
-    err = parse_modes(&d, data, len, &saved);
     excam_vp8_state_free(d.s);
     if (err) {
         free(d.mbi);
@@ -378,15 +386,8 @@ EXCAM_API int excam_vp8_advance_modes(const excam_vp8_state *in, const uint8_t *
     int err;
 
     if (out) *out = NULL;
-    if (!in || !out || !data || !len) return EXCAM_ERR_INVALID_ARG;
-    memset(&d, 0, sizeof(d));
-    if ((err = vp8_parse_frame_tag(data, len, &d.hdr))) return err;
-    if (!d.hdr.key_frame && !in->has_keyframe) return EXCAM_ERR_NO_KEYFRAME;
-    d.dsp = vp8_get_dsp();
-    d.in = in;
-    d.s = excam_vp8_state_copy(in);
-    if (!d.s) return EXCAM_ERR_NOMEM;
-    err = parse_modes(&d, data, len, &saved);
+    if (!out) return EXCAM_ERR_INVALID_ARG;
+    err = modes_of(in, data, len, &d, &saved);
     free(d.mbi);
     if (err) {
         excam_vp8_state_free(d.s);
