@@ -102,7 +102,7 @@ static int setup_partitions(const uint8_t *p, const uint8_t *end, int n, vp8_boo
 
 /* §9.7-§9.8: golden and altref copies happen before the refreshes with the new
  * frame; "copy to altref" is applied first (as libvpx does). */
-static void update_references(excam_vp8_state *s, const vp8_frame_header *h, vp8_frame *cur)
+void vp8_update_references(excam_vp8_state *s, const vp8_frame_header *h, vp8_frame *cur)
 {
     vp8_frame *last = s->ref[VP8_REF_LAST], *golden = s->ref[VP8_REF_GOLDEN];
     vp8_frame *altref = s->ref[VP8_REF_ALTREF];
@@ -315,7 +315,7 @@ static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
         vp8_loop_filter_frame(d);
     vp8_frame_extend(d->cur);
 
-    update_references(s, h, d->cur);
+    vp8_update_references(s, h, d->cur);
     if (h->show_frame) {
         vp8_frame_unref(s->shown);
         s->shown = vp8_frame_ref(d->cur);

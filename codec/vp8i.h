@@ -203,5 +203,8 @@ void vp8_recon_finish_row(vp8_decoder *d, int mb_row);
 
 /* loopfilter.c: §15, over the whole frame. */
 void vp8_loop_filter_frame(vp8_decoder *d);
+/* §9.7-§9.8: the references after a frame whose (loop-filtered, extended) picture is
+ * cur, as the header says (decoder.c; also the encoder's rebase). */
+void vp8_update_references(excam_vp8_state *s, const vp8_frame_header *h, vp8_frame *cur);
 
 #endif /* EXCAM_CODEC_VP8I_H */
