@@ -41,6 +41,15 @@ int cli_parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+int cli_speed(int preset, int cpu)
+{
+    int speed = cpu >= 0 ? cpu : -cpu;
+    if (cpu < 0 && preset == CLI_GOOD) speed = 4;
+    if (preset == CLI_BEST) speed = cpu >= 0 ? cpu : 0;
+    if (preset == CLI_RT && cpu < 0) speed = 8;
+    return speed > 9 ? 9 : speed;
+}
+
 void cli_hex(const uint8_t *p, int n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

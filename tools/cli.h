@@ -15,6 +15,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Parse a non-negative decimal integer no larger than max; 0 on success, -1 if not. */
 int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
 
+/* The encoder speed 0..9 of a preset (--good, --best, --rt) and --cpu-used (vpxenc's
+ * -16..16, -1 when not given): shared by encode and plan. */
+enum { CLI_GOOD, CLI_BEST, CLI_RT };
+int cli_speed(int preset, int cpu);
+
 /* Lowercase hex of n bytes into out (2n+1 chars). */
 void cli_hex(const uint8_t *p, int n, char *out);
 

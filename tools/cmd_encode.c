@@ -378,11 +378,7 @@ int cmd_encode(int argc, char **argv)
         return cli_usage_error("encode", "--psnr/--ssim with --chunk read the input again: "
                                "give it as a file, not on stdin");
     const char *input = argv[optind];
-    int speed = cpu >= 0 ? cpu : -cpu;
-    if (cpu < 0 && preset == OPT_GOOD) speed = 4;
-    if (preset == OPT_BEST) speed = cpu >= 0 ? cpu : 0;
-    if (preset == OPT_RT && cpu < 0) speed = 8;
-    if (speed > 9) speed = 9;
+    int speed = cli_speed(preset == OPT_BEST ? CLI_BEST : preset == OPT_RT ? CLI_RT : CLI_GOOD, cpu);
 
     y4m_reader in;
     if (y4m_open(&in, input) != 0) {

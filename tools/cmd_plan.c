@@ -86,9 +86,10 @@ static int num_opt(const char *name, const char *arg, double lo, double hi, doub
     char *end;
     errno = 0;
     double v = strtod(arg, &end);
-    if (!*arg || *end || errno || !(v >= lo && v <= hi))
-        return cli_usage_error("plan", "%s needs a number from %g to %g, not '%s'", name, lo, hi,
-                               arg) != 0;
+    if (!*arg || *end || errno || !(v >= lo && v <= hi)) {
+        cli_usage_error("plan", "%s needs a number from %g to %g, not '%s'", name, lo, hi, arg);
+        return -1;
+    }
     *out = v;
     return 0;
 }
@@ -235,7 +236,8 @@ static int measure(const sample *s, const task_params *tp_in, plan_costs *c, dou
             goto done;
         }
         blobstore *bs = NULL;
-        uint8_t h[32], h2[32];
+        uint8_t h[4][32]; /* the blobs put, to remove them after */
+        int nput = 0;
         double tput = 0, tget = 0, tsmall = INFINITY, tpack = 0;
         if (blobstore_open(dir, &bs, msg, sizeof(msg))) {
             cli_error("%s", msg);
@@ -246,12 +248,12 @@ static int measure(const sample *s, const task_params *tp_in, plan_costs *c, dou
         int bad = task_source_pack(s->frames, n, &src);
         tpack = mono() - t;
         t = mono();
-        bad = bad || blobstore_put(bs, src.data, src.len, h, msg, sizeof(msg));
+        bad = bad || blobstore_put(bs, src.data, src.len, h[nput++], msg, sizeof(msg));
         tput = mono() - t;
         uint8_t *back = NULL;
         size_t blen = 0;
         t = mono();
-        bad = bad || blobstore_get(bs, h, &back, &blen, msg, sizeof(msg));
+        bad = bad || blobstore_get(bs, h[0], &back, &blen, msg, sizeof(msg));
         tget = mono() - t;
         free(back);
         /* A small blob, three times: the per-request cost. */
@@ -259,33 +261,23 @@ static int measure(const sample *s, const task_params *tp_in, plan_costs *c, dou
             uint8_t one[64];
             memset(one, i, sizeof(one));
             t = mono();
-            bad = blobstore_put(bs, one, sizeof(one), h2, msg, sizeof(msg)) ||
-                  blobstore_get(bs, h2, &back, &blen, msg, sizeof(msg));
+            bad = blobstore_put(bs, one, sizeof(one), h[nput], msg, sizeof(msg)) ||
+                  blobstore_get(bs, h[nput], &back, &blen, msg, sizeof(msg));
             t = mono() - t;
+            nput++;
             free(back);
             back = NULL;
             if (t < tsmall) tsmall = t;
         }
         blobstore_close(bs);
-        /* Remove what was put (hex names and nothing else in this fresh directory). */
-        char hex[BLOB_HEX_BYTES], path[4200];
-        blob_hex(h, hex);
-        snprintf(path, sizeof(path), "%s/%s", dir, hex);
-        unlink(path);
-        blob_hex(h2, hex);
-        snprintf(path, sizeof(path), "%s/%s", dir, hex);
-        unlink(path);
-        if (rmdir(dir)) { /* the third small blob has another name: remove all */
-            for (int i = 0; i < 3; i++) {
-                uint8_t one[64];
-                memset(one, i, sizeof(one));
-                blob_hash(one, sizeof(one), h2);
-                blob_hex(h2, hex);
-                snprintf(path, sizeof(path), "%s/%s", dir, hex);
-                unlink(path);
-            }
-            rmdir(dir);
+        /* The directory is this run's own: its blobs go, then it. */
+        for (int i = 0; i < nput; i++) {
+            char hex[BLOB_HEX_BYTES], path[4200];
+            blob_hex(h[i], hex);
+            snprintf(path, sizeof(path), "%s/%s", dir, hex);
+            unlink(path);
         }
+        rmdir(dir);
         if (bad) {
             cli_error("the blob store: %s", msg);
             goto done;
@@ -388,11 +380,7 @@ int cmd_plan(int argc, char **argv)
         return cli_usage_error("plan", "--deadline or --budget, not both");
     if (minq > maxq) return cli_usage_error("plan", "--min-q is above --max-q");
 
-    int speed = cpu >= 0 ? (int)cpu : (int)-cpu;
-    if (cpu < 0 && preset == O_GOOD) speed = 4;
-    if (preset == O_BEST) speed = cpu >= 0 ? (int)cpu : 0;
-    if (preset == O_RT && cpu < 0) speed = 8;
-    if (speed > 9) speed = 9;
+    int speed = cli_speed(preset == O_BEST ? CLI_BEST : preset == O_RT ? CLI_RT : CLI_GOOD, (int)cpu);
     ratectl rc = {.mode = RC_Q, .cq = (int)cq, .min_q = (int)minq, .max_q = (int)maxq, .fps = 30};
     ratectl_init(&rc);
     task_params tp = {0};
