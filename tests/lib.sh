@@ -109,3 +109,17 @@ md5_compare() {
         }' "$1" "$2"
     return 1
 }
+
+# A short camera clip (bus, 352x288, 17 frames) from the test data, or, without it, a
+# synthetic one of the same size made in the scratch directory: tests that need only
+# some real-looking video run either way. Prints its path.
+camera_clip() {
+    local clip=$DATA/clips/camera/bus_352x288_17f.y4m
+    if [[ ! -f $clip ]]; then
+        clip=$SCRATCH/synthetic_352x288_17f.y4m
+        [[ -f $clip ]] || ffmpeg -v error -nostdin -f lavfi \
+            -i "testsrc2=size=352x288:rate=30,noise=alls=16:allf=t" -frames:v 17 \
+            -pix_fmt yuv420p -f yuv4mpegpipe "$clip" || die "ffmpeg cannot make a test clip"
+    fi
+    echo "$clip"
+}

@@ -14,8 +14,7 @@ set -euo pipefail
 
 need_excam
 need_tool ffmpeg
-CLIP=$DATA/clips/camera/bus_352x288_17f.y4m
-need_data clips/camera/bus_352x288_17f.y4m
+CLIP=$(camera_clip)
 
 passed=0 failed=0
 ok() { echo "ok   $*"; passed=$((passed + 1)); }

@@ -15,8 +15,7 @@ set -euo pipefail
 
 need_excam
 need_tool python3
-CLIP=$DATA/clips/camera/bus_352x288_17f.y4m
-need_data clips/camera/bus_352x288_17f.y4m
+CLIP=$(camera_clip)
 
 passed=0 failed=0
 ok() { echo "ok   $*"; passed=$((passed + 1)); }

@@ -28,8 +28,7 @@ if [[ ! -d /run/sshd ]]; then
 fi
 [[ $(id -u) == 0 ]] || skip "sshd must run as root to log in as root (the throwaway key's user)"
 
-CLIP=$DATA/clips/camera/bus_352x288_17f.y4m
-need_data clips/camera/bus_352x288_17f.y4m
+CLIP=$(camera_clip)
 
 passed=0 failed=0
 ok() { echo "ok   $*"; passed=$((passed + 1)); }
