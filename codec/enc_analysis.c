@@ -335,10 +335,9 @@ static void copy_prediction(const mb_ctx *m, uint8_t pred[256], uint8_t upred[2]
 
 /* Code a whole-MB inter candidate whose prediction is in the frame: luma with Y2 and
  * chroma. Sets cd's rate (residual + rate_hdr), dist and rd. */
-static void code_inter(vp8_encoder *e, const mb_ctx *m, candidate *cd, int rate_hdr)
+static void code_inter_pred(vp8_encoder *e, const mb_ctx *m, candidate *cd, int rate_hdr,
+                            uint8_t pred[256], uint8_t upred[2][64])
 {
-    uint8_t pred[256], upred[2][64];
-    copy_prediction(m, pred, upred);
     int rate = code_luma16(e, m->src[0], m->ss[0], pred, 16, cd, m->nz_left, m->nz_above);
     int64_t dist = recon_luma16(e, cd, pred, 16, m->src[0], m->ss[0]), udist;
     uint8_t *pp[2] = {upred[0], upred[1]};
@@ -347,6 +346,13 @@ static void code_inter(vp8_encoder *e, const mb_ctx *m, candidate *cd, int rate_
     cd->rate = rate + rate_hdr;
     cd->dist = dist + udist;
     cd->rd = vp8_rdcost(e, cd->rate, cd->dist);
+}
+
+static void code_inter(vp8_encoder *e, const mb_ctx *m, candidate *cd, int rate_hdr)
+{
+    uint8_t pred[256], upred[2][64];
+    copy_prediction(m, pred, upred);
+    code_inter_pred(e, m, cd, rate_hdr, pred, upred);
 }
 
 /* Full-pel motion search of the w x h luma region at (x0, y0) of the MB, around `start`
@@ -701,7 +707,7 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
     }
 
     struct try_mv { int mode; vp8_mv mv; } tries[4];
-    struct { vp8_mb_info mb; int rate; int64_t proxy; } pre[4];
+    struct { vp8_mb_info mb; int rate; int64_t proxy; uint8_t pred[256]; } pre[4];
     int npre = 0;
     vp8_mv new_mv;
     int n = 0;
@@ -750,17 +756,21 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
             cd->mb.bmv[b] = cd->mb.mv;
         int rate = ref_rate + vp8_cost_tree(vp8_mv_ref_tree, probs, mode);
         if (mode == VP8_MV_NEW) rate += vp8_mv_cost(&d->s->ctx, cd->mb.mv, best_ref);
-        predict_inter(e, m, &cd->mb);
         if (e->rebase_try) {
-            /* Rebase: rank by the prediction's luma error and the header's rate; only
-             * the kept vector and the best other are coded (below). */
+            /* Rebase: rank by the prediction's luma error (luma predicted alone) and
+             * the header's rate; only the kept vector and the best other are coded
+             * (below), with that luma prediction. */
+            uint8_t *dst[3] = {pre[npre].pred, NULL, NULL};
+            const ptrdiff_t strides[3] = {16, 0, 0};
+            vp8_predict_inter_whole(d, m->row, m->col, &cd->mb, 1, 0, dst, strides);
             pre[npre].mb = cd->mb;
             pre[npre].rate = rate;
-            pre[npre].proxy = sse_block(d->dsp, m->src[0], m->ss[0], m->dst[0], m->ds[0], 16) +
+            pre[npre].proxy = sse_block(d->dsp, m->src[0], m->ss[0], pre[npre].pred, 16, 16) +
                               ((int64_t)rate * e->rdmult + 128) / 256;
             npre++;
             continue;
         }
+        predict_inter(e, m, &cd->mb);
         code_inter(e, m, cd, rate);
         if (cd->rd < best->rd) *best = *cd;
     }
@@ -775,9 +785,12 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
         for (int i = 0; i < npre; i++) {
             if (i != kept && (i != other || (kept >= 0 && pre[other].proxy >= pre[kept].proxy)))
                 continue;
+            uint8_t upred[2][64];
+            uint8_t *dst[3] = {NULL, upred[0], upred[1]};
+            const ptrdiff_t strides[3] = {0, 8, 8};
             cd->mb = pre[i].mb;
-            predict_inter(e, m, &cd->mb);
-            code_inter(e, m, cd, pre[i].rate);
+            vp8_predict_inter_whole(d, m->row, m->col, &cd->mb, 0, 1, dst, strides);
+            code_inter_pred(e, m, cd, pre[i].rate, pre[i].pred, upred);
             if (cd->rd < best->rd) *best = *cd;
         }
         return;

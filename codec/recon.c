@@ -155,6 +155,22 @@ static int16_t average4(int a, int b, int c, int e)
     return (int16_t)(s >= 0 ? (s + 4) >> 3 : -((-s + 4) >> 3));
 }
 
+void vp8_predict_inter_whole(vp8_decoder *d, int mb_row, int mb_col, const vp8_mb_info *mb,
+                             int luma, int chroma, uint8_t *dst[3], const ptrdiff_t stride[3])
+{
+    const vp8_frame *ref = d->in->ref[mb->ref_frame];
+    const int x = mb_col * 16, y = mb_row * 16;
+    /* Chroma: the luma vector halved (it is in luma 1/8 pels: chroma 1/8 pels are
+     * twice as large), which is exact since luma vectors are even. */
+    vp8_mv uv = {(int16_t)(mb->mv.row / 2), (int16_t)(mb->mv.col / 2)};
+    uv = chroma_fullpel(uv, d->hdr.version);
+    if (luma) predict_mv(d, ref, 0, x, y, mb->mv, VP8_PRED_16x16, dst[0], stride[0]);
+    if (chroma) {
+        predict_mv(d, ref, 1, x / 2, y / 2, uv, VP8_PRED_8x8, dst[1], stride[1]);
+        predict_mv(d, ref, 2, x / 2, y / 2, uv, VP8_PRED_8x8, dst[2], stride[2]);
+    }
+}
+
 static void predict_inter(vp8_decoder *d, int mb_row, int mb_col, uint8_t *dst[3],
                           const vp8_mb_info *mb)
 {
@@ -163,13 +179,8 @@ static void predict_inter(vp8_decoder *d, int mb_row, int mb_col, uint8_t *dst[3
     const int x = mb_col * 16, y = mb_row * 16;
 
     if (mb->ymode != VP8_MV_SPLIT) {
-        /* Chroma: the luma vector halved (it is in luma 1/8 pels: chroma 1/8 pels
-         * are twice as large), which is exact since luma vectors are even. */
-        vp8_mv uv = {(int16_t)(mb->mv.row / 2), (int16_t)(mb->mv.col / 2)};
-        uv = chroma_fullpel(uv, d->hdr.version);
-        predict_mv(d, ref, 0, x, y, mb->mv, VP8_PRED_16x16, dst[0], ys);
-        predict_mv(d, ref, 1, x / 2, y / 2, uv, VP8_PRED_8x8, dst[1], uvs);
-        predict_mv(d, ref, 2, x / 2, y / 2, uv, VP8_PRED_8x8, dst[2], uvs);
+        const ptrdiff_t strides[3] = {ys, uvs, uvs};
+        vp8_predict_inter_whole(d, mb_row, mb_col, mb, 1, 1, dst, strides);
         return;
     }
     if (mb->partitioning < 3) {

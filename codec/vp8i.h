@@ -197,6 +197,10 @@ int vp8_read_mb_tokens(vp8_decoder *d, struct vp8_bool_decoder *bd, vp8_mb_info 
 /* recon.c: §12, §14, §18: reconstruct one macroblock into d->cur. */
 void vp8_reconstruct_mb(vp8_decoder *d, int mb_row, int mb_col, const vp8_mb_info *mb,
                         int has_coeffs, int16_t coeffs[25][16], const uint8_t eobs[25]);
+/* The prediction of a whole-MB inter macroblock (not split): its luma (16x16) and/or
+ * chroma (two 8x8) into dst with the given strides. */
+void vp8_predict_inter_whole(vp8_decoder *d, int mb_row, int mb_col, const vp8_mb_info *mb,
+                             int luma, int chroma, uint8_t *dst[3], const ptrdiff_t stride[3]);
 /* Prepare the intra-prediction edges of the new frame (127 above, 129 left). */
 void vp8_recon_setup_row(vp8_decoder *d, int mb_row);
 void vp8_recon_finish_row(vp8_decoder *d, int mb_row);

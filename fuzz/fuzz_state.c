@@ -7,6 +7,7 @@
  * dying at the checksum. Layout (codec/state.c): "EXCAMVP8" | u32 version | u32 flags |
  * u64 body length | body | BLAKE2b-256(body).
  *
+ * Each is also parsed with EXCAM_STATE_CHECKED (no checksum): the parser alone.
  * A state that is accepted must behave: serialize -> deserialize -> serialize is
  * stable, hashes and equality agree, and real frames (a 16x16 key frame, then an
  * inter frame against the state as given) decode or fail cleanly.
@@ -44,10 +45,10 @@ static void exercise(const excam_vp8_state *s)
     excam_vp8_state_free(next);
 }
 
-static void try_bytes(const uint8_t *data, size_t size)
+static void try_bytes(const uint8_t *data, size_t size, unsigned flags)
 {
     excam_vp8_state *s = (excam_vp8_state *)(void *)&s;
-    int err = excam_vp8_state_deserialize(data, size, &s);
+    int err = excam_vp8_state_deserialize_flags(data, size, flags, &s);
     if (err > EXCAM_OK || err < EXCAM_ERR_IO)
         abort();
     if (err != EXCAM_OK) {
@@ -70,7 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (sodium_init() < 0)
         abort();
-    try_bytes(data, size);
+    try_bytes(data, size, 0);
+    /* Without the checksum (EXCAM_STATE_CHECKED, as workers parse states they fetched by
+     * content hash) the hostile bytes reach the body parser as they are. */
+    try_bytes(data, size, EXCAM_STATE_CHECKED);
     if (size < HDR_BYTES + SUM_BYTES)
         return 0;
     fixed = malloc(size);
@@ -82,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 8; i++)
         fixed[16 + i] = (uint8_t)(body >> (8 * i));
     crypto_generichash(fixed + size - SUM_BYTES, SUM_BYTES, fixed + HDR_BYTES, body, NULL, 0);
-    try_bytes(fixed, size);
+    try_bytes(fixed, size, 0);
     free(fixed);
     return 0;
 }

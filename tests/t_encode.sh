@@ -167,6 +167,30 @@ scene_cuts() {
 }
 if scene_cuts; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
+# --verbose: the encoder's line per frame (type, quantizer, bytes) is what the decoder's
+# --verbose reads back from the stream, frame by frame; the scene cut is named.
+verbose_lines() {
+    [[ -f $SCRATCH/cut.y4m ]] || { echo "FAIL verbose: no cut.y4m (scene-cut did not run)"; return 1; }
+    "$EXCAM" encode "$SCRATCH/cut.y4m" -v -o "$SCRATCH/v.ivf" 2>"$SCRATCH/venc.log" ||
+        { echo "FAIL verbose: encode -v failed"; return 1; }
+    "$EXCAM" decode "$SCRATCH/v.ivf" -v --noblit 2>"$SCRATCH/vdec.log" ||
+        { echo "FAIL verbose: decode -v failed"; return 1; }
+    local enc dec
+    enc=$(grep '^frame ' "$SCRATCH/venc.log" | sed 's/ (scene cut)$//')
+    dec=$(grep '^frame ' "$SCRATCH/vdec.log")
+    if [[ $(wc -l <<<"$enc") != 20 || $enc != "$dec" ]]; then
+        echo "FAIL verbose: encode -v and decode -v disagree:"
+        diff <(echo "$enc") <(echo "$dec") | head -5
+        return 1
+    fi
+    if ! grep -q '^frame 11: key, .*(scene cut)$' "$SCRATCH/venc.log"; then
+        echo "FAIL verbose: frame 11 not reported as a scene cut"
+        return 1
+    fi
+    echo "ok   verbose: 20 frame lines, encoder and decoder agree; the scene cut named"
+}
+if verbose_lines; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 # ----------------------------------------------------------- a state from elsewhere
 
 # Stream A: 8 frames of camera content; its state written by the encoder and, again,

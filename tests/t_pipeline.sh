@@ -126,6 +126,23 @@ else
     fail "stdin: excam encode - --chunk gives other bytes (or failed)"
 fi
 
+# --verbose: a line per task from the workers, with its CPU time by phase and the blob
+# cache's count, and the same bytes. The rebase chain reads what the worker before it
+# stored: with one worker every state a rebase reads is in its cache.
+if "$EXCAM" encode "$SCRATCH/clip.y4m" -v --chunk 6 --rebase 4 --workers 1 \
+    -o "$SCRATCH/verbose.ivf" 2>"$SCRATCH/verbose.log" &&
+    cmp -s "$SCRATCH/verbose.ivf" "$SCRATCH/chunk6-rebase4-1.ivf"; then
+    tasks=$(grep -c '(rebase, .*CPU .*inputs .*codec .*outputs' "$SCRATCH/verbose.log" || true)
+    hits=$(grep -o 'cache [0-9]* hits' "$SCRATCH/verbose.log" | tail -n 1 | tr -dc 0-9)
+    if ((tasks > 0 && ${hits:-0} > 0)); then
+        ok "--verbose: $tasks rebase tasks logged with their CPU by phase; $hits cache hits; the same bytes"
+    else
+        fail "--verbose: $tasks rebase task lines, ${hits:-no} cache hits"
+    fi
+else
+    fail "--verbose: excam encode -v failed or gave other bytes: $(tail -n 2 "$SCRATCH/verbose.log")"
+fi
+
 # Interruptions. SIGTERM: the workers stop, the work directory goes, no output is left
 # and excam dies of the signal (status 143). A worker killed with -9: the run fails
 # (status 1) with a message naming the task, and leaves nothing behind either.

@@ -219,13 +219,14 @@ export CURL_CA_BUNDLE=$SCRATCH/tls/cert.pem # everyone trusts the test's https s
 PIDS+=($!)
 COORD_PORT=$(wait_port_file "$SCRATCH/coord.port" $! "the coordinator")
 WORKERS=()
+WARGS=() # more worker options
 # usage: start_workers N [ENV=VALUE...]
 start_workers() {
     local n=$1 i
     shift
     for ((i = 0; i < n; i++)); do
         env "$@" "$EXCAM" worker --coordinator "127.0.0.1:$COORD_PORT" --retry-for 60 \
-            2>>"$WLOG" &
+            "${WARGS[@]}" 2>>"$WLOG" &
         WORKERS+=($!)
         PIDS+=($!)
     done
@@ -319,7 +320,10 @@ fi
 
 # 4. Blobs flipped on the server while a job runs: slow workers (1 s before each task)
 # give a watcher time to damage blobs as they appear, before any task reads them.
+# Their blob caches are off: a worker that reads back a state it has just stored would
+# take its own copy from memory, which is right, and never see the server's damage.
 stop_workers
+WARGS=(--cache-mb 0)
 start_workers 2 EXCAM_WORKER_SLOW=1
 
 # usage: watch DIR MAGIC N LIST: in the background (pid in WATCHER), flip a byte in the

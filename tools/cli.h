@@ -9,6 +9,9 @@ enum { EXIT_USAGE = 2 };
 
 /* "excam: <message>\n" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Set by a command while its "\r" progress line is the last thing on stderr: cli_error
+ * then ends that line first. */
+extern int cli_progress_shown;
 /* "excam <cmd>: <message>\nTry 'excam <cmd> --help'.\n" on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "excam/vp8.h"
@@ -37,7 +38,8 @@ static const char usage[] =
     "                       --skip K when the state is the one after frame K)\n"
     "      --noblit         decode only, write nothing (for timing; also --null)\n"
     "      --summary        print frames decoded and speed to stderr\n"
-    "  -q, --quiet          no messages but errors\n"
+    "  -q, --quiet          no messages but errors (no progress line on a terminal)\n"
+    "  -v, --verbose        a line per frame: key or inter, quantizer, bytes, shown\n"
     "  -h, --help           this text\n"
     "\n"
     "Exit status: 0 success, 1 bad input or I/O error (named with file and frame),\n"
@@ -73,17 +75,18 @@ int cmd_decode(int argc, char **argv)
         {"noblit", no_argument, NULL, OPT_NOBLIT},
         {"null", no_argument, NULL, OPT_NOBLIT},
         {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *output = NULL, *md5_name = NULL, *state_in = NULL;
-    int raw = 0, md5 = 0, summary = 0, quiet = 0, noblit = 0, c;
+    int raw = 0, md5 = 0, summary = 0, quiet = 0, verbose = 0, noblit = 0, c;
     unsigned long skip = 0, limit = 0;
     int have_limit = 0;
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:qvh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case OPT_I420: raw = 1; break;
@@ -102,6 +105,7 @@ int cmd_decode(int argc, char **argv)
         case OPT_SUMMARY: summary = 1; break;
         case OPT_NOBLIT: noblit = 1; break;
         case 'q': quiet = 1; break;
+        case 'v': verbose = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': return cli_usage_error("decode", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("decode", "unknown option '%s'", argv[optind - 1]);
@@ -116,7 +120,10 @@ int cmd_decode(int argc, char **argv)
     if (output && strcmp(output, "-") == 0 && md5)
         return cli_usage_error("decode", "--md5 and -o - both want stdout");
     if (output && (ends_with(output, ".yuv") || ends_with(output, ".i420"))) raw = 1;
-    (void)quiet;
+    if (quiet) verbose = 0;
+    /* Progress on a terminal, about 4 times a second (not when stderr is a file). */
+    int tty = !quiet && isatty(STDERR_FILENO);
+    double next_progress = 0;
 
     int ret = 1;
     ivf_reader ivf;
@@ -169,6 +176,20 @@ int cmd_decode(int argc, char **argv)
         excam_vp8_state_free(state);
         state = next;
         decoded++;
+        if (verbose) {
+            excam_vp8_frame_info fi;
+            if (excam_vp8_peek(data, len, &fi) == EXCAM_OK)
+                fprintf(stderr, "frame %u: %s, q %d, %zu bytes%s\n", n,
+                        fi.key_frame ? "key" : "inter", fi.base_q, len,
+                        fi.show_frame ? "" : ", hidden");
+        }
+        if (tty && !verbose && now() >= next_progress) {
+            double el = now() - t0;
+            fprintf(stderr, "\rexcam decode: frame %lu, %.1f fps   ", decoded,
+                    el > 0 ? decoded / el : 0.0);
+            cli_progress_shown = 1;
+            next_progress = now() + 0.25;
+        }
         if (!img) continue;
         shown_count++;
         if (md5) {
@@ -213,6 +234,12 @@ int cmd_decode(int argc, char **argv)
         cli_error("%s: the file has no frames", ivf.name);
         goto done;
     }
+    if (cli_progress_shown) {
+        double el = now() - t0;
+        fprintf(stderr, "\rexcam decode: frame %lu, %.1f fps   \n", decoded,
+                el > 0 ? decoded / el : 0.0);
+    }
+    cli_progress_shown = 0;
     if (output && outfile_commit(&out) != 0) goto done;
     if (md5 && (fflush(stdout) != 0 || ferror(stdout))) {
         cli_error("<stdout>: write error");

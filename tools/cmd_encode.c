@@ -73,6 +73,8 @@ static const char usage[] =
     "                           --state-out): the first frame is an inter frame against it\n"
     "      --state-out FILE     write the decoder state after the last frame\n"
     "  -q, --quiet              no progress or summary\n"
+    "  -v, --verbose            a line per frame (serial) or per task, with the worker's\n"
+    "                           CPU time for inputs, codec and outputs (local workers)\n"
     "  -h, --help               this text\n";
 
 enum {
@@ -235,6 +237,7 @@ int cmd_encode(int argc, char **argv)
         {"listen", required_argument, NULL, OPT_LISTEN},
         LAUNCH_LONG_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -242,14 +245,14 @@ int cmd_encode(int argc, char **argv)
     const char *storage = getenv("EXCAM_STORAGE"), *listen = NULL;
     launch_opts lo = {0};
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
-    int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, c;
+    int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, verbose = 0, c;
     int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1, container = -1, sec_given = 0;
     secopts sec = {0};
     ratectl rc = {.mode = RC_Q, .cq = 20, .min_q = 0, .max_q = 63};
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:qvh", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'o': output = optarg; break;
@@ -295,6 +298,7 @@ int cmd_encode(int argc, char **argv)
         case OPT_WEBM: container = CONTAINER_WEBM; break;
         case OPT_IVF: container = CONTAINER_IVF; break;
         case 'q': quiet = 1; break;
+        case 'v': verbose = 1; break;
         case OPT_LISTEN: listen = optarg; break;
         case 'h': { /* the launchers' options after the other parallel ones */
             const char *state = strstr(usage, "State (");
@@ -452,6 +456,7 @@ int cmd_encode(int argc, char **argv)
         }
         double t1 = now();
         lo.workers = workers;
+        lo.verbose = verbose && !quiet;
         lo.key = sec.have_key ? sec.key : NULL;
         ret = coordinator ? client_encode(&in, skip, limit, &co, output, &cr)
                           : local_encode(&in, skip, limit, &co, &lo, listen, output, &cr);
@@ -546,6 +551,9 @@ int cmd_encode(int argc, char **argv)
             goto done;
         }
         ratectl_update(&rc, key, len);
+        if (verbose && !quiet)
+            fprintf(stderr, "frame %u: %s, q %d, %zu bytes%s\n", encoded + 1,
+                    key ? "key" : "inter", p.q_index, len, cut && key && encoded ? " (scene cut)" : "");
         bytes += len;
         encoded++;
         since_key = key ? 1 : since_key + 1;
@@ -556,11 +564,12 @@ int cmd_encode(int argc, char **argv)
                 excam_image_free(rec);
             }
         }
-        if (tty) {
+        if (tty && !verbose) {
             double t = now() - t0;
             fprintf(stderr, "\rexcam encode: frame %u, %.1f fps, %.0f kbit/s   ", encoded,
                     t > 0 ? encoded / t : 0.0,
                     encoded ? bytes * 8.0 * rc.fps / encoded / 1000.0 : 0.0);
+            cli_progress_shown = 1;
         }
     }
     if (encoded == 0) {
@@ -579,7 +588,8 @@ int cmd_encode(int argc, char **argv)
         /* The stream is complete and in place; only the state is missing. */
         goto done;
     }
-    if (tty) fputc('\n', stderr);
+    if (cli_progress_shown) fputc('\n', stderr);
+    cli_progress_shown = 0;
     if (!quiet) {
         double t = now() - t0;
         fprintf(stderr, "%s: %u frames, %llu bytes, %.1f kbit/s, %.2f s (%.1f fps)\n", output,
@@ -591,7 +601,8 @@ int cmd_encode(int argc, char **argv)
 done:
     secopts_free(&sec);
     if (ret) {
-        if (tty) fputc('\n', stderr);
+        if (cli_progress_shown) fputc('\n', stderr);
+        cli_progress_shown = 0;
         outfile_abort(&out);
         outfile_abort(&sout);
     }

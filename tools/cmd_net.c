@@ -137,6 +137,9 @@ static const char worker_usage[] =
     "  --retry-for S            keep dialling a coordinator that is gone for S seconds,\n"
     "                           then exit 1 (default 60; -1: forever)\n"
     "  --max-tasks N            exit after N tasks\n"
+    "  --cache-mb N             keep up to N MiB of recent blobs (outputs stored, inputs\n"
+    "                           fetched) in memory for the next tasks: the rebase chain\n"
+    "                           reads what it just wrote (default 128; 0: none)\n"
     "%s"
     "  -v, --verbose            log every task\n"
     "  -h, --help               this text\n"
@@ -146,12 +149,13 @@ static const char worker_usage[] =
 
 int cmd_worker(int argc, char **argv)
 {
-    enum { O_COORD = 256, O_NAME, O_RETRY, O_MAX };
+    enum { O_COORD = 256, O_NAME, O_RETRY, O_MAX, O_CACHE };
     static const struct option opts[] = {
         {"coordinator", required_argument, NULL, O_COORD},
         {"name", required_argument, NULL, O_NAME},
         {"retry-for", required_argument, NULL, O_RETRY},
         {"max-tasks", required_argument, NULL, O_MAX},
+        {"cache-mb", required_argument, NULL, O_CACHE},
         SECOPTS_LONG,
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -179,6 +183,10 @@ int cmd_worker(int argc, char **argv)
         case O_MAX:
             if (num_opt("worker", "--max-tasks", optarg, 1, 1e9, &v)) return EXIT_USAGE;
             o.max_tasks = (int)v;
+            break;
+        case O_CACHE:
+            if (num_opt("worker", "--cache-mb", optarg, 0, 1 << 20, &v)) return EXIT_USAGE;
+            o.cache_bytes = (size_t)(v * 1048576.0);
             break;
         case 'v': o.verbose = 1; break;
         case 'h': printf(worker_usage, secopts_usage_client); return 0;

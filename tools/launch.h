@@ -48,6 +48,8 @@ typedef struct launch_opts {
                                   * certificate, at this path on the workers' hosts too */
     const char *tls_cert, *tls_key; /* the embedded coordinator's certificate and key
                                   * (local.c; NULL: plaintext) */
+    int verbose;                 /* local: the workers log every task (with its CPU time
+                                  * by phase) to stderr instead of log_dir */
 } launch_opts;
 
 typedef struct launch launch;

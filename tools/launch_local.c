@@ -21,6 +21,7 @@ typedef struct local_state {
     int insecure;
     double retry_for;
     int index; /* of the worker being started, for its name */
+    int verbose;
 } local_state;
 
 static void run_worker(void *arg)
@@ -35,6 +36,7 @@ static void run_worker(void *arg)
     if (s->retry_for) wo.retry_for = s->retry_for;
     wo.sec.key = s->key;
     wo.sec.insecure = s->insecure;
+    wo.verbose = s->verbose;
     int r = worker_run(&wo, err, sizeof(err));
     if (r) fprintf(stderr, "worker %d: %s\n", s->index + 1, err);
     _exit(r ? 1 : 0);
@@ -62,10 +64,12 @@ static int local_start(const launch_opts *o, void **state)
     s->retry_for = o->retry_for;
     s->key = o->key;
     s->insecure = o->insecure;
+    s->verbose = o->verbose;
     char log[4200];
     if (o->log_dir) snprintf(log, sizeof(log), "%s/workers.log", o->log_dir);
     for (s->index = 0; s->index < n; s->index++) {
-        if (launch_proc_spawn(&s->procs[s->index], o->log_dir ? log : NULL, 0, 0, run_worker, s)) {
+        if (launch_proc_spawn(&s->procs[s->index], o->log_dir && !o->verbose ? log : NULL, 0, 0,
+                              run_worker, s)) {
             cli_error("cannot start a worker process: %s", strerror(errno));
             local_stop(s);
             return 1;

@@ -15,7 +15,9 @@
  *
  * Blob formats:
  *   frames  (u32 little-endian length, frame bytes)*
- *   state   excam_vp8_state_serialize's bytes (versioned, checksummed)
+ *   state   excam_vp8_state_serialize's bytes (versioned, checksummed; the tasks parse
+ *           them without recomputing the checksum: callers pass bytes they fetched by
+ *           content hash, or made themselves)
  *   source  "EXCAMSRC", u32 LE version (1), width, height, frame count, then each
  *           frame's I420 planes, rows packed (Y: w x h, U and V: ceil(w/2) x ceil(h/2))
  */

@@ -22,6 +22,8 @@ typedef struct worker_opts {
                               * < 0: forever (default 60) */
     int max_tasks;           /* exit 0 after this many tasks (0: no limit) */
     int verbose;
+    size_t cache_bytes;      /* recent blobs kept in memory (blobcache.h; default 128 MiB,
+                              * 0: none) */
     link_sec sec;            /* job key, TLS, --insecure (default: none, plaintext to loopback) */
 } worker_opts;
 
