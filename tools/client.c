@@ -19,6 +19,7 @@
 #include "blobstore.h"
 #include "cli.h"
 #include "container.h"
+#include "firstpass.h"
 #include "link.h"
 #include "outfile.h"
 #include "proto/excam.pb-c.h"
@@ -109,8 +110,8 @@ static void show_progress(const Excam__JobStatus *st, double t0, int final)
 }
 
 /* Read the input chunk by chunk into storage; the manifest's hash in man_hash. */
-static int upload(y4m_reader *in, int skip, int limit, int chunk, blobstore *bs, uint8_t man_hash[32],
-                  int *frames_out, int *chunks_out)
+static int upload(y4m_reader *in, int skip, int limit, int chunk, blobstore *bs, firstpass *fp,
+                  uint8_t man_hash[32], int *frames_out, int *chunks_out)
 {
     char err[512];
     excam_image **f = calloc((size_t)chunk, sizeof(*f));
@@ -136,6 +137,14 @@ static int upload(y4m_reader *in, int skip, int limit, int chunk, blobstore *bs,
         }
         if (limit >= 0 && frames + n >= limit) eof = 1;
         if (!n) break;
+        if (fp && firstpass_want(fp, frames)) {
+            int g = firstpass_group_frames(fp);
+            int e = firstpass_add(fp, frames, f, n < g ? n : g);
+            if (e) {
+                cli_error("%s: first pass at frame %d: %s", in->name, frames + 1, excam_strerror(e));
+                goto done;
+            }
+        }
         task_buf src;
         if (task_source_pack(f, n, &src)) goto nomem;
         uint8_t *p = realloc(man, (size_t)(chunks + 1) * 32);
@@ -267,6 +276,8 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
     clink l = {.x = {.fd = -1}};
     Excam__Envelope *rep = NULL;
     double t0 = now_s();
+    firstpass *fp = NULL;
+    task_params params = o->params;
 
     memset(res, 0, sizeof(*res));
     if (blobstore_open(o->storage, &bs, err, sizeof(err))) {
@@ -282,9 +293,35 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
     }
     link_close(&l); /* an upload may outlast the coordinator's idle limit for clients */
     if (!o->quiet) blobstore_set_log(bs, storage_log, NULL);
-    if (upload(in, skip, limit, o->chunk, bs, man_hash, &frames, &chunks)) goto done;
+    if (o->target_kbps > 0 && !(fp = firstpass_new(in->width, in->height,
+                                                     o->params.speed > 8 ? o->params.speed : 8))) {
+        cli_error("out of memory");
+        goto done;
+    }
+    if (upload(in, skip, limit, o->chunk, bs, fp, man_hash, &frames, &chunks)) goto done;
     res->frames = frames;
     res->chunks = chunks;
+    if (fp) {
+        /* The quantizers for the bitrate: one key frame per group of x chunks. */
+        double fps = in->fps_num && in->fps_den ? (double)in->fps_num / in->fps_den : 30.0, pred;
+        long keys = (chunks + o->rebase - 1) / o->rebase;
+        int q = firstpass_pick(fp, frames, keys, fps, o->target_kbps, o->min_qi, o->max_qi, &pred);
+        if (q < 0) {
+            cli_error("%s: the first pass took no sample", in->name);
+            goto done;
+        }
+        params.q_inter = q;
+        params.q_key = q * 3 / 4 < o->min_qi ? o->min_qi : q * 3 / 4;
+        res->q_index = q;
+        res->predicted_kbps = pred;
+        if (!o->quiet) {
+            int g, nf;
+            firstpass_stats(fp, &g, &nf);
+            fprintf(stderr, "excam encode: first pass (%d frames in %d groups, each at 3 "
+                            "quantizers): quantizer index %d, %.0f kbit/s predicted for %.0f\n",
+                    nf, g, q, pred, o->target_kbps);
+        }
+    }
 
     hr = link_hello(&l, o->coordinator, &o->sec, why, sizeof(why));
     if (hr) {
@@ -299,8 +336,8 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         char name[WIRE_MAX_NAME + 1];
         const char *base = strrchr(in->name, '/');
         snprintf(name, sizeof(name), "%s", o->name ? o->name : base ? base + 1 : in->name);
-        ep.q_key = (uint32_t)o->params.q_key;
-        ep.q_inter = (uint32_t)o->params.q_inter;
+        ep.q_key = (uint32_t)params.q_key;
+        ep.q_inter = (uint32_t)params.q_inter;
         ep.speed = (uint32_t)o->params.speed;
         ep.token_partitions = (uint32_t)o->params.token_partitions;
         ep.sharpness = (uint32_t)o->params.sharpness;
@@ -433,6 +470,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 done:
+    firstpass_free(fp);
     wire_free(rep);
     link_close(&l);
     if (bs) blobstore_close(bs);

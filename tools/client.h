@@ -22,6 +22,10 @@ typedef struct client_opts {
     task_params params;       /* q, speed, ... (group_start and first_frame unused) */
     double retry_for;         /* seconds to keep reconnecting to a coordinator that went away */
     int quiet;
+    double target_kbps;       /* > 0: pick the quantizer for this bitrate by a first pass
+                               * (firstpass.h) over samples read with the input, instead
+                               * of params.q_key/q_inter */
+    int min_qi, max_qi;       /* the quantizer indices (0..127) it may pick from */
     int webm;                 /* write WebM (webm.h) rather than IVF */
     int embedded;             /* the coordinator is local.c's: no word of it, and on
                                * SIGINT/SIGTERM cancel the job and return 128 + the signal
@@ -39,6 +43,8 @@ typedef struct client_result {
     uint64_t bytes;           /* of the stream's frames */
     double cpu[3];            /* CPU seconds of the workers, by stage: encode, re-encode, rebase */
     uint32_t tasks[3];        /* tasks by stage */
+    int q_index;              /* with target_kbps: the quantizer index the first pass chose */
+    double predicted_kbps;    /* and the bitrate it predicted */
 } client_result;
 
 /*

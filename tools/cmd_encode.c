@@ -58,7 +58,9 @@ static const char usage[] =
     "      --rebase X           a key frame every X chunks (default 16; 1: independent\n"
     "                           chunks; at least the chunk count: one key frame)\n"
     "      --workers N          workers (default: one per CPU; ssh: --workers-per-host)\n"
-    "                           (with --end-usage q or cq without a bitrate)\n"
+    "                           With --target-bitrate (vbr, cbr, cq) every chunk gets the\n"
+    "                           quantizer a first pass over samples of the input picks for\n"
+    "                           the bitrate (on average: no buffer model across chunks)\n"
     "      --stage1 ENC         the chunks' own encodes (stage 1) with excam (default) or\n"
     "                           libvpx (as ExCamera did; --good --cpu-used=1), for comparison\n"
     "      --coordinator H:P    run the pipeline on a coordinator's workers (see `excam\n"
@@ -333,9 +335,6 @@ int cmd_encode(int argc, char **argv)
     if ((rc.mode == RC_VBR || rc.mode == RC_CBR) && rc.target_kbps <= 0)
         return cli_usage_error("encode", "--end-usage=%s needs --target-bitrate",
                                rc.mode == RC_VBR ? "vbr" : "cbr");
-    if (chunk && (rc.mode == RC_VBR || rc.mode == RC_CBR || rc.target_kbps > 0))
-        return cli_usage_error("encode", "--chunk works with --end-usage q or cq without "
-                                         "--target-bitrate (for now)");
     if (chunk && (state_in || state_out))
         return cli_usage_error("encode", "--chunk and --state-in/--state-out do not go together");
     if (chunk && (er || kf_max != 128))
@@ -435,6 +434,19 @@ int cmd_encode(int argc, char **argv)
         ratectl_init(&rc);
         co.params.q_key = ratectl_next_q(&rc, 1);
         co.params.q_inter = ratectl_next_q(&rc, 0);
+        if (rc.mode != RC_Q && rc.target_kbps > 0) {
+            /* Every task of the job gets the same quantizers: a first pass picks them
+             * for the bitrate (firstpass.h). cbr's buffer cannot be kept by chunks
+             * coded in parallel: it is met on average, as vbr. cq: the --cq-level, or
+             * coarser where the bitrate needs it. */
+            co.target_kbps = rc.target_kbps;
+            co.min_qi = ratectl_index(rc.mode == RC_CQ ? rc.cq : rc.min_q);
+            co.max_qi = ratectl_index(rc.max_q);
+            if (co.min_qi > co.max_qi) co.min_qi = co.max_qi;
+            if (rc.mode == RC_CBR && !quiet)
+                fprintf(stderr, "excam encode: --end-usage cbr with --chunk: the bitrate is met "
+                                "on average over the video (as vbr), not by a buffer\n");
+        }
         co.params.speed = speed;
         co.params.token_partitions = parts;
         co.params.sharpness = sharp;

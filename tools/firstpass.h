@@ -1,0 +1,48 @@
+/*
+ * A first pass for bitrate targets (--end-usage vbr/cbr --target-bitrate) when the
+ * quantizer must be chosen before the encode starts: the ExCamera pipeline gives every
+ * chunk's tasks the job's quantizers, fixed when the job is submitted.
+ *
+ * While the input is read, groups of a few consecutive frames spread over the whole
+ * video (systematic sampling whose step doubles as the video turns out longer: the
+ * length of a Y4M on stdin is not known ahead) are encoded, a key frame and then inter
+ * frames, at two quantizers. From their sizes a model of bits per frame against the
+ * quantizer (log-linear: size halves every so many steps, fitted on the samples, key
+ * and inter frames apart) gives the finest quantizer whose predicted bitrate for the
+ * whole job (its key frames and its inter frames) stays within the target.
+ */
+#ifndef EXCAM_TOOLS_FIRSTPASS_H
+#define EXCAM_TOOLS_FIRSTPASS_H
+
+#include <stddef.h>
+
+#include "excam/vp8.h"
+
+typedef struct firstpass firstpass;
+
+/* For frames of width x height; samples encoded at `speed` (0..9). NULL: no memory. */
+firstpass *firstpass_new(int width, int height, int speed);
+void firstpass_free(firstpass *fp);
+
+/* The frames of each sample group (a key frame and then inter frames). */
+int firstpass_group_frames(const firstpass *fp);
+
+/* 1 if the group starting at input frame `frame` (0-based; groups start where the
+ * caller's chunks start, frames must come in increasing order) is to be sampled. */
+int firstpass_want(firstpass *fp, long frame);
+
+/* Encode the group (n frames, at most firstpass_group_frames) starting at `frame`,
+ * which firstpass_want accepted. 0, or an EXCAM_ERR_* code. */
+int firstpass_add(firstpass *fp, long frame, excam_image *const *frames, int n);
+
+/* The quantizer index (0..127) for a job of `frames` frames of which `keys` are key
+ * frames (coded at 3/4 of the index, as ratectl.c does) at `fps`: the smallest index in
+ * [lo, hi] whose predicted bitrate is at most target_kbps (hi if none is). *pred_kbps:
+ * the prediction at that index. -1 if no sample was taken. */
+int firstpass_pick(const firstpass *fp, long frames, long keys, double fps, double target_kbps,
+                   int lo, int hi, double *pred_kbps);
+
+/* The samples taken: groups and frames encoded (each at both quantizers). */
+void firstpass_stats(const firstpass *fp, int *groups, int *frames);
+
+#endif
