@@ -5,7 +5,8 @@
 #    the ssh workers were not needed, the bytes are a plain local run's;
 #  - an impossible deadline (0.5 s) with 1 local worker: the ssh workers start (counted in
 #    sshd's log), the decision line names the prediction and the deadline, the same bytes;
-#    --burst-workers 1 starts exactly one; by default at most the hosts' 2 slots;
+#    --burst-workers 1 starts exactly one; by default at most the hosts' 2 slots, and
+#    --burst-workers 5 is capped to them (said so); with one launcher only a warning;
 #  - no --deadline: both launchers from the start, the same bytes;
 #  - usage errors (exit 2, no output): the same launcher twice, three, an unknown one, ssh
 #    without --hosts, --burst-workers without a second launcher, --deadline with
@@ -35,7 +36,7 @@ left() { pgrep -f "^$X " || true; }
 ssh_workers() { pgrep -f "^$X worker" || true; }
 SSHD_PID=
 cleanup() {
-    [[ -n $SSHD_PID ]] && kill "$SSHD_PID" 2>/dev/null || true
+    if [[ -n $SSHD_PID ]]; then kill "$SSHD_PID" 2>/dev/null || true; fi
     local p
     for p in $(left); do kill -9 "$p" 2>/dev/null || true; done
     rm -rf "$SCRATCH"
@@ -100,6 +101,27 @@ if ((rc == 0 && new == 1)) && same one && grep -q "starting 1 ssh workers" "$SCR
 else
     fail "--burst-workers 1: status $rc, $new ssh logins"
     show one
+fi
+
+run_burst capped --workers 1 --deadline 0.5 --burst-workers 5
+if ((rc == 0 && new == 2)) && same capped && grep -q -- "--burst-workers 5: ssh can run 2; at most 2 will start" "$SCRATCH/capped.log" &&
+    grep -q "starting 2 ssh workers" "$SCRATCH/capped.log"; then
+    ok "--burst-workers 5 on 2 slots: 2 ssh workers, said so, the local run's bytes"
+else
+    fail "--burst-workers 5 on 2 slots: status $rc, $new ssh logins"
+    show capped
+fi
+
+# One launcher: --deadline only warns of a predicted miss.
+rc=0
+"$X" encode "$CLIP" --chunk 2 --rebase 4 --workers 1 --deadline 0.5 -o "$SCRATCH/alone.ivf" \
+    2>"$SCRATCH/alone.log" || rc=$?
+if ((rc == 0)) && same alone &&
+    grep -q "the deadline will be missed: 1 local workers are predicted to end at .* after 0.5 s" "$SCRATCH/alone.log"; then
+    ok "one launcher, deadline 0.5 s: '$(grep -m1 "will be missed" "$SCRATCH/alone.log")', the local run's bytes"
+else
+    fail "one launcher, deadline 0.5 s: status $rc"
+    show alone
 fi
 
 # 3. No deadline: both launchers from the start.

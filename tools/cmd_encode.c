@@ -406,9 +406,10 @@ int cmd_encode(int argc, char **argv)
     lo.insecure = sec.insecure;
     if (chunk && !coordinator && launch_validate(&lo, "encode")) return EXIT_USAGE;
     if (chunk && !coordinator && !launch_ships_key(&lo) && !lo.key_file)
-        return cli_usage_error("encode", "--launcher %s needs --key FILE (or EXCAM_KEY_FILE): the "
-                                         "job key, readable by the workers at that path (make one "
-                                         "with excam keygen --key FILE)", lo.launcher);
+        return cli_usage_error("encode", "--launcher %s%s%s needs --key FILE (or EXCAM_KEY_FILE): "
+                                         "the job key, readable by the workers at that path (make "
+                                         "one with excam keygen --key FILE)", lo.launcher,
+                               lo.burst ? "," : "", lo.burst ? lo.burst : "");
     if (chunk && (want_psnr || want_ssim) && !strcmp(argv[optind], "-"))
         return cli_usage_error("encode", "--psnr/--ssim with --chunk read the input again: "
                                "give it as a file, not on stdin");
