@@ -6,7 +6,8 @@
 #  - an impossible deadline (0.5 s) with 1 local worker: the ssh workers start (counted in
 #    sshd's log), the decision line names the prediction and the deadline, the same bytes;
 #    --burst-workers 1 starts exactly one; by default at most the hosts' 2 slots, and
-#    --burst-workers 5 is capped to them (said so); with one launcher only a warning;
+#    --burst-workers 5 is capped to them (said so); a burst host that refuses is named and
+#    the local worker finishes the job; with one launcher only a warning;
 #  - no --deadline: both launchers from the start, the same bytes;
 #  - usage errors (exit 2, no output): the same launcher twice, three, an unknown one, ssh
 #    without --hosts, --burst-workers without a second launcher, --deadline with
@@ -110,6 +111,20 @@ if ((rc == 0 && new == 2)) && same capped && grep -q -- "--burst-workers 5: ssh 
 else
     fail "--burst-workers 5 on 2 slots: status $rc, $new ssh logins"
     show capped
+fi
+
+# A burst host that refuses: named, and the local workers finish the job.
+printf '127.0.0.1:%s\n' "$(free_port)" >"$SCRATCH/closed.hosts"
+rc=0
+timeout 120 "$X" encode "$CLIP" --chunk 2 --rebase 4 --workers 1 --deadline 0.5 --launcher local,ssh \
+    --hosts "$SCRATCH/closed.hosts" --remote-excam "$X" "${SSH_OPT_ARGS[@]}" --storage "$SCRATCH/blobs" \
+    --key "$SCRATCH/job.key" -o "$SCRATCH/closed.ivf" 2>"$SCRATCH/closed.log" || rc=$?
+if ((rc == 0)) && same closed && grep -q "starting 1 ssh workers" "$SCRATCH/closed.log" &&
+    grep -q "no ssh worker is left" "$SCRATCH/closed.log"; then
+    ok "a burst host that refuses: '$(grep -m1 "the worker stopped" "$SCRATCH/closed.log")', the local worker finishes, same bytes"
+else
+    fail "a burst host that refuses: status $rc"
+    show closed
 fi
 
 # One launcher: --deadline only warns of a predicted miss.

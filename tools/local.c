@@ -113,13 +113,14 @@ typedef struct fleet {
     double t0, next_check;
     int64_t last_done;             /* tasks done at the last prediction */
     int settled;                   /* nothing more to decide: started, failed, or warned */
+    int tried;                     /* the burst was started (or tried) */
 } fleet;
 
 static void start_burst(fleet *f, int n)
 {
     f->second_opts.workers = n;
     f->second_opts.at_most = n;
-    f->settled = 1;
+    f->settled = f->tried = 1;
     if (launch_start(&f->second_opts, &f->second)) {
         f->second = NULL;
         cli_error("burst: the %s workers did not start; the job goes on with the %s ones",
@@ -345,7 +346,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
     ret = client_encode(in, skip, limit, &o, output, res);
     if (!ret && !o.quiet && b->deadline > 0) {
         double t = launch_now() - f.t0;
-        if (lo.burst && !f.second)
+        if (lo.burst && !f.tried)
             fprintf(stderr, "excam encode: burst: the %s workers were not needed: done at %.1f s, "
                             "deadline %.1f s\n", lo.burst, t, b->deadline);
         else
