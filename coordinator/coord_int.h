@@ -90,6 +90,7 @@ struct cjob {
     int *heap, nheap;             /* ready tasks, by priority */
     uint32_t done[3], total[3];   /* per stage */
     double cpu[3];                /* per stage: CPU seconds of the winning attempts */
+    double wall[3];               /* per stage: their wall seconds, assignment to result */
     uint8_t result[32];           /* DONE: the output manifest */
     uint64_t result_size;
     int error;                    /* FAILED: the code */

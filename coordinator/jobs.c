@@ -361,6 +361,7 @@ void job_fill_status(const cjob *j, Excam__JobStatus *st, Excam__StageProgress s
         stages[k].done = j->done[k];
         stages[k].total = j->total[k];
         stages[k].cpu_seconds = j->cpu[k];
+        stages[k].wall_seconds = j->wall[k];
         stage_ptrs[k] = &stages[k];
     }
     st->n_stages = 3;
@@ -694,6 +695,7 @@ void jobs_result(coord *c, conn *w, const Excam__TaskResult *r)
             coord_log("job %llu: %s of chunk %u done by worker %llu in %.0f ms",
                       (unsigned long long)id, kind_name[kind], chunk + 1,
                       (unsigned long long)w->id, ms);
+        j->wall[kind] += ms / 1000; /* before job_task_done: a finished job stays, its graph goes */
         if (job_task_done(c, j, done.task, r, 1))
             job_fail(c, j, EXCAM__ERROR_CODE__ERR_PROTOCOL,
                      "worker %llu reported %s of chunk %u without its outputs",

@@ -287,7 +287,7 @@ static int task_assign(check *c, const Excam__TaskAssign *t)
     return WIRE_OK;
 }
 
-static int cpu_seconds(check *c, double s)
+static int seconds(check *c, double s)
 {
     if (!isfinite(s) || s < 0 || s > 1e9)
         return fail(c, "%g is outside 0..1e9", s);
@@ -301,7 +301,7 @@ static int task_result(check *c, const Excam__TaskResult *t)
     FIELD(c, "code", known(c, &excam__error_code__descriptor, t->code, 1));
     FIELD(c, "message", text_if(c, t->message, !ok, 1, WIRE_MAX_TEXT));
     FIELD(c, "outputs", blob_list(c, t->n_outputs, t->outputs, ok ? WIRE_MAX_BLOBS : 0));
-    FIELD(c, "cpu_seconds", cpu_seconds(c, t->cpu_seconds));
+    FIELD(c, "cpu_seconds", seconds(c, t->cpu_seconds));
     FIELD(c, "lost_inputs", count(c, t->n_lost_inputs, t->lost_inputs,
                                   t->code == EXCAM__ERROR_CODE__ERR_NOT_FOUND ? WIRE_MAX_BLOBS : 0));
     for (size_t i = 0; i < t->n_lost_inputs; i++)
@@ -363,7 +363,8 @@ static int stage_progress(check *c, const Excam__StageProgress *s)
         FIELD(c, "stage", fail(c, "%s", "NOOP is not a stage"));
     FIELD(c, "total", range(c, s->total, 0, WIRE_MAX_JOB_FRAMES));
     FIELD(c, "done", range(c, s->done, 0, s->total));
-    FIELD(c, "cpu_seconds", cpu_seconds(c, s->cpu_seconds));
+    FIELD(c, "cpu_seconds", seconds(c, s->cpu_seconds));
+    FIELD(c, "wall_seconds", seconds(c, s->wall_seconds));
     return WIRE_OK;
 }
 

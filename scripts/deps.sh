@@ -23,7 +23,7 @@ set -euo pipefail
 #                                the fake Lambda of t_launch_lambda (tests/fake_lambda.py)
 #   openssl                      a self-signed certificate for the https storage test
 #   python3-yaml                 the Kubernetes manifest check (t_launch_k8s)
-#   openssh-client openssh-server   the ssh launcher (t_launch_ssh starts its own sshd on loopback)
+#   openssh-client openssh-server   the ssh launcher (t_launch_ssh, t_burst start their own sshd on loopback)
 #   slurmctld slurmd slurm-client munge   the slurm launcher (t_launch_slurm runs a one-node
 #                                Slurm with its own munged on localhost)
 #   curl                         tools/lambda/bootstrap's HTTP client, run by t_launch_lambda

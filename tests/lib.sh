@@ -123,3 +123,63 @@ camera_clip() {
     fi
     echo "$clip"
 }
+
+# A free TCP port on 127.0.0.1 (it may be taken by the time it is used: retry).
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# A throwaway sshd for the ssh launcher's tests, on a free loopback port, with a host key
+# and a user key of its own in $SCRATCH (root logs in with that key only); its log is
+# $SCRATCH/sshd.log. Skips the test where sshd cannot run (not installed, not root).
+# Sets SSHD_PID (the caller kills it on exit), SSHD_PORT, SSH_OPTS (ssh's options to log
+# in) and SSH_OPT_ARGS (the same as excam's --ssh-opt=... arguments).
+start_sshd() {
+    local sshd=/usr/sbin/sshd o
+    need_tool ssh
+    need_tool ssh-keygen
+    need_tool python3
+    [[ -x $sshd ]] || skip "$sshd not installed (Debian package openssh-server)"
+    # sshd insists on its privilege separation directory, even when it runs on its own.
+    if [[ ! -d /run/sshd ]]; then
+        mkdir -p /run/sshd 2>/dev/null || skip "/run/sshd is missing and cannot be made (not root)"
+    fi
+    [[ $(id -u) == 0 ]] || skip "sshd must run as root to log in as root (the throwaway key's user)"
+    ssh-keygen -q -t ed25519 -N '' -f "$SCRATCH/host_key"
+    ssh-keygen -q -t ed25519 -N '' -f "$SCRATCH/user_key"
+    cp "$SCRATCH/user_key.pub" "$SCRATCH/authorized_keys"
+    cat >"$SCRATCH/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+HostKey $SCRATCH/host_key
+PidFile $SCRATCH/sshd.pid
+AuthorizedKeysFile $SCRATCH/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+X11Forwarding no
+PrintMotd no
+CONF
+    SSH_OPTS=(-i "$SCRATCH/user_key" -o IdentitiesOnly=yes -o UserKnownHostsFile=/dev/null
+              -o StrictHostKeyChecking=no -o LogLevel=ERROR)
+    SSH_OPT_ARGS=()
+    for o in "${SSH_OPTS[@]}"; do SSH_OPT_ARGS+=("--ssh-opt=$o"); done
+    SSHD_PID=
+    for _ in 1 2 3 4 5; do # a free port can be taken between the check and the bind
+        SSHD_PORT=$(free_port)
+        "$sshd" -D -e -f "$SCRATCH/sshd_config" -p "$SSHD_PORT" 2>>"$SCRATCH/sshd.log" &
+        SSHD_PID=$!
+        for _ in $(seq 50); do # up to 5 s
+            ssh "${SSH_OPTS[@]}" -o BatchMode=yes -p "$SSHD_PORT" root@127.0.0.1 true 2>/dev/null && return 0
+            kill -0 "$SSHD_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$SSHD_PID" 2>/dev/null || true
+        wait "$SSHD_PID" 2>/dev/null || true
+        SSHD_PID=
+    done
+    sed 's/^/  /' "$SCRATCH/sshd.log"
+    die "sshd did not start on 127.0.0.1 (see above)"
+}

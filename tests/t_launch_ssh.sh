@@ -17,17 +17,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 need_excam
-need_tool ssh
-need_tool ssh-keygen
-need_tool python3
-SSHD=/usr/sbin/sshd
-[[ -x $SSHD ]] || skip "$SSHD not installed (Debian package openssh-server)"
-# sshd insists on its privilege separation directory, even when it runs on its own.
-if [[ ! -d /run/sshd ]]; then
-    mkdir -p /run/sshd 2>/dev/null || skip "/run/sshd is missing and cannot be made (not root)"
-fi
-[[ $(id -u) == 0 ]] || skip "sshd must run as root to log in as root (the throwaway key's user)"
-
 CLIP=$(camera_clip)
 
 passed=0 failed=0
@@ -44,59 +33,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # The workers run this path, so that they can be told from any other excam.
 mkdir -p "$SCRATCH/bin" "$SCRATCH/tmp" "$SCRATCH/blobs"
 ln -s "$EXCAM" "$SCRATCH/bin/excam"
 export TMPDIR=$SCRATCH/tmp
 
-ssh-keygen -q -t ed25519 -N '' -f "$SCRATCH/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$SCRATCH/user_key"
-cp "$SCRATCH/user_key.pub" "$SCRATCH/authorized_keys"
-cat >"$SCRATCH/sshd_config" <<EOF
-ListenAddress 127.0.0.1
-HostKey $SCRATCH/host_key
-PidFile $SCRATCH/sshd.pid
-AuthorizedKeysFile $SCRATCH/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-X11Forwarding no
-PrintMotd no
-EOF
-
-SSH_OPTS=(-i "$SCRATCH/user_key" -o IdentitiesOnly=yes -o UserKnownHostsFile=/dev/null
-          -o StrictHostKeyChecking=no -o LogLevel=ERROR)
-PORT=
-for _ in 1 2 3 4 5; do # a free port can be taken between the check and the bind
-    PORT=$(free_port)
-    "$SSHD" -D -e -f "$SCRATCH/sshd_config" -p "$PORT" 2>>"$SCRATCH/sshd.log" &
-    SSHD_PID=$!
-    for _ in $(seq 50); do # up to 5 s
-        ssh "${SSH_OPTS[@]}" -o BatchMode=yes -p "$PORT" root@127.0.0.1 true 2>/dev/null && break 2
-        kill -0 "$SSHD_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill "$SSHD_PID" 2>/dev/null || true
-    wait "$SSHD_PID" 2>/dev/null || true
-    SSHD_PID=
-done
-if [[ -z $SSHD_PID ]]; then
-    sed 's/^/  /' "$SCRATCH/sshd.log"
-    die "sshd did not start on 127.0.0.1 (see above)"
-fi
+start_sshd
+PORT=$SSHD_PORT
 CLOSED=$(free_port) # nothing listens there
 # The job key the embedded coordinator asks for: the workers read it at the same path.
 "$EXCAM" keygen --key "$SCRATCH/job.key" >/dev/null
 
-ssh_opt_args=()
-for o in "${SSH_OPTS[@]}"; do ssh_opt_args+=("--ssh-opt=$o"); done
+ssh_opt_args=("${SSH_OPT_ARGS[@]}")
 
 workers_left() {
     pgrep -f "^$SCRATCH/bin/excam worker" || true

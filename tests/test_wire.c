@@ -94,6 +94,7 @@ static void sample_parts(sample *s)
         s->stages[i].stage = (Excam__TaskKind)(EXCAM__TASK_KIND__ENCODE + i);
         s->stages[i].total = 40;
         s->stages[i].done = 40 - 10 * (unsigned)i;
+        s->stages[i].wall_seconds = 2.5 * (double)s->stages[i].done;
         s->stage_ptrs[i] = &s->stages[i];
     }
     excam__encode_params__init(&s->params);
@@ -949,6 +950,11 @@ static void test_validate(void)
     m = sample_make(&s, EXCAM__ENVELOPE__BODY_JOB_STATUS);
     s.stages[0].done = 41;
     expect_invalid(m, "done > total", "job_status.stages[0].done");
+    m = sample_make(&s, EXCAM__ENVELOPE__BODY_JOB_STATUS);
+    s.stages[1].wall_seconds = INFINITY;
+    expect_invalid(m, "infinite wall time", "job_status.stages[1].wall_seconds");
+    s.stages[1].wall_seconds = -0.5;
+    expect_invalid(m, "negative wall time", "job_status.stages[1].wall_seconds");
     m = sample_make(&s, EXCAM__ENVELOPE__BODY_JOB_STATUS);
     s.stages[2].stage = EXCAM__TASK_KIND__ENCODE;
     expect_invalid(m, "stage twice", "job_status.stages[2]");

@@ -384,8 +384,9 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
     sigaction(SIGTERM, &sa, &old_term);
     int tty = !o->quiet && isatty(STDERR_FILENO);
     double lost_since = 0;
+    client_progress prog = {.frames = frames, .chunks = chunks};
     for (;;) {
-        int watch_failed = !stop_signal && o->watch && o->watch(o->watch_arg);
+        int watch_failed = !stop_signal && o->watch && o->watch(o->watch_arg, &prog);
         if (stop_signal || watch_failed) {
             Excam__Envelope env = EXCAM__ENVELOPE__INIT;
             Excam__JobCancel jc = EXCAM__JOB_CANCEL__INIT;
@@ -447,8 +448,12 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         if (tty) show_progress(st, t0, end);
         for (size_t i = 0; i < st->n_stages; i++)
             if (st->stages[i]->stage >= 1 && st->stages[i]->stage <= 3) {
-                res->cpu[st->stages[i]->stage - 1] = st->stages[i]->cpu_seconds;
-                res->tasks[st->stages[i]->stage - 1] = st->stages[i]->total;
+                int k = st->stages[i]->stage - 1;
+                res->cpu[k] = st->stages[i]->cpu_seconds;
+                res->tasks[k] = st->stages[i]->total;
+                prog.done[k] = st->stages[i]->done;
+                prog.total[k] = st->stages[i]->total;
+                prog.wall[k] = st->stages[i]->wall_seconds;
             }
         if (st->state == EXCAM__JOB_STATE__DONE) {
             ret = download(bs, st, in, frames, chunks, output, o->webm, res);

@@ -14,6 +14,14 @@
 #include "tasks.h"
 #include "y4m.h"
 
+/* What the client knows of its running job, for client_opts.watch. */
+typedef struct client_progress {
+    int frames, chunks;
+    uint32_t done[3], total[3]; /* tasks by stage: encode, re-encode, rebase */
+    double wall[3];             /* seconds the finished ones held their workers (the
+                                 * coordinator's clock, assignment to result) */
+} client_progress;
+
 typedef struct client_opts {
     const char *coordinator;  /* HOST:PORT */
     const char *storage;      /* blob store URI (a path, file://, http(s)://, s3://) */
@@ -31,9 +39,11 @@ typedef struct client_opts {
                                * SIGINT/SIGTERM cancel the job and return 128 + the signal
                                * (the caller cleans up) instead of dying of it */
     link_sec sec;             /* job key, TLS, --insecure */
-    int (*watch)(void *arg);  /* if set, called between status polls while the job runs:
-                               * nonzero (after printing why, e.g. no worker is left)
-                               * cancels the job and client_encode fails */
+    int (*watch)(void *arg, const client_progress *p);
+                              /* if set, called between status polls while the job runs
+                               * (p: as of the last status, ~0.1 s old): nonzero (after
+                               * printing why, e.g. no worker is left) cancels the job and
+                               * client_encode fails */
     void *watch_arg;
 } client_opts;
 

@@ -70,20 +70,34 @@ static const char usage[] =
     "                           default $EXCAM_STORAGE)\n"
     "      --listen H:P         where the embedded coordinator listens (default a free\n"
     "                           loopback port); workers of other launchers must reach it\n"
+    "Burst (--launcher A,B: A's workers first, B's when the deadline needs them):\n"
+    "      --deadline S         seconds from the start the output is wanted by. A's workers\n"
+    "                           start at once; B's only when the planner's model (excam\n"
+    "                           plan's), fed with this run's task times, predicts that A's\n"
+    "                           alone would end later (checked as tasks finish); they stay\n"
+    "                           to the end. With one launcher: a warning if it will be late.\n"
+    "                           Without --deadline B starts with A (nothing to wait for)\n"
+    "      --burst-workers N    B's workers (--workers is A's). Default: with --deadline the\n"
+    "                           fewest the model says meet it; without, all B can run.\n"
+    "                           Capped by B's capacity: ssh the slots of --hosts, local the\n"
+    "                           CPUs (slurm, lambda: one per chunk; without --deadline: as\n"
+    "                           --workers). Same bytes whoever runs the tasks; -v prints\n"
+    "                           each prediction\n"
 "State (for splitting an encode, as the ExCamera pipeline does):\n"
     "      --state-in FILE      start from this decoder state (from `excam state dump` or\n"
     "                           --state-out): the first frame is an inter frame against it\n"
     "      --state-out FILE     write the decoder state after the last frame\n"
     "  -q, --quiet              no progress or summary\n"
     "  -v, --verbose            a line per frame (serial) or per task, with the worker's\n"
-    "                           CPU time for inputs, codec and outputs (local workers)\n"
+    "                           CPU time for inputs, codec and outputs (local workers);\n"
+    "                           with --deadline each burst prediction\n"
     "  -h, --help               this text\n";
 
 enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
     OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS, OPT_COORD,
-    OPT_STORAGE, OPT_STAGE1, OPT_WEBM, OPT_IVF, OPT_LISTEN
+    OPT_STORAGE, OPT_STAGE1, OPT_WEBM, OPT_IVF, OPT_LISTEN, OPT_DEADLINE, OPT_BURST_WORKERS
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -237,6 +251,8 @@ int cmd_encode(int argc, char **argv)
         {"ivf", no_argument, NULL, OPT_IVF},
         SECOPTS_LONG,
         {"listen", required_argument, NULL, OPT_LISTEN},
+        {"deadline", required_argument, NULL, OPT_DEADLINE},
+        {"burst-workers", required_argument, NULL, OPT_BURST_WORKERS},
         LAUNCH_LONG_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -250,6 +266,7 @@ int cmd_encode(int argc, char **argv)
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, verbose = 0, c;
     int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1, container = -1, sec_given = 0;
     secopts sec = {0};
+    burst_opts burst = {0};
     ratectl rc = {.mode = RC_Q, .cq = 20, .min_q = 0, .max_q = 63};
 
     opterr = 0;
@@ -302,6 +319,14 @@ int cmd_encode(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
         case OPT_LISTEN: listen = optarg; break;
+        case OPT_DEADLINE: {
+            char *end;
+            burst.deadline = strtod(optarg, &end);
+            if (!*optarg || *end || !(burst.deadline > 0 && burst.deadline <= 1e9))
+                return cli_usage_error("encode", "--deadline needs seconds above 0, not '%s'", optarg);
+            break;
+        }
+        case OPT_BURST_WORKERS: bad = int_opt("--burst-workers", optarg, 1, 4096, &burst.workers); break;
         case 'h': { /* the launchers' options after the other parallel ones */
             const char *state = strstr(usage, "State (");
             fwrite(usage, 1, (size_t)(state - usage), stdout);
@@ -368,15 +393,22 @@ int cmd_encode(int argc, char **argv)
     if (!chunk && (lo.launcher || listen))
         return cli_usage_error("encode", "--launcher and --listen start workers for the pipeline: "
                                          "give --chunk N");
+    if ((burst.deadline > 0 || burst.workers) && (!chunk || coordinator))
+        return cli_usage_error("encode", "--deadline and --burst-workers are for the embedded "
+                                         "coordinator's workers: give --chunk N, not --coordinator");
+    if (burst.workers && !lo.burst)
+        return cli_usage_error("encode", "--burst-workers is for a second launcher: give "
+                                         "--launcher %s,B", lo.launcher ? lo.launcher : "local");
     lo.storage = storage;
     lo.key_file = sec.key_file ? sec.key_file : getenv("EXCAM_KEY_FILE");
     if (lo.key_file && !*lo.key_file) lo.key_file = NULL;
     lo.insecure = sec.insecure;
     if (chunk && !coordinator && launch_validate(&lo, "encode")) return EXIT_USAGE;
     if (chunk && !coordinator && !launch_ships_key(&lo) && !lo.key_file)
-        return cli_usage_error("encode", "--launcher %s needs --key FILE (or EXCAM_KEY_FILE): the "
-                                         "job key, readable by the workers at that path (make one "
-                                         "with excam keygen --key FILE)", lo.launcher);
+        return cli_usage_error("encode", "--launcher %s%s%s needs --key FILE (or EXCAM_KEY_FILE): "
+                                         "the job key, readable by the workers at that path (make "
+                                         "one with excam keygen --key FILE)", lo.launcher,
+                               lo.burst ? "," : "", lo.burst ? lo.burst : "");
     if (chunk && (want_psnr || want_ssim) && !strcmp(argv[optind], "-"))
         return cli_usage_error("encode", "--psnr/--ssim with --chunk read the input again: "
                                "give it as a file, not on stdin");
@@ -469,9 +501,10 @@ int cmd_encode(int argc, char **argv)
         double t1 = now();
         lo.workers = workers;
         lo.verbose = verbose && !quiet;
+        burst.verbose = verbose && !quiet;
         lo.key = sec.have_key ? sec.key : NULL;
         ret = coordinator ? client_encode(&in, skip, limit, &co, output, &cr)
-                          : local_encode(&in, skip, limit, &co, &lo, listen, output, &cr);
+                          : local_encode(&in, skip, limit, &co, &lo, &burst, listen, output, &cr);
         if (ret) goto done;
         if (!quiet) {
             double t = now() - t1;
@@ -479,6 +512,8 @@ int cmd_encode(int argc, char **argv)
             if (coordinator)
                 snprintf(where, sizeof(where), "job %llu on %s", (unsigned long long)cr.job_id,
                          coordinator);
+            else if (lo.burst)
+                snprintf(where, sizeof(where), "workers by %s and %s", lo.launcher, lo.burst);
             else if (!launch_is_local(&lo))
                 snprintf(where, sizeof(where), "workers by %s", lo.launcher);
             else

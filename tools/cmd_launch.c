@@ -106,6 +106,9 @@ int cmd_launch(int argc, char **argv)
     if (sec.tls_cert || sec.tls_key)
         return cli_usage_error("launch", "--tls-cert/--tls-key: the workers take no client "
                                          "certificate from excam launch");
+    if (lo.burst)
+        return cli_usage_error("launch", "--launcher %s,%s: one launcher here (two, a burst, are "
+                                         "for excam encode --chunk)", lo.launcher, lo.burst);
     if (launch_validate(&lo, "launch")) return EXIT_USAGE;
     int e = secopts_load(&sec, "launch", 0);
     if (e) return e;

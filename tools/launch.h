@@ -21,10 +21,15 @@
 
 typedef struct launch_opts {
     const char *launcher;        /* "local" (NULL too), "ssh", "slurm", "lambda" */
+    const char *burst;           /* `--launcher A,B`: B, the launcher to burst to (encode
+                                  * starts it when needed, tools/burst.h), or NULL. The
+                                  * options below go to whichever launcher they are for */
+    char names[32];              /* what launcher and burst point into */
     const char *coordinator;     /* HOST:PORT the workers dial */
     const char *storage;         /* the jobs' blob storage URI (lambda payloads carry it) */
     int workers;                 /* local, slurm, lambda: how many workers */
     int per_host;                /* ssh: workers per host (0: the host's slots, or 1) */
+    int at_most;                 /* ssh: start at most this many of those (0: all) */
     double retry_for;            /* the workers' --retry-for (0: theirs) */
     const char *log_dir;         /* launched processes' stderr goes here (NULL: inherited) */
     const char *remote_excam;    /* ssh, slurm: excam's path where the workers run
@@ -82,15 +87,21 @@ int launch_opt(launch_opts *o, const char *cmd, int code, const char *arg);
  * anything starts; 0, or EXIT_USAGE after a usage error for `cmd`. */
 int launch_validate(const launch_opts *o, const char *cmd);
 
-/* 1 if the launcher runs workers on this host only (the coordinator can stay on
- * loopback and the storage be a private temporary directory). */
+/* 1 if the launcher (both, with a burst) runs workers on this host only (the coordinator
+ * can stay on loopback and the storage be a private temporary directory). */
 int launch_is_local(const launch_opts *o);
 
-/* 1 if the launcher hands the workers o->key itself (local: by fork; lambda: in the
- * event), 0 if they need o->key_file at the same path (ssh, slurm). */
+/* 1 if the launcher (both, with a burst) hands the workers o->key itself (local: by fork;
+ * lambda: in the event), 0 if they need o->key_file at the same path (ssh, slurm). */
 int launch_ships_key(const launch_opts *o);
 
-/* Start the workers. Hosts or invocations that fail are reported (one line each, naming
+/* How many workers o->launcher can run at once: ssh the slots of its hosts file (or hosts
+ * x --workers-per-host), local the CPUs; 0 for no limit of its own (slurm, lambda); -1
+ * after printing why (an unreadable hosts file). */
+int launch_capacity(const launch_opts *o);
+
+/* Start the workers of o->launcher (o->burst is the caller's to start: a copy of o with
+ * it as the launcher). Hosts or invocations that fail are reported (one line each, naming
  * them) and the rest go on; 0 if at least one worker was started, else 1 after printing
  * why. *out is freed by launch_stop. */
 int launch_start(const launch_opts *o, launch **out);

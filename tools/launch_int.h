@@ -15,6 +15,7 @@ typedef struct launch_ops {
     int (*start)(const launch_opts *o, void **state); /* 0, or 1 after printing why */
     int (*check)(void *state);                        /* as launch_check */
     void (*stop)(void *state);                        /* stop, wait, free */
+    int (*capacity)(const launch_opts *o);            /* as launch_capacity; NULL: 0 */
 } launch_ops;
 
 extern const launch_ops launch_local_ops, launch_ssh_ops, launch_slurm_ops, launch_lambda_ops;

@@ -204,4 +204,4 @@ static void lambda_stop(void *state)
     free(state);
 }
 
-const launch_ops launch_lambda_ops = {"lambda", lambda_start, lambda_check, lambda_stop};
+const launch_ops launch_lambda_ops = {"lambda", lambda_start, lambda_check, lambda_stop, NULL};

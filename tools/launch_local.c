@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "launch_int.h"
@@ -99,4 +100,12 @@ static int local_check(void *state)
     return alive;
 }
 
-const launch_ops launch_local_ops = {"local", local_start, local_check, local_stop};
+/* One worker per CPU keeps them all busy; more only share them. */
+static int local_capacity(const launch_opts *o)
+{
+    (void)o;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+const launch_ops launch_local_ops = {"local", local_start, local_check, local_stop, local_capacity};

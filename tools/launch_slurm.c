@@ -177,4 +177,4 @@ static void slurm_stop(void *state)
     free(s);
 }
 
-const launch_ops launch_slurm_ops = {"slurm", slurm_start, slurm_check, slurm_stop};
+const launch_ops launch_slurm_ops = {"slurm", slurm_start, slurm_check, slurm_stop, NULL};

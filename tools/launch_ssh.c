@@ -271,9 +271,9 @@ static int ssh_start(const launch_opts *o, void **state)
     char *q_key = shell_quote(o->key_file ? o->key_file : "");
     char *q_ca = shell_quote(o->tls_ca ? o->tls_ca : "");
     int started = 0, failed = 0;
-    for (int h = 0; h < nhosts; h++) {
+    for (int h = 0; h < nhosts && !(o->at_most && s->n >= o->at_most); h++) {
         int count = o->per_host ? o->per_host : hosts[h].slots;
-        for (int k = 0; k < count; k++) {
+        for (int k = 0; k < count && !(o->at_most && s->n >= o->at_most); k++) {
             ssh_worker *w = &s->w[s->n];
             char name[65];
             snprintf(name, sizeof(name), "ssh-%d-%.40s", s->n + 1, hosts[h].dest); /* unique */
@@ -351,4 +351,14 @@ fail:
     return 1;
 }
 
-const launch_ops launch_ssh_ops = {"ssh", ssh_start, ssh_check, ssh_stop};
+static int ssh_capacity(const launch_opts *o)
+{
+    ssh_host *hosts;
+    int n, slots = 0;
+    if (read_hosts(o->hosts_file, &hosts, &n)) return -1;
+    for (int i = 0; i < n; i++) slots += o->per_host ? o->per_host : hosts[i].slots;
+    free(hosts);
+    return slots;
+}
+
+const launch_ops launch_ssh_ops = {"ssh", ssh_start, ssh_check, ssh_stop, ssh_capacity};

@@ -11,6 +11,7 @@ typedef struct sim {
     int64_t chunks;
     double *dur;     /* [kind * chunks + k]; < 0: no such task */
     int *deps;       /* dependencies not yet done */
+    char *done;      /* finished before the simulation starts (plan_job.done) */
     int64_t *ready;  /* min-heap of task indices by (priority, chunk) */
     int64_t nready;
     struct run { double end; int64_t task; } *run; /* min-heap by end time */
@@ -115,7 +116,7 @@ static void done_one(sim *s, int kind, int64_t k)
 {
     if (k < 0 || k >= s->chunks) return;
     int64_t t = kind * s->chunks + k;
-    if (s->dur[t] >= 0 && --s->deps[t] == 0) ready_push(s, t);
+    if (s->dur[t] >= 0 && --s->deps[t] == 0 && !s->done[t]) ready_push(s, t);
 }
 
 /* Task `t` finished: its dependents lose one dependency each (jobs.c's deps_done). */
@@ -143,9 +144,10 @@ int plan_simulate(const plan_costs *c, const plan_job *j, plan_result *r)
     s.deps = malloc((size_t)nt * sizeof(*s.deps));
     s.ready = malloc((size_t)nt * sizeof(*s.ready));
     s.run = malloc((size_t)(j->workers < nt ? j->workers : nt) * sizeof(*s.run));
+    s.done = calloc((size_t)nt, 1);
     double *fin = malloc((size_t)nt * sizeof(*fin)); /* for the critical path */
     int ret = -1;
-    if (!s.dur || !s.deps || !s.ready || !s.run || !fin) goto done;
+    if (!s.dur || !s.deps || !s.ready || !s.run || !s.done || !fin) goto done;
 
     r->chunks = s.chunks;
     r->key_frames = (s.chunks + j->x - 1) / j->x;
@@ -181,13 +183,27 @@ int plan_simulate(const plan_costs *c, const plan_job *j, plan_result *r)
             if (fin[t] > r->critical) r->critical = fin[t];
         }
     }
+    /* A job under way: the first done[kind] tasks of each kind are over, and what waited
+     * for them only waits for the rest. */
+    int64_t left = r->tasks;
+    for (int kind = E; kind <= B; kind++) {
+        int64_t want = j->done[kind];
+        for (int64_t k = 0; k < s.chunks && want > 0; k++)
+            if (s.dur[kind * s.chunks + k] >= 0) {
+                s.done[kind * s.chunks + k] = 1;
+                want--;
+                left--;
+            }
+        if (want > 0) goto done; /* more done than there are */
+    }
+    for (int64_t t = 0; t < nt; t++)
+        if (s.done[t]) finished(&s, t);
     for (int64_t k = 0; k < s.chunks; k++)
-        ready_push(&s, E * s.chunks + k);
+        if (!s.done[E * s.chunks + k]) ready_push(&s, E * s.chunks + k);
 
     /* List scheduling: whenever a worker is free, the first ready task in the
      * coordinator's order; time moves to the next task that ends. */
     double now = 0;
-    int64_t left = r->tasks;
     int free_workers = j->workers;
     while (left > 0) {
         while (free_workers > 0 && s.nready > 0) {
@@ -211,6 +227,7 @@ done:
     free(s.deps);
     free(s.ready);
     free(s.run);
+    free(s.done);
     free(fin);
     return ret;
 }

@@ -40,11 +40,17 @@ typedef struct plan_job {
     int n, x;             /* chunk frames, chunks per group */
     int workers;
     double speed;         /* the workers' speed relative to the sample's (1 = same) */
+    int64_t done[3];      /* a job under way (tools/burst.c): encodes, re-encodes and
+                           * rebases already finished, taken to be the first ones of
+                           * their kind in chunk order (the coordinator hands each kind
+                           * out in that order); the graph is then the time the others
+                           * take from now. 0: a job not started */
 } plan_job;
 
 typedef struct plan_result {
     double wall;          /* seconds, first byte read to output complete */
-    double graph;         /* of which the task graph (the workers' part) */
+    double graph;         /* of which the task graph (the workers' part; with done[]:
+                           * the part left) */
     double busy;          /* worker-seconds spent in tasks */
     double held;          /* worker-seconds held: workers x the graph's time */
     int64_t chunks, key_frames, tasks;
