@@ -184,9 +184,14 @@ int cmd_decode(int argc, char **argv)
                         fi.show_frame ? "" : ", hidden");
         }
         if (tty && !verbose && now() >= next_progress) {
-            double el = now() - t0;
-            fprintf(stderr, "\rexcam decode: frame %lu, %.1f fps   ", decoded,
-                    el > 0 ? decoded / el : 0.0);
+            double el = now() - t0, fps = el > 0 ? decoded / el : 0.0;
+            /* The IVF header's frame count (informative: trusted for the ETA only). */
+            long total = (long)ivf.header_frames - (long)skip;
+            if (have_limit && total > (long)limit) total = (long)limit;
+            char eta[48] = "";
+            if (total > (long)decoded && fps > 0)
+                snprintf(eta, sizeof(eta), " of %ld, ETA %.0f s", total, (total - (long)decoded) / fps);
+            fprintf(stderr, "\rexcam decode: frame %lu%s, %.1f fps   ", decoded, eta, fps);
             cli_progress_shown = 1;
             next_progress = now() + 0.25;
         }

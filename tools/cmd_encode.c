@@ -551,6 +551,12 @@ int cmd_encode(int argc, char **argv)
         cli_error("out of memory");
         goto done;
     }
+    /* The frames this run will encode, when the input's size tells (for the ETA). */
+    long total = y4m_frames_total(&in);
+    if (total >= 0) {
+        total -= skip;
+        if (limit >= 0 && total > limit) total = limit;
+    }
     if (outfile_open(&out, output) != 0) goto done;
     if (container_start(&cw, (container_kind)container, out.f, in.width, in.height, in.fps_num,
                         in.fps_den) != 0) {
@@ -612,10 +618,13 @@ int cmd_encode(int argc, char **argv)
             }
         }
         if (tty && !verbose) {
-            double t = now() - t0;
-            fprintf(stderr, "\rexcam encode: frame %u, %.1f fps, %.0f kbit/s   ", encoded,
-                    t > 0 ? encoded / t : 0.0,
-                    encoded ? bytes * 8.0 * rc.fps / encoded / 1000.0 : 0.0);
+            double t = now() - t0, fps = t > 0 ? encoded / t : 0.0;
+            char eta[48] = "";
+            if (total > 0 && fps > 0 && (long)encoded < total)
+                snprintf(eta, sizeof(eta), " of %ld, ETA %.0f s", total,
+                         (total - (long)encoded) / fps);
+            fprintf(stderr, "\rexcam encode: frame %u%s, %.1f fps, %.0f kbit/s   ", encoded, eta,
+                    fps, encoded ? bytes * 8.0 * rc.fps / encoded / 1000.0 : 0.0);
             cli_progress_shown = 1;
         }
     }

@@ -47,6 +47,9 @@ int y4m_open_stream(y4m_reader *r, FILE *f, const char *name);
  * 1: a frame; 0: clean end of the stream; -1: error (r->err says which frame and why). */
 int y4m_read_frame(y4m_reader *r, excam_image *img);
 void y4m_close(y4m_reader *r);
+/* The frames the file holds in all (read so far and still to come), for progress and
+ * ETA: from its size, assuming plain FRAME lines. -1 when it cannot tell (a pipe). */
+long y4m_frames_total(const y4m_reader *r);
 
 /* The stream header, as vpxdec writes it (C420jpeg). A zero rate or scale means 30:1. */
 int y4m_write_header(FILE *f, int width, int height, uint32_t rate, uint32_t scale);

@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 /* Longer lines are not Y4M (real headers are < 100 bytes; X comments may add some). */
 #define HEADER_MAX 4096
@@ -271,4 +273,13 @@ void y4m_close(y4m_reader *r)
 {
     if (r->f && r->owns_file) fclose(r->f);
     r->f = NULL;
+}
+
+long y4m_frames_total(const y4m_reader *r)
+{
+    struct stat st;
+    if (!r->f || fstat(fileno(r->f), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    off_t pos = ftello(r->f);
+    if (pos < 0 || pos > st.st_size) return -1;
+    return (long)r->frames_read + (long)((st.st_size - pos) / (off_t)(r->frame_size + 6));
 }
