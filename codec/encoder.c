@@ -38,7 +38,8 @@ static int check_params(const excam_vp8_enc_params *p)
            p->filter_level <= 63 && p->sharpness >= 0 && p->sharpness <= 7 &&
            p->refresh_last >= -1 && p->refresh_last <= 1 && p->refresh_golden >= -1 &&
            p->refresh_golden <= 1 && p->refresh_altref >= -1 && p->refresh_altref <= 1 &&
-           p->refs >= 0 && p->refs <= 7;
+           p->refs >= 0 && p->refs <= 7 && p->copy_to_golden >= 0 && p->copy_to_golden <= 2 &&
+           p->copy_to_altref >= 0 && p->copy_to_altref <= 2;
 }
 
 /* The source copied into a frame of whole macroblocks, edges replicated, so that
@@ -281,6 +282,8 @@ static void set_header(vp8_encoder *e, const excam_vp8_state *in, int key, int w
         hd->refresh_last = p->refresh_last != 0;
         hd->refresh_golden = p->refresh_golden == 1;
         hd->refresh_altref = p->refresh_altref == 1;
+        hd->copy_to_golden = hd->refresh_golden ? 0 : p->copy_to_golden;
+        hd->copy_to_altref = hd->refresh_altref ? 0 : p->copy_to_altref;
     }
     (void)in;
     if (e->forced_hdr) {

@@ -191,6 +191,30 @@ verbose_lines() {
 }
 if verbose_lines; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
+# Golden frames: frame 17 (16 after the key frame) refreshes golden at a finer
+# quantizer; at speed 4 altref with it, at speed 2 altref keeps the old golden (a copy,
+# shown by info as "A<G"). vpxdec must agree with excam's decoder on both streams.
+golden_frames() {
+    make_source cam17 352x288 17 camera
+    local speed want line q2 q17
+    for speed in 4 2; do
+        "$EXCAM" encode "$SCRATCH/cam17.y4m" --cpu-used "$speed" -o "$SCRATCH/gold.ivf" -q ||
+            { echo "FAIL golden: encode at speed $speed"; return 1; }
+        want="refresh=LGA "
+        ((speed == 2)) && want="refresh=LGA<G "
+        line=$("$EXCAM" info "$SCRATCH/gold.ivf" | grep '^frame *17 ')
+        q2=$("$EXCAM" info "$SCRATCH/gold.ivf" | grep '^frame *2 ' | grep -o 'q=[0-9]*' | tr -dc 0-9)
+        q17=$(grep -o 'q=[0-9]*' <<<"$line" | tr -dc 0-9)
+        if [[ $line != *"$want"* ]] || ((q17 >= q2)); then
+            echo "FAIL golden: speed $speed: frame 17 is '$line' (want $want at a q below $q2)"
+            return 1
+        fi
+        check_stream "golden-speed$speed" "$SCRATCH/gold.ivf" 17 || return 1
+    done
+    echo "ok   golden: frame 17 refreshes golden at a finer q (speed 4: altref too; 2: the old golden to altref)"
+}
+if golden_frames; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 # ----------------------------------------------------------- a state from elsewhere
 
 # Stream A: 8 frames of camera content; its state written by the encoder and, again,

