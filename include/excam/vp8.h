@@ -64,7 +64,11 @@ typedef struct excam_image {
     void *priv;          /* library-owned; do not touch */
 } excam_image;
 
+/* A writable I420 image of width x height (1..16383 each), contents undefined; NULL
+ * on a bad size or allocation failure. */
 EXCAM_API excam_image *excam_image_alloc(int width, int height);
+/* Release an image (from excam_image_alloc, decoding or excam_vp8_state_shown); NULL is
+ * fine. */
 EXCAM_API void excam_image_free(excam_image *img);
 
 /* Free a buffer returned by the library (e.g. by excam_vp8_state_serialize). */
@@ -78,6 +82,7 @@ typedef struct excam_vp8_state excam_vp8_state;
 EXCAM_API excam_vp8_state *excam_vp8_state_new(void);
 /* A cheap copy (reference frames are shared, not copied). NULL on allocation failure. */
 EXCAM_API excam_vp8_state *excam_vp8_state_copy(const excam_vp8_state *s);
+/* Release a state; NULL is fine. Images taken from it stay valid. */
 EXCAM_API void excam_vp8_state_free(excam_vp8_state *s);
 
 /* Display size of the stream (0x0 before the first key frame). */
@@ -192,6 +197,8 @@ typedef struct excam_vp8_enc_params {
 
 enum { EXCAM_REF_LAST = 1, EXCAM_REF_GOLDEN = 2, EXCAM_REF_ALTREF = 4 };
 
+/* Fill p with the defaults: frame type auto, q_index 40, speed 4, one token partition,
+ * the encoder's loop filter, default reference updates, a shown frame, nothing else. */
 EXCAM_API void excam_vp8_enc_params_default(excam_vp8_enc_params *p);
 
 /*
