@@ -145,11 +145,12 @@ mkdir -p "$RESULTS_DIR"
     echo "table's row), \`--startup $STARTUP\`. \"job\" = the task graph + start-up: the workers' part,"
     echo "the input already in storage; \"wall\" adds the planner's client upload of every raw frame and"
     echo "download of the output, serial through one client (ExCamera's time had no such upload)."
+    echo "worker-s: busy = in tasks; held = workers x the graph's time, what the cost is charged on."
     echo "here: workers as fast as this machine's cores, storage as measured here; lambda: workers at"
     echo "the speed that makes our 6-frame 4K chunk encode take the ${LAMBDA_CHUNK_S} s the authors' Lambda vpxenc"
     echo "stage took (median, one log), storage at ${LAMBDA_BW} MB/s and ${LAMBDA_LAT} ms a request (assumed)."
     echo
-    echo "| video (frames) | [n,x] | paper: Mbit/s | paper: time (s) | planner: workers | planner job (s), here | planner job (s), lambda | job / paper (here) | planner wall (s), here | worker-s, here | cost USD, here |"
+    echo "| video (frames) | [n,x] | paper: Mbit/s | paper: time (s) | planner: workers | planner job (s), here | planner job (s), lambda | job / paper (here) | planner wall (s), here | worker-s busy / held, here | cost USD, here |"
     echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for v in sintel tears; do
         f=$(frames_of "$v")
@@ -161,8 +162,8 @@ mkdir -p "$RESULTS_DIR"
             lam=$(awk -v g="$lg" -v s="$STARTUP" 'BEGIN { printf "%.1f", g + s }')
             job=$(awk -v g="$g" -v s="$STARTUP" 'BEGIN { printf "%.1f", g + s }')
             ratio=$(awk -v j="$job" -v p="$pt" 'BEGIN { printf "%.2f", j / p }')
-            printf '| %s (%d) | [%d,%d] | %s | %.1f | %s | %s | %s | %sx | %.0f | %.0f | %s |\n' \
-                "$v" "$f" "$n" "$x" "$pb" "$pt" "$w" "$job" "$lam" "$ratio" "$wall" "$held" "$cost"
+            printf '| %s (%d) | [%d,%d] | %s | %.1f | %s | %s | %s | %sx | %.0f | %.0f / %.0f | %s |\n' \
+                "$v" "$f" "$n" "$x" "$pb" "$pt" "$w" "$job" "$lam" "$ratio" "$wall" "$busy" "$held" "$cost"
             echo "$v [$n,$x] $pt $job $lam" >>"$TMP/plot.dat"
         done
         while read -r _ kind t b q; do
