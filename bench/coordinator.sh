@@ -166,8 +166,9 @@ bar="not measured"
     echo "Issue bar (10,000 connections held with >= 20,000 tasks/s and <= 32 KiB per connection): $bar."
     if (($(wc -l <"$TMP/median.dat") > 1)); then
         echo
-        awk 'NR == 1 { n0 = $1; r0 = $2 } { n = $1; r = $2; k = $3; if (k > kmax) kmax = k }
-             END { printf "Scale: from %d to %d connections the dispatch rate goes from %d to %d tasks/s (%.2fx) and a connection costs at most %.2f KiB.\n", n0, n, r0, r, r / r0, kmax }' \
+        awk 'NR == 1 { n0 = $1; r0 = $2 } { n = $1; r = $2; k = $3; if (k > kmax) kmax = k
+                 if (NR == 1 || r > rmax) { rmax = r; nmax = n } if (NR == 1 || r < rmin) { rmin = r; nmin = n } }
+             END { printf "Scale: from %d to %d connections the dispatch rate goes from %d to %d tasks/s (%.2fx; the highest %d at %d connections, the lowest %d at %d) and a connection costs at most %.2f KiB.\n", n0, n, r0, r, r / r0, rmax, nmax, rmin, nmin, kmax }' \
             "$TMP/median.dat"
     fi
     if command -v gnuplot >/dev/null && [[ -s $TMP/median.dat ]]; then
