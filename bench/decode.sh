@@ -93,6 +93,9 @@ for ((r = 1; r <= REPEAT; r++)); do
         times[$s.excam]+="$(seconds excam_cmd "$s") "
         times[$s.vpxdec]+="$(seconds vpxdec_cmd "$s") "
     done
+    # Process start-up alone (loading the shared libraries), which the times above include.
+    times[start.excam]+="$(seconds "$EXCAM" --version) "
+    times[start.vpxdec]+="$(seconds vpxdec --help) "
 done
 
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -120,6 +123,9 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted chan
         awk -v s="$(basename "$s" .ivf)" -v n="$n" -v w="$w" -v h="$h" -v te="$te" -v tv="$tv" \
             'BEGIN { r = w "x" h; sub("_" r, "", s); printf "\"%s\" %.1f %.1f %.2f %s\n", s, n / te, n / tv, tv / te, r }' >>"$DAT"
     done
+    awk -v e="$(tr ' ' '\n' <<<"${times[start.excam]}" | grep . | median)" \
+        -v v="$(tr ' ' '\n' <<<"${times[start.vpxdec]}" | grep . | median)" -v l="$(ldd "$EXCAM" 2>/dev/null | wc -l)" \
+        'BEGIN { printf "\nProcess start-up, included in the times above (median of `excam --version` and `vpxdec --help`): excam %.1f ms (ldd lists %d libraries: libav*, libcurl, OpenSSL, ... for its other commands), vpxdec %.1f ms; it weighs on the short streams.\n", e * 1000, l, v * 1000 }'
     # The mean ratio over the streams (geometric): the headline number.
     awk '{ l += log($4); k++ } END { if (k) printf "\nexcam/vpxdec decode speed: %.2fx (geometric mean over the %d streams; above 1 excam is faster).\n", exp(l / k), k }' "$DAT"
     if command -v gnuplot >/dev/null; then

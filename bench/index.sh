@@ -17,7 +17,7 @@ DIR=${BENCH_RESULTS:-$(cd "$(dirname "$0")" && pwd)/results}
 cd "$DIR"
 
 # Paragraphs that state a verdict or a headline number.
-VERDICT='^(Issue bar|Issue bars|Issue "|\*\*Against the bar|Workers:|Scale:|excam/vpxdec decode speed:|Planner vs paper:)'
+VERDICT='^(Issue bar|Issue bars|Issue "|\*\*Against the bar|Workers:|Scale:|excam/vpxdec decode speed:|Process start-up|Planner vs paper:)'
 
 # The tables, in reading order; any other .md after them.
 ORDER=(decode encode pipeline pipeline-flower speedup plan-paper coordinator coordinator-key coordinator-tls)
