@@ -5,23 +5,26 @@
 # connections on loopback (each: Hello, every TaskAssign answered at once with a
 # TaskResult, heartbeats at the HelloAck's interval) and one client that submits a NOOP
 # job of TASKS tasks and polls it until DONE. A fresh coordinator for each run
-# (`--dead-after 60`, no journal). Writes bench/results/coordinator.md.
+# (`--dead-after 60`, no journal). Writes bench/results/coordinator.md and, with gnuplot,
+# coordinator-scale.png: tasks/s and KiB per connection against the connections (the sweep
+# over NS, median run of each, every run as a dot).
 #
 # Issue bar: 10,000 connections held with >= 20,000 tasks/s and <= 32 KiB per connection.
 #
 # Environment:
-#   NS       worker counts (default "1000 10000")
+#   NS       worker counts (default "100 1000 3000 10000": the sweep; 10000 is the issue bar)
 #   TASKS    no-op tasks per run (default 400000: about 10 s at 10,000 connections here)
 #   RUNS     runs per N; the table shows the median by tasks/s (default 3)
 #   SECURITY none (default; plaintext, no job key), key (every connection proves the job
 #            key: libsodium challenge-response) or tls (TLS 1.3 and the key); key and tls
-#            write bench/results/coordinator-key.md or coordinator-tls.md
+#            write bench/results/coordinator-key.md or coordinator-tls.md (and
+#            coordinator-key-scale.png or coordinator-tls-scale.png)
 #   BENCH_RESULTS  where the results go (default bench/results)
 set -uo pipefail
 export LC_ALL=C
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-read -ra NS <<<"${NS:-1000 10000}"
+read -ra NS <<<"${NS:-100 1000 3000 10000}"
 TASKS=${TASKS:-400000}
 RUNS=${RUNS:-3}
 SECURITY=${SECURITY:-none}
@@ -100,7 +103,9 @@ val() { sed -nE "s/.*(^| )$1=([^ ]*).*/\\2/p" <<<"$2"; }
 
 mkdir -p "$RESULTS_DIR"
 OUT=$RESULTS_DIR/coordinator.md
-[[ $SECURITY == none ]] || OUT=$RESULTS_DIR/coordinator-$SECURITY.md
+PNG=coordinator-scale.png
+[[ $SECURITY == none ]] || OUT=$RESULTS_DIR/coordinator-$SECURITY.md PNG=coordinator-$SECURITY-scale.png
+: >"$TMP/median.dat"
 bar="not measured"
 {
     echo "# The coordinator under load: dispatch rate, assignment latency, memory per connection"
@@ -127,7 +132,8 @@ bar="not measured"
     echo "  after which no task came, at the end, not counted). Every worker is always busy, so this is"
     echo "  mostly queueing: about N / (tasks/s) (Little's law), not the coordinator's cost per task."
     echo "- RSS: the coordinator's VmRSS before any connection, with the N workers connected and idle, and"
-    echo "  at the end (the job's task graph is freed when it is done). KiB per connection = (idle - before) / N."
+    echo "  at the end (the job's task graph is freed when it is done). KiB per connection = (idle - before) / N"
+    echo "  (RSS moves in 4 KiB pages, so with few connections, e.g. 100, this is coarse)."
     echo "  Kernel socket buffers are not in RSS."
     echo "- coordinator CPU: its user + system time during the job, per task."
     echo
@@ -143,6 +149,7 @@ bar="not measured"
             continue
         fi
         cpu_us=$(awk -v c="$(val coord_cpu_s "$med")" -v t="$(val tasks "$med")" 'BEGIN { printf "%.1f", c * 1e6 / t }')
+        echo "$n $(val rate "$med") $(val kib_per_conn "$med") $(val p50_ms "$med")" >>"$TMP/median.dat"
         printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$(val tasks "$med")" \
             "$(val seconds "$med")" "$(val rate "$med")" "$(val p50_ms "$med")" "$(val p99_ms "$med")" \
             "$(val rss_before_kib "$med")" "$(val rss_idle_kib "$med")" "$(val rss_end_kib "$med")" \
@@ -157,6 +164,17 @@ bar="not measured"
     done
     echo
     echo "Issue bar (10,000 connections held with >= 20,000 tasks/s and <= 32 KiB per connection): $bar."
+    if (($(wc -l <"$TMP/median.dat") > 1)); then
+        echo
+        awk 'NR == 1 { n0 = $1; r0 = $2 } { n = $1; r = $2; k = $3; if (k > kmax) kmax = k
+                 if (NR == 1 || r > rmax) { rmax = r; nmax = n } if (NR == 1 || r < rmin) { rmin = r; nmin = n } }
+             END { printf "Scale: from %d to %d connections the dispatch rate goes from %d to %d tasks/s (%.2fx; the highest %d at %d connections, the lowest %d at %d) and a connection costs at most %.2f KiB.\n", n0, n, r0, r, r / r0, rmax, nmax, rmin, nmin, kmax }' \
+            "$TMP/median.dat"
+    fi
+    if command -v gnuplot >/dev/null && [[ -s $TMP/median.dat ]]; then
+        echo
+        echo "![tasks/s and KiB per connection against connections]($PNG)"
+    fi
     echo
     echo "## All runs"
     echo
@@ -173,6 +191,36 @@ bar="not measured"
             "$(val heartbeats "$line")"
     done <"$TMP/results"
 } >"$OUT"
+
+# The plot: the sweep's median runs (lines) and every run (dots), tasks/s on the left axis,
+# KiB per connection on the right; the issue bar's two limits dashed.
+if command -v gnuplot >/dev/null && [[ -s $TMP/median.dat ]]; then
+    grep '^RESULT ' "$TMP/results" | while read -r line; do
+        echo "$(val workers "$line") $(val rate "$line") $(val kib_per_conn "$line")"
+    done >"$TMP/runs.dat"
+    gnuplot <<EOF || echo "coordinator.sh: gnuplot failed; no plot" >&2
+set terminal pngcairo noenhanced size 900,600 font ',10'
+set output '$RESULTS_DIR/$PNG'
+set title 'excam coordinator, security: $SECURITY; $TASKS no-op tasks per run, loopback, $(nproc) cores shared with the load generator ($(date -u '+%Y-%m-%d'))'
+set logscale x
+set xlabel 'worker connections'
+set ylabel 'tasks/s (dispatch rate)'
+set y2label 'KiB of coordinator RSS per connection (log scale)'
+set ytics nomirror
+set y2tics
+set yrange [0:*]
+set logscale y2
+set y2range [0.1:100]
+set xrange [50:20000]
+set grid
+set key below maxrows 2
+plot '$TMP/median.dat' using 1:2 with linespoints lw 2 pt 7 title 'tasks/s (median run)', \
+     '$TMP/runs.dat' using 1:2 with points pt 6 lc 1 title 'tasks/s (each run)', \
+     '$TMP/median.dat' using 1:3 axes x1y2 with linespoints lw 2 pt 5 title 'KiB per connection (median run)', \
+     20000 with lines dt 2 lc 1 title 'bar: >= 20,000 tasks/s at 10,000', \
+     32 axes x1y2 with lines dt 2 lc 3 title 'bar: <= 32 KiB per connection'
+EOF
+fi
 
 echo "coordinator.sh: done in $((SECONDS - START)) s; results in $OUT"
 sed -n '/^| N | tasks/,/^Issue bar/p' "$OUT"

@@ -3,7 +3,9 @@
 # 1080p streams in the same run. Both only decode: excam without -o/--md5 (nothing is
 # written), vpxdec with --noblit. Each measurement is repeated REPEAT times,
 # interleaved (excam, vpxdec, next stream, ...), and the median wall time is kept.
-# Writes a Markdown table to bench/results/decode.md (and prints it).
+# Writes a Markdown table to bench/results/decode.md (and prints it) and a gnuplot bar chart
+# of the same run's numbers to bench/results/decode-speed.png (excam and vpxdec fps per
+# stream, the excam/vpxdec ratio above each pair).
 #
 # Streams: the two derived HD streams of the test data, plus two made here with vpxenc
 # (cached in build/bench/): the first 150 frames of the 720p camera clip and the 54
@@ -17,11 +19,15 @@ DATA=${EXCAM_DATA:-$ROOT/../shared/data}
 EXCAM=${EXCAM_BIN:-$ROOT/build/excam}
 REPEAT=${REPEAT:-5}
 CACHE=$ROOT/build/bench
-RESULTS=$ROOT/bench/results/decode.md
+RESULTS_DIR=${BENCH_RESULTS:-$ROOT/bench/results}
+RESULTS=$RESULTS_DIR/decode.md
+PLOT=$RESULTS_DIR/decode-speed.png
 
 [[ -x $EXCAM ]] || { echo "decode.sh: $EXCAM is not built (run make)" >&2; exit 1; }
 command -v vpxdec >/dev/null || { echo "decode.sh: vpxdec not installed" >&2; exit 1; }
-mkdir -p "$CACHE" "$(dirname "$RESULTS")"
+mkdir -p "$CACHE" "$RESULTS_DIR"
+DAT=$(mktemp "${TMPDIR:-/tmp}/excam-decode.XXXXXX")
+trap 'rm -f "$DAT"' EXIT
 
 # usage: make_stream SRC.264 FRAMES BITRATE OUT.ivf (once; kept in build/bench/)
 make_stream() {
@@ -87,6 +93,9 @@ for ((r = 1; r <= REPEAT; r++)); do
         times[$s.excam]+="$(seconds excam_cmd "$s") "
         times[$s.vpxdec]+="$(seconds vpxdec_cmd "$s") "
     done
+    # Process start-up alone (loading the shared libraries), which the times above include.
+    times[start.excam]+="$(seconds "$EXCAM" --version) "
+    times[start.vpxdec]+="$(seconds vpxdec --help) "
 done
 
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -110,6 +119,38 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted chan
         tv=$(tr ' ' '\n' <<<"${times[$s.vpxdec]}" | grep . | median)
         awk -v s="$(basename "$s" .ivf)" -v n="$n" -v w="$w" -v h="$h" -v te="$te" -v tv="$tv" \
             'BEGIN { printf "| %s | %d | %dx%d | %.1f | %.1f | %.2f |\n", s, n, w, h, n / te, n / tv, tv / te }'
+        # The plot's data: name, excam fps, vpxdec fps, ratio (the table's numbers), size.
+        awk -v s="$(basename "$s" .ivf)" -v n="$n" -v w="$w" -v h="$h" -v te="$te" -v tv="$tv" \
+            'BEGIN { r = w "x" h; sub("_" r, "", s); printf "\"%s\" %.1f %.1f %.2f %s\n", s, n / te, n / tv, tv / te, r }' >>"$DAT"
     done
+    awk -v e="$(tr ' ' '\n' <<<"${times[start.excam]}" | grep . | median)" \
+        -v v="$(tr ' ' '\n' <<<"${times[start.vpxdec]}" | grep . | median)" -v l="$(ldd "$EXCAM" 2>/dev/null | wc -l)" \
+        'BEGIN { printf "\nProcess start-up, included in the times above (median of `excam --version` and `vpxdec --help`): excam %.1f ms (ldd lists %d libraries: libav*, libcurl, OpenSSL, ... for its other commands), vpxdec %.1f ms; it weighs on the short streams.\n", e * 1000, l, v * 1000 }'
+    # The mean ratio over the streams (geometric): the headline number.
+    awk '{ l += log($4); k++ } END { if (k) printf "\nexcam/vpxdec decode speed: %.2fx (geometric mean over the %d streams; above 1 excam is faster).\n", exp(l / k), k }' "$DAT"
+    if command -v gnuplot >/dev/null; then
+        printf '\n![excam and vpxdec decode speed](decode-speed.png)\n'
+    fi
 } >"$RESULTS"
+if command -v gnuplot >/dev/null; then
+    gnuplot <<EOF || echo "decode.sh: gnuplot failed; no plot" >&2
+set terminal pngcairo noenhanced size 900,600 font ',10'
+set output '$PLOT'
+set title 'Decode speed, one thread, measured in the same run ($(date -u '+%Y-%m-%d'), $(nproc) cores); labels: excam/vpxdec'
+set ylabel 'frames per second (decode only)'
+set style data histogram
+set style histogram clustered gap 1.5
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set grid ytics
+set key top right
+set yrange [0:*]
+set xtics scale 0
+set bmargin 4
+set offsets 0, 0, graph 0.12, 0
+plot '$DAT' using 2:xtic(stringcolumn(1)."\\n".stringcolumn(5)) title 'excam decode --noblit', \
+     '' using 3 title 'vpxdec --threads=1 --noblit', \
+     '' using 0:(\$2 > \$3 ? \$2 : \$3):(sprintf('%.2fx', \$4)) with labels offset 0,1 notitle
+EOF
+fi
 cat "$RESULTS"

@@ -4,7 +4,7 @@
 # `excam encode --chunk 6 --rebase 16 --workers W` then takes, measured here (tests/run.sh
 # runs this test alone, last: it times things). Also: --deadline picks a plan whose
 # predicted time meets it, and the cheapest such; an impossible deadline or budget exits
-# 1; bad arguments are refused.
+# 1; --frames plans a longer job from the same sample; bad arguments are refused.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -82,6 +82,17 @@ rc=0
 "$EXCAM" plan "$SCRATCH/clip.y4m" -q --budget 0 --price 1 >/dev/null 2>&1 || rc=$?
 ((rc == 1)) && ok "a budget of 0: status 1" || fail "a budget of 0: status $rc"
 
+# --frames: the job planned is that long, the sample still the input's. The key frames of
+# [6,16] follow from the length alone: 400 frames = 67 chunks = 5 groups (200: 3).
+"$EXCAM" plan "$SCRATCH/clip.y4m" --frames 400 --workers 4 >"$SCRATCH/frames.txt"
+keys=$(awk '$1 == 6 && $2 == 16 && $3 == 4 && NF >= 10 { print $10; exit }' "$SCRATCH/frames.txt")
+if grep -q '^planned: 400 frames' "$SCRATCH/frames.txt" && [[ $keys == 5 ]] &&
+    grep -q '^excam plan: .*: 200 frames' "$SCRATCH/frames.txt"; then
+    ok "--frames 400 on a 200-frame input: 5 key frames at [6,16]"
+else
+    fail "--frames 400: keys '$keys': $(head -n 2 "$SCRATCH/frames.txt")"
+fi
+
 # Bad arguments: usage errors (2) and bad input (1), each with a message.
 expect() { # usage: expect STATUS WHAT ARGS...
     local want=$1 what=$2 rc=0
@@ -96,6 +107,7 @@ expect() { # usage: expect STATUS WHAT ARGS...
 expect 2 "stdin" -
 expect 2 "--deadline and --budget" "$SCRATCH/clip.y4m" --deadline 5 --budget 1
 expect 2 "--workers 0" "$SCRATCH/clip.y4m" --workers 0
+expect 2 "--frames 0" "$SCRATCH/clip.y4m" --frames 0
 expect 1 "a missing file" "$SCRATCH/nothing.y4m"
 head -c 500000 "$SCRATCH/clip.y4m" >"$SCRATCH/short.y4m"
 expect 1 "fewer frames than two chunks" "$SCRATCH/short.y4m" --chunk 6

@@ -40,6 +40,9 @@ static const char usage[] =
     "      --workers N          workers W of the plan to predict (default: the CPUs)\n"
     "      --cq-level N, --min-q N, --max-q N, --good | --best | --rt, --cpu-used N\n"
     "      --skip N, --limit N  the part of the input to encode\n"
+    "      --frames N           plan N frames (default: the part to encode); the\n"
+    "                           sample still comes from the input, e.g. a short\n"
+    "                           clip standing in for a long video of its kind\n"
     "Choosing:\n"
     "      --deadline S         the cheapest plan done within S seconds\n"
     "      --budget USD         the fastest plan that costs at most USD\n"
@@ -62,7 +65,7 @@ static const char usage[] =
 enum {
     O_CHUNK = 256, O_REBASE, O_WORKERS, O_CQ, O_MINQ, O_MAXQ, O_GOOD, O_BEST, O_RT, O_CPU,
     O_SKIP, O_LIMIT, O_DEADLINE, O_BUDGET, O_MAXW, O_PRICE, O_WSPEED, O_BW, O_LAT, O_STARTUP,
-    O_ALL
+    O_ALL, O_FRAMES
 };
 
 static double mono(void)
@@ -322,6 +325,7 @@ int cmd_plan(int argc, char **argv)
         {"cpu-used", required_argument, NULL, O_CPU},
         {"skip", required_argument, NULL, O_SKIP},
         {"limit", required_argument, NULL, O_LIMIT},
+        {"frames", required_argument, NULL, O_FRAMES},
         {"deadline", required_argument, NULL, O_DEADLINE},
         {"budget", required_argument, NULL, O_BUDGET},
         {"max-workers", required_argument, NULL, O_MAXW},
@@ -336,7 +340,7 @@ int cmd_plan(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     double chunk = 6, rebase = 16, workers = (double)sysconf(_SC_NPROCESSORS_ONLN);
-    double cq = 20, minq = 0, maxq = 63, cpu = -1, skip = 0, limit = -1, deadline = -1;
+    double cq = 20, minq = 0, maxq = 63, cpu = -1, skip = 0, limit = -1, deadline = -1, frames = -1;
     double budget = -1, maxw = 4096, price = 0.12, wspeed = 1, bw = -1, lat = -1, startup = 0.2;
     int preset = O_GOOD, quiet = 0, all_rows = 0, c;
     if (workers < 1) workers = 1;
@@ -355,6 +359,7 @@ int cmd_plan(int argc, char **argv)
         case O_CPU: bad = num_opt("--cpu-used", optarg, -16, 16, &cpu); break;
         case O_SKIP: bad = num_opt("--skip", optarg, 0, 1 << 30, &skip); break;
         case O_LIMIT: bad = num_opt("--limit", optarg, 0, 1 << 30, &limit); break;
+        case O_FRAMES: bad = num_opt("--frames", optarg, 1, 1e9, &frames); break;
         case O_DEADLINE: bad = num_opt("--deadline", optarg, 1e-3, 1e9, &deadline); break;
         case O_BUDGET: bad = num_opt("--budget", optarg, 0, 1e9, &budget); break;
         case O_MAXW: bad = num_opt("--max-workers", optarg, 1, 1 << 20, &maxw); break;
@@ -392,6 +397,8 @@ int cmd_plan(int argc, char **argv)
     sample s;
     cand *cs = NULL, mine = {0}, *pick = NULL;
     if (read_sample(argv[optind], (int)skip, (int)limit, n, &s)) return 1;
+    const int64_t input_frames = s.total;
+    if (frames > 0) s.total = (int64_t)frames; /* the job planned; the sample is the input's */
     plan_costs pc = {0};
     double mbps = 0, latency = 0;
     int ret = 1;
@@ -407,8 +414,11 @@ int cmd_plan(int argc, char **argv)
 
     if (!quiet) {
         printf("excam plan: %s: %lld frames of %dx%d; sample of %d frames from the middle, "
-               "q %d, --cpu-used %d\n", argv[optind], (long long)s.total, s.frames[0]->width,
+               "q %d, --cpu-used %d\n", argv[optind], (long long)input_frames, s.frames[0]->width,
                s.frames[0]->height, 2 * n, tp.q_inter, speed);
+        if (frames > 0)
+            printf("planned: %lld frames (--frames), each costing what the sample's did\n",
+                   (long long)s.total);
         printf("measured on this machine, one task at a time: encode %.1f ms a frame (a key "
                "frame %.1f ms, a quantizer-0 key frame %.1f ms), re-encode %.1f ms, rebase "
                "%.1f ms a frame; state %.0f KB; storage %.0f MB/s, %.2f ms a request\n",
