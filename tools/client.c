@@ -298,6 +298,14 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         cli_error("out of memory");
         goto done;
     }
+    if (fp) {
+        long total = y4m_frames_total(in);
+        if (total > 0) {
+            total -= skip;
+            if (limit >= 0 && total > limit) total = limit;
+            firstpass_set_length(fp, total);
+        }
+    }
     if (upload(in, skip, limit, o->chunk, bs, fp, man_hash, &frames, &chunks)) goto done;
     res->frames = frames;
     res->chunks = chunks;

@@ -182,8 +182,10 @@ done:
 /* Time the pipeline's tasks on the sample; each is run twice and the faster kept
  * (the first run pays for page faults a long-lived worker has paid already). */
 static int measure(const sample *s, const task_params *tp_in, plan_costs *c, double *store_mbps,
-                   double *store_latency)
+                   double *store_latency, int progress)
 {
+    int step = 0;
+    double t_start = mono();
     char err[512];
     task_params tp = *tp_in;
     const int n = s->n;
@@ -197,6 +199,14 @@ static int measure(const sample *s, const task_params *tp_in, plan_costs *c, dou
         double t;
 #define TIMED(slot, call)                                                                     \
     do {                                                                                      \
+        if (progress) { /* a terminal: the step, and an ETA once one pass is timed */         \
+            double el = mono() - t_start;                                                     \
+            fprintf(stderr, "\rexcam plan: timing the sample, step %d of 10", step + 1);      \
+            if (step >= 5) fprintf(stderr, ", ETA %.0f s", el * (10 - step) / step);          \
+            fputs("   ", stderr);                                                             \
+            cli_progress_shown = 1;                                                           \
+        }                                                                                     \
+        step++;                                                                               \
         t = cpu_now();                                                                        \
         if ((call)) {                                                                         \
             cli_error("the sample: %s", err);                                                 \
@@ -217,6 +227,10 @@ static int measure(const sample *s, const task_params *tp_in, plan_costs *c, dou
         TIMED(4, task_rebase(s->frames + n, n, re.data, re.len, fb.data, fb.len, sa.data, sa.len,
                              sa.data, sa.len, &tp, &fr, &sr, err, sizeof(err)));
 #undef TIMED
+    }
+    if (progress && cli_progress_shown) {
+        fputs("\r                                                      \r", stderr);
+        cli_progress_shown = 0;
     }
     c->key = best[0];
     c->inter = n > 1 ? (best[1] - best[0]) / (n - 1) : 0;
@@ -402,7 +416,7 @@ int cmd_plan(int argc, char **argv)
     plan_costs pc = {0};
     double mbps = 0, latency = 0;
     int ret = 1;
-    if (measure(&s, &tp, &pc, &mbps, &latency)) goto done;
+    if (measure(&s, &tp, &pc, &mbps, &latency, !quiet && isatty(STDERR_FILENO))) goto done;
     if (bw > 0) mbps = bw;
     if (lat >= 0) latency = lat / 1000;
     /* A task's storage: about six requests (its inputs, outputs, the name checks). */

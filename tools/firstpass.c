@@ -54,6 +54,13 @@ void firstpass_free(firstpass *fp)
     free(fp);
 }
 
+void firstpass_set_length(firstpass *fp, long frames)
+{
+    if (!fp || frames <= 0) return;
+    long step = (frames + fp->max_groups - 1) / fp->max_groups;
+    fp->step = step > 1 ? step : 1;
+}
+
 int firstpass_group_frames(const firstpass *fp)
 {
     (void)fp;

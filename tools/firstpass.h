@@ -24,6 +24,11 @@ typedef struct firstpass firstpass;
 firstpass *firstpass_new(int width, int height, int speed);
 void firstpass_free(firstpass *fp);
 
+/* The input's length in frames, if known (a file): the groups are then spaced evenly
+ * from the start and none is coded in vain (otherwise the sample is thinned as the
+ * input turns out longer, which codes up to about twice as many groups). */
+void firstpass_set_length(firstpass *fp, long frames);
+
 /* The frames of each sample group (a key frame and then inter frames). */
 int firstpass_group_frames(const firstpass *fp);
 

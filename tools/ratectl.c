@@ -22,6 +22,11 @@ void ratectl_init(ratectl *rc)
     rc->frames = 0;
 }
 
+void ratectl_start(ratectl *rc, int q)
+{
+    if (rc->mode == RC_VBR || rc->mode == RC_CBR) rc->qf = q;
+}
+
 static int clamp_index(const ratectl *rc, double q)
 {
     int lo = ratectl_index(rc->min_q), hi = ratectl_index(rc->max_q);

@@ -30,6 +30,8 @@ typedef struct ratectl {
 int ratectl_index(int q63);
 
 void ratectl_init(ratectl *rc);
+/* vbr, cbr: start from quantizer index q (a first pass's pick) rather than the middle. */
+void ratectl_start(ratectl *rc, int q);
 /* The quantizer index (0..127) for the next frame. */
 int ratectl_next_q(ratectl *rc, int key_frame);
 /* Report the size of the frame just encoded. */
