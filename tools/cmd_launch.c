@@ -29,6 +29,8 @@ static const char usage[] =
     "      --retry-for S        the workers give up a coordinator gone for S seconds\n"
     "                           (default 60)\n"
     "      --dry-run            slurm: print the batch script, submit nothing\n"
+    "  -v, --verbose            local: the workers log every task (with its CPU time by\n"
+    "                           phase); other launchers' workers log to their own hosts\n"
     "  -h, --help               this text\n"
     "\n";
 
@@ -44,6 +46,7 @@ int cmd_launch(int argc, char **argv)
         {"workers", required_argument, NULL, O_WORKERS},
         {"retry-for", required_argument, NULL, O_RETRY},
         {"dry-run", no_argument, NULL, O_DRY},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         LAUNCH_LONG_OPTIONS,
         SECOPTS_LONG,
@@ -57,7 +60,7 @@ int cmd_launch(int argc, char **argv)
     lo.workers = 1;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
         switch (c) {
         case O_COORD: lo.coordinator = optarg; break;
         case O_STORAGE: lo.storage = optarg; break;
@@ -72,6 +75,7 @@ int cmd_launch(int argc, char **argv)
             lo.retry_for = (double)v;
             break;
         case O_DRY: lo.dry_run = 1; break;
+        case 'v': lo.verbose = 1; break;
         case 'h':
             fputs(usage, stdout);
             fputs(launch_usage, stdout);
