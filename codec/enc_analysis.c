@@ -76,7 +76,7 @@ static int code_luma16(vp8_encoder *e, const uint8_t *src, ptrdiff_t ss, const u
     }
     vp8_fwht4x4(dc, y2);
     cd->c.eobs[24] = (uint8_t)vp8_quantize_block(e, KIND_Y2, 0, y2, cd->c.levels[24], cd->dq[24]);
-    rate = vp8_token_cost(en, TYPE_Y2, nz_left[8] + nz_above[8], 0, cd->c.levels[24],
+    rate = vp8_token_cost_t(&e->tc, en, TYPE_Y2, nz_left[8] + nz_above[8], 0, cd->c.levels[24],
                           cd->c.eobs[24]);
     memcpy(l, nz_left, 4);
     memcpy(a, nz_above, 4);
@@ -86,7 +86,7 @@ static int code_luma16(vp8_encoder *e, const uint8_t *src, ptrdiff_t ss, const u
             eob = vp8_trellis_block(e, KIND_Y1, TYPE_Y_AFTER_Y2, l[b >> 2] + a[b & 3], 1, coef[b],
                                     cd->c.levels[b], cd->dq[b], eob);
         cd->c.eobs[b] = (uint8_t)eob;
-        rate += vp8_token_cost(en, TYPE_Y_AFTER_Y2, l[b >> 2] + a[b & 3], 1, cd->c.levels[b], eob);
+        rate += vp8_token_cost_t(&e->tc, en, TYPE_Y_AFTER_Y2, l[b >> 2] + a[b & 3], 1, cd->c.levels[b], eob);
         l[b >> 2] = a[b & 3] = eob > 1;
     }
     return rate;
@@ -134,7 +134,7 @@ static int code_chroma(vp8_encoder *e, const uint8_t *src[2], ptrdiff_t ss, uint
                     eob = vp8_trellis_block(e, KIND_UV, TYPE_UV, *lc + *ac, 0, coef,
                                             cd->c.levels[b], cd->dq[b], eob);
                 cd->c.eobs[b] = (uint8_t)eob;
-                rate += vp8_token_cost(en, TYPE_UV, *lc + *ac, 0, cd->c.levels[b], eob);
+                rate += vp8_token_cost_t(&e->tc, en, TYPE_UV, *lc + *ac, 0, cd->c.levels[b], eob);
                 *lc = *ac = eob > 0;
                 add_block(e->d.dsp, cd->dq[b], eob, pred[p] + y * 4 * ps + x * 4, ps);
             }
@@ -249,7 +249,7 @@ static int64_t pick_bpred(vp8_encoder *e, const mb_ctx *m, candidate *cd, int64_
             if (e->trellis)
                 eob = vp8_trellis_block(e, KIND_Y1, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, coef,
                                         levels, dq, eob);
-            int r = vp8_token_cost(en, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, levels, eob) +
+            int r = vp8_token_cost_t(&e->tc, en, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, levels, eob) +
                     vp8_cost_tree(vp8_bmode_tree, mprobs, mode);
             add_block(dsp, dq, eob, pred, 4);
             int64_t d = sse_block(dsp, src, m->ss[0], pred, 4, 4);
@@ -554,7 +554,7 @@ static int code_luma_noy2(vp8_encoder *e, const uint8_t *src, ptrdiff_t ss, uint
             eob = vp8_trellis_block(e, KIND_Y1, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, coef,
                                     cd->c.levels[b], cd->dq[b], eob);
         cd->c.eobs[b] = (uint8_t)eob;
-        rate += vp8_token_cost(en, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, cd->c.levels[b], eob);
+        rate += vp8_token_cost_t(&e->tc, en, TYPE_Y_WITH_DC, l[b >> 2] + a[b & 3], 0, cd->c.levels[b], eob);
         l[b >> 2] = a[b & 3] = eob > 0;
         add_block(e->d.dsp, cd->dq[b], eob, p, 16);
     }

@@ -182,6 +182,55 @@ int vp8_token_cost(const vp8_entropy *en, int type, int ctx, int first, const in
     }
 }
 
+void vp8_token_costs_init(vp8_token_costs *t, const vp8_entropy *en)
+{
+    for (int type = 0; type < 4; type++)
+        for (int band = 0; band < 8; band++)
+            for (int ctx = 0; ctx < 3; ctx++) {
+                const uint8_t *p = en->coef[type][band][ctx];
+                t->eob[type][band][ctx] = vp8_cost_bool(p[0], 0);
+                t->more[type][band][ctx] = vp8_cost_bool(p[0], 1);
+                t->zero[type][band][ctx] = vp8_cost_bool(p[1], 0);
+                t->level[type][band][ctx][0] = 0;
+                for (int a = 1; a <= 4; a++) {
+                    int c = vp8_cost_bool(p[1], 1) + vp8_cost_bool(128, 0);
+                    c += a == 1 ? vp8_cost_bool(p[2], 0) : vp8_cost_bool(p[2], 1) + magnitude_cost(p, a);
+                    t->level[type][band][ctx][a] = c;
+                }
+            }
+}
+
+int vp8_token_cost_t(const vp8_token_costs *t, const vp8_entropy *en, int type, int ctx,
+                     int first, const int16_t *levels, int eob)
+{
+    const int (*eobc)[3] = t->eob[type], (*more)[3] = t->more[type], (*zero)[3] = t->zero[type];
+    const int (*lev)[3][5] = t->level[type];
+    int i = first, band = vp8_coef_bands[i];
+    if (eob <= first) return eobc[band][ctx]; /* EOB at once */
+    int cost = more[band][ctx];
+    for (;;) {
+        int v = levels[i], a = v < 0 ? -v : v;
+        if (!a) {
+            cost += zero[band][ctx]; /* DCT_0: no EOB check follows */
+            band = vp8_coef_bands[++i];
+            ctx = 0;
+            continue;
+        }
+        if (a <= 4) {
+            cost += lev[band][ctx][a];
+        } else {
+            const uint8_t *p = en->coef[type][band][ctx];
+            cost += vp8_cost_bool(p[1], 1) + vp8_cost_bool(128, v < 0) + vp8_cost_bool(p[2], 1) +
+                    magnitude_cost(p, a);
+        }
+        ctx = a == 1 ? 1 : 2;
+        if (++i == 16) return cost;
+        band = vp8_coef_bands[i];
+        if (i == eob) return cost + eobc[band][ctx];
+        cost += more[band][ctx];
+    }
+}
+
 /* The blocks of a macroblock in bitstream order with their contexts (mirror of
  * vp8_read_mb_tokens). */
 static void walk_mb(walker *k, vp8_encoder *e, const vp8_entropy *en, const vp8_mb_info *mb,

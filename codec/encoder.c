@@ -365,6 +365,7 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
         }
         vp8_setup_dequant(d);
         vp8_enc_init_quant(&e);
+        vp8_token_costs_init(&e.tc, &d->s->ctx);
         {
             /* Lambda per bit = rdmult = qa^2 / 64 (qa: the luma AC step). Measured on
              * foreman CIF at fixed q 8..56 against 9/256: 3.0% lower BD-rate (PSNR);

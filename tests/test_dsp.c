@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "dsp.h"
+#include "enc.h"
+#include "tables.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -408,6 +410,44 @@ static int test_quantize(const vp8_dsp *c, const vp8_dsp *o, int iters)
     return bad;
 }
 
+/* The encoder's token cost from its per-frame tables (vp8_token_cost_t) against the
+ * sum over the tree (vp8_token_cost), for random probabilities and levels: every type,
+ * context, first position and end of block; levels small (the tables) and large (the
+ * categories, summed as before). */
+static int test_token_costs(int iters)
+{
+    int bad = 0;
+    vp8_entropy en;
+    vp8_token_costs t;
+    memset(&en, 0, sizeof(en));
+    for (int it = 0; it < iters / 10 + 1; it++) {
+        uint8_t *pb = &en.coef[0][0][0][0];
+        for (size_t i = 0; i < sizeof(en.coef); i++)
+            pb[i] = it == 0 ? (&vp8_default_coef_probs[0][0][0][0])[i] : (uint8_t)(1 + rand() % 255);
+        vp8_token_costs_init(&t, &en);
+        for (int k = 0; k < 40; k++) {
+            int16_t levels[16] = {0};
+            int type = rand() % 4, ctx = rand() % 3, first = type == 0 ? 1 : 0;
+            int eob = first + rand() % (17 - first);
+            for (int i = first; i < eob; i++) {
+                int r = rand() % 10;
+                levels[i] = (int16_t)(r < 4 ? 0 : r < 8 ? 1 + rand() % 4 : 1 + rand() % 2048);
+                if (rand() & 1) levels[i] = (int16_t)-levels[i];
+            }
+            if (eob > first && !levels[eob - 1]) levels[eob - 1] = 1; /* eob after the last nonzero */
+            int want = vp8_token_cost(&en, type, ctx, first, levels, eob);
+            int got = vp8_token_cost_t(&t, &en, type, ctx, first, levels, eob);
+            cases++;
+            if (want != got) {
+                if (!bad) printf("MISMATCH token cost: type %d ctx %d eob %d: %d, not %d\n", type, ctx, eob, got, want);
+                mismatches++;
+                bad = 1;
+            }
+        }
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     int iters = argc > 1 ? atoi(argv[1]) : 3000;
@@ -443,10 +483,11 @@ int main(int argc, char **argv)
     bad |= test_metrics(&c, &o, iters);
     bad |= test_fdct(&c, &o, iters);
     bad |= test_quantize(&c, &o, iters);
+    bad |= test_token_costs(iters);
     if (bad || mismatches) {
         printf("test_dsp: %ld mismatches in %ld cases\n", mismatches, cases);
         return 1;
     }
-    printf("test_dsp: 28 kernels, %ld cases, all match C\n", cases);
+    printf("test_dsp: 28 kernels and the token cost tables, %ld cases, all match C\n", cases);
     return 0;
 }
