@@ -12,11 +12,16 @@
 /* A progress line ("\r...") is on stderr's last line: the next message starts a new one. */
 int cli_progress_shown;
 
+void cli_progress_break(void)
+{
+    if (cli_progress_shown) fputc('\n', stderr);
+    cli_progress_shown = 0;
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
-    if (cli_progress_shown) fputc('\n', stderr);
-    cli_progress_shown = 0;
+    cli_progress_break();
     fputs("excam: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -10,8 +10,10 @@ enum { EXIT_USAGE = 2 };
 /* "excam: <message>\n" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Set by a command while its "\r" progress line is the last thing on stderr: cli_error
- * then ends that line first. */
+ * and cli_progress_break then end that line first. */
 extern int cli_progress_shown;
+/* Before a message on stderr: end the progress line, if one is showing. */
+void cli_progress_break(void);
 /* "excam <cmd>: <message>\nTry 'excam <cmd> --help'.\n" on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

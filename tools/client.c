@@ -107,6 +107,7 @@ static void show_progress(const Excam__JobStatus *st, double t0, int final)
         n += (size_t)snprintf(line + n, sizeof(line) - n, ", ETA %.0f s", t * (total - done) / done);
     fprintf(stderr, "\rexcam encode: job %llu: %s   %s", (unsigned long long)st->job_id, line,
             final ? "\n" : "");
+    cli_progress_shown = !final;
 }
 
 /* Read the input chunk by chunk into storage; the manifest's hash in man_hash. */
@@ -298,14 +299,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         cli_error("out of memory");
         goto done;
     }
-    if (fp) {
-        long total = y4m_frames_total(in);
-        if (total > 0) {
-            total -= skip;
-            if (limit >= 0 && total > limit) total = limit;
-            firstpass_set_length(fp, total);
-        }
-    }
+    if (fp) firstpass_set_length(fp, y4m_frames_to_encode(in, skip, limit));
     if (upload(in, skip, limit, o->chunk, bs, fp, man_hash, &frames, &chunks)) goto done;
     res->frames = frames;
     res->chunks = chunks;
@@ -322,13 +316,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         params.q_key = q * 3 / 4 < o->min_qi ? o->min_qi : q * 3 / 4;
         res->q_index = q;
         res->predicted_kbps = pred;
-        if (!o->quiet) {
-            int g, nf;
-            firstpass_stats(fp, &g, &nf);
-            fprintf(stderr, "excam encode: first pass (%d frames in %d groups, each at 3 "
-                            "quantizers): quantizer index %d, %.0f kbit/s predicted for %.0f\n",
-                    nf, g, q, pred, o->target_kbps);
-        }
+        if (!o->quiet) firstpass_report(fp, q, pred, o->target_kbps);
     }
 
     hr = link_hello(&l, o->coordinator, &o->sec, why, sizeof(why));
@@ -402,7 +390,10 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
             env.body_case = EXCAM__ENVELOPE__BODY_JOB_CANCEL;
             env.job_cancel = &jc;
             if (l.x.fd >= 0 && !link_send(&l, &env, why, sizeof(why)) && !watch_failed)
-                fprintf(stderr, "\nexcam encode: job %llu cancelled\n", (unsigned long long)res->job_id);
+            {
+                cli_progress_break();
+                fprintf(stderr, "excam encode: job %llu cancelled\n", (unsigned long long)res->job_id);
+            }
             if (watch_failed) break;
             link_close(&l);
             sigaction(SIGINT, &old_int, NULL);
@@ -426,7 +417,10 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
                 usleep(500000);
                 continue;
             }
-            if (!o->quiet) fprintf(stderr, "\nexcam encode: reconnected to %s\n", o->coordinator);
+            if (!o->quiet) {
+                cli_progress_break();
+                fprintf(stderr, "excam encode: reconnected to %s\n", o->coordinator);
+            }
         }
         Excam__Envelope env = EXCAM__ENVELOPE__INIT;
         Excam__JobStatusRequest sr = EXCAM__JOB_STATUS_REQUEST__INIT;
@@ -440,7 +434,10 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         }
         if (e) {
             if (stop_signal) continue;
-            if (!o->quiet) fprintf(stderr, "\nexcam encode: %s; dialling again\n", why);
+            if (!o->quiet) {
+                cli_progress_break();
+                fprintf(stderr, "excam encode: %s; dialling again\n", why);
+            }
             link_close(&l);
             lost_since = now_s();
             continue;

@@ -256,14 +256,7 @@ static int first_pass(const char *input, int skip, int limit, int speed, int kf_
         cli_error("out of memory");
         goto done;
     }
-    long total = y4m_frames_total(&in);
-    if (total < 0) { /* a pipe: it cannot be read twice */
-        ret = 2;
-        goto done;
-    }
-    total -= skip;
-    if (limit >= 0 && total > limit) total = limit;
-    firstpass_set_length(fp, total);
+    firstpass_set_length(fp, y4m_frames_to_encode(&in, skip, limit));
     long frames = 0;
     for (int n = 0;;) {
         if (limit >= 0 && frames >= limit) break;
@@ -293,13 +286,7 @@ static int first_pass(const char *input, int skip, int limit, int speed, int kf_
                            ratectl_index(rc->max_q), &pred);
     if (q >= 0) {
         ratectl_start(rc, q);
-        if (!quiet) {
-            int groups, nf;
-            firstpass_stats(fp, &groups, &nf);
-            fprintf(stderr, "excam encode: first pass (%d frames in %d groups, each at 3 "
-                            "quantizers): starting at quantizer index %d, %.0f kbit/s predicted "
-                            "for %.0f\n", nf, groups, q, pred, rc->target_kbps);
-        }
+        if (!quiet) firstpass_report(fp, q, pred, rc->target_kbps);
     }
     ret = 0;
 done:
@@ -658,11 +645,7 @@ int cmd_encode(int argc, char **argv)
         goto done;
     }
     /* The frames this run will encode, when the input's size tells (for the ETA). */
-    long total = y4m_frames_total(&in);
-    if (total >= 0) {
-        total -= skip;
-        if (limit >= 0 && total > limit) total = limit;
-    }
+    long total = y4m_frames_to_encode(&in, skip, limit);
     if (passes == 2 && (rc.mode == RC_VBR || rc.mode == RC_CBR)) {
         int fpr = first_pass(input, skip, limit, speed, kf_max, &rc, quiet);
         if (fpr == 2 && passes_given) {
@@ -780,8 +763,7 @@ int cmd_encode(int argc, char **argv)
         /* The stream is complete and in place; only the state is missing. */
         goto done;
     }
-    if (cli_progress_shown) fputc('\n', stderr);
-    cli_progress_shown = 0;
+    cli_progress_break();
     if (!quiet) {
         double t = now() - t0;
         fprintf(stderr, "%s: %u frames, %llu bytes, %.1f kbit/s, %.2f s (%.1f fps)\n", output,
@@ -793,8 +775,7 @@ int cmd_encode(int argc, char **argv)
 done:
     secopts_free(&sec);
     if (ret) {
-        if (cli_progress_shown) fputc('\n', stderr);
-        cli_progress_shown = 0;
+        cli_progress_break();
         outfile_abort(&out);
         outfile_abort(&sout);
     }

@@ -4,6 +4,7 @@
 #include "firstpass.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,4 +191,13 @@ void firstpass_stats(const firstpass *fp, int *groups, int *frames)
     *frames = 0;
     for (int i = 0; fp && i < fp->n; i++)
         *frames += 1 + fp->s[i].n_inter;
+}
+
+void firstpass_report(const firstpass *fp, int q, double pred_kbps, double target_kbps)
+{
+    int groups, frames;
+    firstpass_stats(fp, &groups, &frames);
+    fprintf(stderr, "excam encode: first pass (%d frames in %d groups, each at %d quantizers): "
+                    "quantizer index %d, %.0f kbit/s predicted for %.0f\n",
+            frames, groups, NQ, q, pred_kbps, target_kbps);
 }

@@ -47,7 +47,10 @@ int firstpass_add(firstpass *fp, long frame, excam_image *const *frames, int n);
 int firstpass_pick(const firstpass *fp, long frames, long keys, double fps, double target_kbps,
                    int lo, int hi, double *pred_kbps);
 
-/* The samples taken: groups and frames encoded (each at both quantizers). */
+/* The samples taken: groups and frames encoded (each at every model quantizer). */
 void firstpass_stats(const firstpass *fp, int *groups, int *frames);
+
+/* One line on stderr: the samples, the quantizer index picked and its prediction. */
+void firstpass_report(const firstpass *fp, int q, double pred_kbps, double target_kbps);
 
 #endif

@@ -109,7 +109,6 @@ typedef struct fleet {
     const burst_opts *b;
     int n, x;                      /* the job's chunk frames and chunks per group */
     int cap;                       /* the most burst workers (0: one per chunk) */
-    const char *nl;                /* "\n" ends the job client's progress line (a tty) */
     double t0, next_check;
     int64_t last_done;             /* tasks done at the last prediction */
     int settled;                   /* nothing more to decide: started, failed, or warned */
@@ -151,27 +150,31 @@ static void burst_check(fleet *f, const client_progress *p)
     f->last_done = done;
     f->next_check = now + (20 * took > 0.5 ? 20 * took : 0.5);
     if (!(alone > 0)) return; /* no encode has finished yet */
-    if (f->b->verbose)
-        fprintf(stderr, "%sexcam encode: burst: at %.1f s, tasks done %lld/%lld/%lld of %u/%u/%u "
+    if (f->b->verbose) {
+        cli_progress_break();
+        fprintf(stderr, "excam encode: burst: at %.1f s, tasks done %lld/%lld/%lld of %u/%u/%u "
                         "(encode, re-encode, rebase; %.2f s an encode task): %d %s workers would "
-                        "end at %.1f s, deadline %.1f s\n", f->nl, bs.elapsed, (long long)bs.done[0],
+                        "end at %.1f s, deadline %.1f s\n", bs.elapsed, (long long)bs.done[0],
                 (long long)bs.done[1], (long long)bs.done[2], p->total[0], p->total[1],
                 p->total[2], bs.wall[0] / (double)bs.done[0], f->first_alive, f->first_name,
                 alone, f->b->deadline);
+    }
     if (alone <= f->b->deadline) return;
     if (!burst) {
         f->settled = 1;
-        fprintf(stderr, "%sexcam encode: the deadline will be missed: %d %s workers are predicted "
+        cli_progress_break();
+        fprintf(stderr, "excam encode: the deadline will be missed: %d %s workers are predicted "
                         "to end at %.1f s, after %.1f s (a second launcher, --launcher %s,B, "
-                        "would add workers)\n", f->nl, f->first_alive, f->first_name, alone,
+                        "would add workers)\n", f->first_alive, f->first_name, alone,
                 f->b->deadline, f->first_name);
         return;
     }
     int n = f->b->workers ? f->cap : want; /* cap: --burst-workers within capacity */
     if (n < 1) n = 1;
     burst_predict(&bs, f->first_alive + n, &with);
-    fprintf(stderr, "%sexcam encode: burst: %d %s workers alone would end at %.1f s, after the "
-                    "%.1f s deadline: starting %d %s workers (predicted end %.1f s)\n", f->nl,
+    cli_progress_break();
+    fprintf(stderr, "excam encode: burst: %d %s workers alone would end at %.1f s, after the "
+                    "%.1f s deadline: starting %d %s workers (predicted end %.1f s)\n",
             f->first_alive, f->first_name, alone, f->b->deadline, n, f->second_opts.launcher,
             with);
     start_burst(f, n);
@@ -195,8 +198,7 @@ int local_encode(y4m_reader *in, int skip, int limit, const client_opts *o_in, c
     client_opts o = *o_in;
     launch_opts lo = *lo_in;
     fleet f = {.b = b, .n = o.chunk, .x = o.rebase, .t0 = launch_now(),
-               .first_name = lo.launcher ? lo.launcher : "local",
-               .nl = !o.quiet && isatty(STDERR_FILENO) ? "\n" : ""};
+               .first_name = lo.launcher ? lo.launcher : "local"};
     tls_ctx *server_tls = NULL, *client_tls = NULL;
     pid_t coord_pid = 0;
     int ret = 1, local = launch_is_local(&lo);

@@ -50,6 +50,9 @@ void y4m_close(y4m_reader *r);
 /* The frames the file holds in all (read so far and still to come), for progress and
  * ETA: from its size, assuming plain FRAME lines. -1 when it cannot tell (a pipe). */
 long y4m_frames_total(const y4m_reader *r);
+/* Of those, how many an encode that skips `skip` frames and stops after `limit` (-1: no
+ * limit) will read: -1 when it cannot tell. */
+long y4m_frames_to_encode(const y4m_reader *r, int skip, int limit);
 
 /* The stream header, as vpxdec writes it (C420jpeg). A zero rate or scale means 30:1. */
 int y4m_write_header(FILE *f, int width, int height, uint32_t rate, uint32_t scale);

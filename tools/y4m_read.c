@@ -283,3 +283,11 @@ long y4m_frames_total(const y4m_reader *r)
     if (pos < 0 || pos > st.st_size) return -1;
     return (long)r->frames_read + (long)((st.st_size - pos) / (off_t)(r->frame_size + 6));
 }
+
+long y4m_frames_to_encode(const y4m_reader *r, int skip, int limit)
+{
+    long total = y4m_frames_total(r);
+    if (total < 0) return -1;
+    total = total > skip ? total - skip : 0;
+    return limit >= 0 && total > limit ? limit : total;
+}
