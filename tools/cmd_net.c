@@ -185,7 +185,7 @@ int cmd_worker(int argc, char **argv)
             o.max_tasks = (int)v;
             break;
         case O_CACHE:
-            if (num_opt("worker", "--cache-mb", optarg, 0, 1 << 20, &v)) return EXIT_USAGE;
+            if (num_opt("worker", "--cache-mb", optarg, 0, 65536, &v)) return EXIT_USAGE;
             o.cache_bytes = (size_t)(v * 1048576.0);
             break;
         case 'v': o.verbose = 1; break;
