@@ -145,7 +145,15 @@ for _ in 1 2 3 4 5; do
 done
 rc=0
 wait "$client" || rc=$?
-[[ -n $stopped ]] && kill -CONT "$stopped" 2>/dev/null
+# The job may end before the stopped worker has been silent for --dead-after (its task
+# re-run elsewhere); keep it stopped until the coordinator gives it up, at most 10 s.
+if [[ -n $stopped ]]; then
+    for _ in $(seq 100); do
+        grep -q "(w-$stopped at .*) dropped: silent" <(tail -n +"$from" "$LOG") && break
+        sleep 0.1
+    done
+    kill -CONT "$stopped" 2>/dev/null
+fi
 echo "killed: ${killed[*]}; stopped: ${stopped:-none}"
 if ((rc == 0)); then
     same "faults" "$SCRATCH/net-faults.ivf" "$SCRATCH/local-big.ivf"
