@@ -21,7 +21,8 @@
 #include "quality.h"
 #include "launch.h"
 #include "ratectl.h"
-#include "scenecut.h"
+#include "altref.h"
+#include "lookahead.h"
 #include "secopts.h"
 #include "y4m.h"
 
@@ -54,6 +55,11 @@ static const char usage[] =
     "      --token-parts N      log2 of the token partitions, 0..3 (default 0)\n"
     "      --sharpness N        loop filter sharpness 0..7 (default 0)\n"
     "      --error-resilient    probabilities are not carried between frames\n"
+    "      --auto-alt-ref 0|1   hidden alt-ref frames, temporally filtered, for groups of\n"
+    "                           frames that stay still (default 1; 0 with --rt). Reads\n"
+    "                           up to 24 frames ahead\n"
+    "      --arnr-maxframes N   frames the alt-ref filter averages, 0..15 (default 7)\n"
+    "      --arnr-strength N    its strength, 0..6 (default 4)\n"
     "Report:\n"
     "      --psnr, --ssim       print the stream's quality against the input\n"
     "      --verify             check every frame: the encoder's own reconstruction must\n"
@@ -102,13 +108,22 @@ static const char usage[] =
 /* Golden frames of the serial encoder (see the loop). */
 #define GOLDEN_INTERVAL 16
 #define GOLDEN_BOOST 8
+/* Alt-ref frames (altref.h): a finer quantizer by ARF_BOOST index steps, the filter's
+ * default frames and strength. Measured at --cq-level 16/28/40/52 on still noisy
+ * clips (a CIF frame repeated with noise of sd 2-3), BD-rate by PSNR against no
+ * alt-refs: boost 16, strength 4 and no golden boost in their groups: -19.6% and
+ * -10.3% (boost 8 and strength 3, golden frames boosted as well: -9.6%, -3.9%; boost
+ * 24: less gain). At a fixed quantizer (no boost) they lost 1.4-1.7%: none there. */
+#define ARF_BOOST 16
+#define ARF_FRAMES 7
+#define ARF_STRENGTH 4
 
 enum {
     OPT_LIMIT = 256, OPT_SKIP, OPT_END_USAGE, OPT_CQ, OPT_BITRATE, OPT_MINQ, OPT_MAXQ, OPT_GOOD,
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
     OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS, OPT_COORD,
     OPT_STORAGE, OPT_STAGE1, OPT_WEBM, OPT_IVF, OPT_LISTEN, OPT_DEADLINE, OPT_BURST_WORKERS,
-    OPT_PASSES
+    OPT_PASSES, OPT_AUTO_ALT_REF, OPT_ARNR_FRAMES, OPT_ARNR_STRENGTH
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -298,6 +313,24 @@ done:
     return ret;
 }
 
+/* Encode img against *state with p and write the frame to cw at pts; *state becomes
+ * the new state and *len the frame's size. 0, an excam_err (encoding failed), or 1
+ * (writing failed: cw->err). */
+static int encode_write(excam_vp8_state **state, const excam_image *img,
+                        const excam_vp8_enc_params *p, container_writer *cw, uint64_t pts,
+                        size_t *len)
+{
+    uint8_t *frame;
+    excam_vp8_state *next;
+    int err = excam_vp8_encode(*state, img, p, &frame, len, &next);
+    if (err) return err;
+    int werr = container_write(cw, frame, *len, pts);
+    excam_free(frame);
+    excam_vp8_state_free(*state);
+    *state = next;
+    return werr ? 1 : 0;
+}
+
 int cmd_encode(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -319,6 +352,9 @@ int cmd_encode(int argc, char **argv)
         {"error-resilient", no_argument, NULL, OPT_ER},
         {"psnr", no_argument, NULL, OPT_PSNR},
         {"passes", required_argument, NULL, OPT_PASSES},
+        {"auto-alt-ref", required_argument, NULL, OPT_AUTO_ALT_REF},
+        {"arnr-maxframes", required_argument, NULL, OPT_ARNR_FRAMES},
+        {"arnr-strength", required_argument, NULL, OPT_ARNR_STRENGTH},
         {"ssim", no_argument, NULL, OPT_SSIM},
         {"verify", no_argument, NULL, OPT_VERIFY},
         {"state-in", required_argument, NULL, OPT_STATE_IN},
@@ -346,7 +382,7 @@ int cmd_encode(int argc, char **argv)
     launch_opts lo = {0};
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, verbose = 0, passes = 0, c;
-    int passes_given = 0;
+    int passes_given = 0, auto_arf = -1, arnr_frames = -1, arnr_strength = -1;
     int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1, container = -1, sec_given = 0;
     secopts sec = {0};
     burst_opts burst = {0};
@@ -383,6 +419,9 @@ int cmd_encode(int argc, char **argv)
         case OPT_SHARP: bad = int_opt("--sharpness", optarg, 0, 7, &sharp); break;
         case OPT_ER: er = 1; break;
         case OPT_PSNR: want_psnr = 1; break;
+        case OPT_AUTO_ALT_REF: bad = int_opt("--auto-alt-ref", optarg, 0, 1, &auto_arf); break;
+        case OPT_ARNR_FRAMES: bad = int_opt("--arnr-maxframes", optarg, 0, 15, &arnr_frames); break;
+        case OPT_ARNR_STRENGTH: bad = int_opt("--arnr-strength", optarg, 0, 6, &arnr_strength); break;
         case OPT_PASSES:
             bad = int_opt("--passes", optarg, 1, 2, &passes);
             passes_given = 1;
@@ -449,6 +488,9 @@ int cmd_encode(int argc, char **argv)
                                rc.mode == RC_VBR ? "vbr" : "cbr");
     if (chunk && (state_in || state_out))
         return cli_usage_error("encode", "--chunk and --state-in/--state-out do not go together");
+    if (chunk && auto_arf == 1)
+        return cli_usage_error("encode", "--auto-alt-ref is for the serial encoder: the "
+                                         "pipeline's chunks have no alt-ref frames");
     if (chunk && (er || kf_max != 128))
         return cli_usage_error("encode", "--chunk sets the key frames itself (one per --rebase "
                                          "chunks); --kf-max-dist and --error-resilient do not apply");
@@ -507,6 +549,11 @@ int cmd_encode(int argc, char **argv)
                                "give it as a file, not on stdin");
     const char *input = argv[optind];
     int speed = cli_speed(preset == OPT_BEST ? CLI_BEST : preset == OPT_RT ? CLI_RT : CLI_GOOD, cpu);
+    /* Alt-refs by default but with --rt (no look-ahead there, as in libvpx). */
+    if (auto_arf < 0) auto_arf = preset != OPT_RT;
+    if (arnr_frames < 0) arnr_frames = ARF_FRAMES;
+    if (arnr_strength < 0) arnr_strength = ARF_STRENGTH;
+    if (!auto_arf) arnr_frames = -1; /* none */
 
     y4m_reader in;
     if (y4m_open(&in, input) != 0) {
@@ -516,14 +563,14 @@ int cmd_encode(int argc, char **argv)
     int ret = 1;
     outfile out = {0}, sout = {0};
     out.slot = sout.slot = -1;
-    excam_image *img = excam_image_alloc(in.width, in.height);
+    excam_image *arf_img = NULL;
     excam_vp8_state *state = NULL;
     int state_has_key = 0;
     container_writer cw = {0};
     quality qual = {0};
     uint64_t bytes = 0;
-    unsigned encoded = 0, since_key = 0, since_golden = 0;
-    scenecut sc = {0};
+    unsigned encoded = 0, since_key = 0, since_golden = 0, arfs = 0, sent = 0;
+    lookahead la = {0};
     int tty = !quiet && isatty(STDERR_FILENO);
     double t0 = now();
 
@@ -541,7 +588,7 @@ int cmd_encode(int argc, char **argv)
     } else {
         state = excam_vp8_state_new();
     }
-    if (!img || !state) {
+    if (!state) {
         cli_error("out of memory");
         goto done;
     }
@@ -640,7 +687,10 @@ int cmd_encode(int argc, char **argv)
     if (!in.fps_num || !in.fps_den) in.fps_num = 30, in.fps_den = 1;
     rc.fps = (double)in.fps_num / in.fps_den;
     ratectl_init(&rc);
-    if (scenecut_init(&sc, in.width, in.height) != 0) {
+    /* Alt-refs read up to a group and half a filter window ahead. */
+    if (lookahead_init(&la, &in, skip, limit,
+                       arnr_frames >= 0 ? GOLDEN_INTERVAL + arnr_frames / 2 + 1 : 1) != 0 ||
+        (arnr_frames >= 0 && !(arf_img = excam_image_alloc(in.width, in.height)))) {
         cli_error("out of memory");
         goto done;
     }
@@ -661,43 +711,66 @@ int cmd_encode(int argc, char **argv)
         goto done;
     }
     for (;;) {
-        int r;
-        if (limit >= 0 && encoded >= (unsigned)limit) break;
-        r = y4m_read_frame(&in, img);
-        if (r < 0) {
+        if (lookahead_fill(&la) != 0) {
             cli_error("%s: %s", in.name, in.err);
             goto done;
         }
-        if (r == 0) break;
-        if (in.frames_read <= (unsigned)skip) continue;
+        const la_frame *lf = lookahead_peek(&la, 0);
+        if (!lf) break;
+        const excam_image *src = lf->img;
+        int cut = lf->cut;
 
         excam_vp8_enc_params p;
         excam_vp8_enc_params_default(&p);
-        int cut = scenecut_check(&sc, img); /* also remembers img for the next frame */
         int key = (encoded == 0 && !state_has_key) || since_key >= (unsigned)kf_max ||
                   (cut && encoded > 0);
         p.frame_type = key ? EXCAM_FRAME_KEY : EXCAM_FRAME_INTER;
         p.q_index = ratectl_next_q(&rc, key);
-        /* Golden frames: every GOLDEN_INTERVAL frames after a key frame, one at a finer
-         * quantizer (GOLDEN_BOOST index steps) refreshes golden, so that the long-term
-         * reference stays recent and good. At speed <= 2 the old golden moves to altref
-         * (a third picture to search); faster presets refresh altref with it (two).
-         * Measured at --cq-level 16/28/40/52, BD-rate by PSNR against no golden frames:
-         * foreman CIF 150 frames -1.1% (old golden kept) / -0.4% (altref = golden), flower
-         * 720p 60 frames -0.4% / -0.5%; keeping the old golden cost 10% more time at
-         * speed 4. Intervals of 8, 12 and 24 and boosts of 16 or q/8 were no better. At
-         * a fixed quantizer (--min-q = --max-q) there are none. */
-        if (key) {
-            since_golden = 0;
-        } else if (++since_golden >= (unsigned)GOLDEN_INTERVAL &&
-                   p.q_index > ratectl_index(rc.min_q)) {
-            /* (Not without a boost: at a fixed quantizer a golden frame as coarse as the
-             * others did worse than keeping the key frame, +0.1..+0.4% BD-rate.) */
-            since_golden = 0;
+        int q_inter = key ? ratectl_next_q(&rc, 0) : p.q_index;
+        int qlo = ratectl_index(rc.min_q);
+        /* Groups of GOLDEN_INTERVAL frames from each key frame. The first frame of
+         * each later group is a golden frame: at a finer quantizer (GOLDEN_BOOST index
+         * steps) it refreshes golden, so that the long-term reference stays recent
+         * and good. At speed <= 2 the old golden moves to altref (a third picture to
+         * search); faster presets refresh altref with it (two). Measured at --cq-level
+         * 16/28/40/52, BD-rate by PSNR against no golden frames: foreman CIF 150
+         * frames -1.1% (old golden kept) / -0.4% (altref = golden), flower 720p 60
+         * frames -0.4% / -0.5%; keeping the old golden cost 10% more time at speed 4.
+         * Intervals of 8, 12 and 24 and boosts of 16 or q/8 were no better. At a fixed
+         * quantizer (--min-q = --max-q) there are none: a golden frame as coarse as the
+         * others did worse than keeping the key frame, +0.1..+0.4% BD-rate. */
+        int group_start = key || ++since_golden >= (unsigned)GOLDEN_INTERVAL;
+        if (group_start) since_golden = 0;
+        int golden = group_start && !key && p.q_index > qlo;
+        /* Alt-refs: a group whose picture stays put gets one (altref.h): after its
+         * first frame, a hidden frame made by the temporal filter from the frames
+         * around its last one refreshes altref (see ARF_* above). Not where no boost
+         * is left (a fixed quantizer). */
+        arf_plan ap = {0};
+        if (group_start && arnr_frames >= 0 && q_inter > qlo) {
+            unsigned sk = key ? 1 : since_key + 1; /* since_key after this frame */
+            int g = 1, end;
+            const la_frame *n;
+            /* The group ends before a frame that will be a key frame. */
+            while (g < GOLDEN_INTERVAL && (n = lookahead_peek(&la, g)) && !n->cut &&
+                   sk + g - 1 < (unsigned)kf_max)
+                g++;
+            for (end = g; (n = lookahead_peek(&la, end)) && !n->cut && sk + end - 1 < (unsigned)kf_max;)
+                end++;
+            if (!altref_plan(&la, g, end, arnr_frames, &ap)) ap.pos = 0;
+        }
+        int arf_pos = ap.pos, arf_lo = ap.lo, arf_hi = ap.hi;
+        if (arf_pos && golden) {
+            /* A group with an alt-ref has no boosted golden frame: golden gets the
+             * group before's alt-ref (if any), the boost goes to the new one. */
+            golden = 0;
+            p.copy_to_golden = 2;
+        }
+        if (golden) {
             p.refresh_golden = 1;
-            if (speed <= 2) p.copy_to_altref = 2;
+            if (arf_pos) p.refresh_altref = 0; /* the alt-ref follows */
+            else if (speed <= 2) p.copy_to_altref = 2;
             else p.refresh_altref = 1;
-            int qlo = ratectl_index(rc.min_q);
             p.q_index = p.q_index - GOLDEN_BOOST < qlo ? qlo : p.q_index - GOLDEN_BOOST;
         }
         p.speed = speed;
@@ -705,37 +778,81 @@ int cmd_encode(int argc, char **argv)
         p.sharpness = sharp;
         p.error_resilient = er;
         p.self_check = verify;
-        uint8_t *frame;
         size_t len;
-        excam_vp8_state *next;
-        int err = excam_vp8_encode(state, img, &p, &frame, &len, &next);
+        int err = encode_write(&state, src, &p, &cw, encoded, &len);
         if (err) {
-            cli_error("%s: frame %u: encoding failed: %s", in.name, in.frames_read,
-                      excam_strerror(err));
+            if (err != 1)
+                cli_error("%s: frame %u: encoding failed: %s", in.name, lf->number,
+                          excam_strerror(err));
+            else
+                cli_error("%s: %s", output, cw.err);
             goto done;
         }
-        int werr = container_write(&cw, frame, len, encoded);
-        excam_free(frame);
-        excam_vp8_state_free(state);
-        state = next;
-        if (werr) {
-            cli_error("%s: %s", output, cw.err);
-            goto done;
+        /* -v: a line per frame of the stream, numbered as excam decode -v numbers
+         * them (hidden frames count), with notes in parentheses. */
+        sent++;
+        if (verbose && !quiet) {
+            const char *notes[3];
+            char note[80] = "", in_frame[32];
+            int nn = 0;
+            size_t nl = 0;
+            if (cut && key && encoded) notes[nn++] = "scene cut";
+            if (golden) notes[nn++] = "golden";
+            if (sent != encoded + 1) {
+                snprintf(in_frame, sizeof(in_frame), "input frame %u", encoded + 1);
+                notes[nn++] = in_frame;
+            }
+            for (int i = 0; i < nn; i++)
+                nl += (size_t)snprintf(note + nl, sizeof(note) - nl, "%s%s", i ? ", " : " (", notes[i]);
+            if (nn) snprintf(note + nl, sizeof(note) - nl, ")");
+            fprintf(stderr, "frame %u: %s, q %d, %zu bytes%s\n", sent, key ? "key" : "inter",
+                    p.q_index, len, note);
         }
-        ratectl_update(&rc, key, len);
-        if (verbose && !quiet)
-            fprintf(stderr, "frame %u: %s, q %d, %zu bytes%s\n", encoded + 1,
-                    key ? "key" : "inter", p.q_index, len, cut && key && encoded ? " (scene cut)" : "");
-        bytes += len;
-        encoded++;
-        since_key = key ? 1 : since_key + 1;
         if (want_psnr || want_ssim) {
             excam_image *rec = excam_vp8_state_shown(state);
             if (rec) {
-                quality_add(&qual, img, rec, want_ssim);
+                quality_add(&qual, src, rec, want_ssim);
                 excam_image_free(rec);
             }
         }
+        size_t frame_bytes = len;
+        if (arf_pos) {
+            const excam_image *win[32];
+            for (int i = arf_lo; i <= arf_hi; i++)
+                win[i - arf_lo] = lookahead_peek(&la, i)->img;
+            err = excam_vp8_temporal_filter(win, arf_hi - arf_lo + 1, arf_pos - arf_lo,
+                                            arnr_strength, arf_img);
+            excam_vp8_enc_params pa = p;
+            pa.frame_type = EXCAM_FRAME_INTER;
+            pa.refresh_last = pa.refresh_golden = 0;
+            pa.refresh_altref = 1;
+            pa.copy_to_golden = pa.copy_to_altref = 0;
+            pa.show_frame = 0;
+            pa.q_index = q_inter - ARF_BOOST < qlo ? qlo : q_inter - ARF_BOOST;
+            if (!err) err = encode_write(&state, arf_img, &pa, &cw, encoded + 1, &len);
+            if (err) {
+                if (err != 1)
+                    cli_error("%s: the alt-ref frame of frames %u-%u: %s", in.name,
+                              lookahead_peek(&la, arf_lo)->number,
+                              lookahead_peek(&la, arf_hi)->number, excam_strerror(err));
+                else
+                    cli_error("%s: %s", output, cw.err);
+                goto done;
+            }
+            sent++;
+            if (verbose && !quiet)
+                fprintf(stderr, "frame %u: inter, q %d, %zu bytes, hidden (alt-ref: input "
+                                "frames %u-%u filtered around %u)\n", sent, pa.q_index, len,
+                        encoded + 1 + arf_lo, encoded + 1 + arf_hi, encoded + 1 + arf_pos);
+            frame_bytes += len;
+            arfs++;
+        }
+        /* The rate control sees an alt-ref's bytes as part of the frame before it. */
+        ratectl_update(&rc, key, frame_bytes);
+        bytes += frame_bytes;
+        encoded++;
+        since_key = key ? 1 : since_key + 1;
+        lookahead_pop(&la);
         if (tty && !verbose) {
             double t = now() - t0, fps = t > 0 ? encoded / t : 0.0;
             char eta[48] = "";
@@ -766,8 +883,10 @@ int cmd_encode(int argc, char **argv)
     cli_progress_break();
     if (!quiet) {
         double t = now() - t0;
-        fprintf(stderr, "%s: %u frames, %llu bytes, %.1f kbit/s, %.2f s (%.1f fps)\n", output,
-                encoded, (unsigned long long)bytes, bytes * 8.0 * rc.fps / encoded / 1000.0, t,
+        char hidden[48] = "";
+        if (arfs) snprintf(hidden, sizeof(hidden), " (and %u hidden alt-refs)", arfs);
+        fprintf(stderr, "%s: %u frames%s, %llu bytes, %.1f kbit/s, %.2f s (%.1f fps)\n", output,
+                encoded, hidden, (unsigned long long)bytes, bytes * 8.0 * rc.fps / encoded / 1000.0, t,
                 t > 0 ? encoded / t : 0.0);
     }
     print_quality(&qual, want_psnr, want_ssim);
@@ -780,8 +899,8 @@ done:
         outfile_abort(&sout);
     }
     container_free(&cw);
-    excam_image_free(img);
-    scenecut_free(&sc);
+    excam_image_free(arf_img);
+    lookahead_free(&la);
     excam_vp8_state_free(state);
     y4m_close(&in);
     return ret;

@@ -159,11 +159,10 @@ int webm_write_frame(webm_writer *w, const uint8_t *data, size_t len, uint64_t p
         snprintf(err, errlen, "WebM: frame of %zu bytes", len);
         return -1;
     }
-    /* RFC 6386 §9.1 frame tag: bit 0 is 0 for key frames, bit 4 is show_frame. */
-    if (!(data[0] & 0x10)) {
-        snprintf(err, errlen, "WebM: hidden (alt-ref) frames are not supported in WebM output");
-        return -1;
-    }
+    /* RFC 6386 §9.1 frame tag: bit 0 is 0 for key frames, bit 4 is show_frame. A
+     * hidden frame (an alt-ref) is a block of its own with no duration at the time of
+     * the frame after it, as libvpx's muxers write it; decoders show nothing for it. */
+    int hidden = !(data[0] & 0x10);
     AVStream *st = w->oc->streams[0];
     AVPacket *p = w->pkt;
     av_packet_unref(p);
@@ -171,7 +170,7 @@ int webm_write_frame(webm_writer *w, const uint8_t *data, size_t len, uint64_t p
     p->size = (int)len;
     p->stream_index = 0;
     p->pts = p->dts = av_rescale_q((int64_t)pts, w->frame_tb, st->time_base);
-    p->duration = av_rescale_q(1, w->frame_tb, st->time_base);
+    p->duration = hidden ? 0 : av_rescale_q(1, w->frame_tb, st->time_base);
     if (!(data[0] & 1)) p->flags |= AV_PKT_FLAG_KEY;
     int e = av_write_frame(w->oc, p);
     p->data = NULL;

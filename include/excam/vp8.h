@@ -212,6 +212,17 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
                                excam_vp8_state **out);
 
 /*
+ * The source picture of an alt-ref frame (libvpx's ARNR): frames[center], denoised by
+ * a motion-compensated average with the other n - 1 frames (n <= 25), each pixel
+ * weighted by its likeness to the center's (strength 0..6: higher averages more).
+ * All images have out's size; out may not be one of frames. Encode the result as a
+ * hidden frame (show_frame 0) refreshing altref, for the frames around `center` to
+ * predict from. EXCAM_ERR_INVALID_ARG on bad arguments, EXCAM_ERR_NOMEM.
+ */
+EXCAM_API int excam_vp8_temporal_filter(const excam_image *const *frames, int n, int center,
+                                        int strength, excam_image *out);
+
+/*
  * Rebase (ExCamera, NSDI '17 §4): `frame` was encoded against `old_base`; make it valid
  * against `new_base` instead. The frame's decisions are kept (macroblock modes, split
  * partitions, reference choices, quantizer, reference updates), and so are motion
