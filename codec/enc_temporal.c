@@ -116,7 +116,7 @@ static uint32_t tf_search(const vp8_dsp *dsp, const uint8_t *cur, ptrdiff_t cs, 
     tf_mv best = {0, 0};
     uint32_t best_sad = dsp->sad_wh(cur, cs, r0, rs, 16, 16);
     for (int i = 0; i < ncand; i++) {
-        tf_mv m = {cand[i].row >> 2 << 2, cand[i].col >> 2 << 2};
+        tf_mv m = {cand[i].row & ~3, cand[i].col & ~3}; /* whole pixels */
         if (!tf_in_range(m) || (m.row == best.row && m.col == best.col)) continue;
         uint32_t s = dsp->sad_wh(cur, cs, r0 + (m.row >> 2) * rs + (m.col >> 2), rs, 16, 16);
         if (s < best_sad) best_sad = s, best = m;
