@@ -33,6 +33,11 @@ static inline int vp8_cost_tree(const int8_t *tree, const uint8_t *probs, int va
 }
 
 /* The quantized residual of one macroblock, as it will be tokenized. */
+/* Motion vector component differences (quarter pels) the per-frame cost tables cover:
+ * -VP8_MV_COST_MAX..VP8_MV_COST_MAX, at index + VP8_MV_COST_MAX. */
+#define VP8_MV_COST_MAX 1023
+#define VP8_MV_COST_SIZE (2 * VP8_MV_COST_MAX + 1)
+
 typedef struct vp8_mb_coeffs {
     int16_t levels[25][16]; /* quantized, zigzag order: [0..15] Y, [16..23] U V, [24] Y2 */
     uint8_t eobs[25];       /* index after the last nonzero level (0: none) */
@@ -70,6 +75,8 @@ typedef struct vp8_encoder {
     uint8_t *nz_above;           /* 9 per macroblock column */
     int use_ref[4];              /* references the analysis may try */
     int rdmult;                  /* lambda of the rate-distortion cost */
+    int mv_sad_lambda;           /* motion search: SAD units a vector bit costs; 0: off */
+    uint16_t mv_cost[2][VP8_MV_COST_SIZE]; /* vp8_mv_cost_table of the frame's context */
     int trellis;                 /* levels optimized by vp8_trellis_block */
     int zbin_boost;              /* the quantizer's zero-run boost (enc_quant.c) */
     int16_t zrun_thresh[3][16];  /* AC zero bin after a run of r zeros, per kind */
@@ -144,6 +151,9 @@ void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w);
 /* enc_modes.c: §10, §11, §16, §17 macroblock headers. */
 void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_col);
 int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref);    /* 1/256 bits */
+/* The same per component (row 0, column 1), for the motion search (see
+ * VP8_MV_COST_MAX). */
+void vp8_mv_cost_table(const vp8_entropy *en, uint16_t tab[2][VP8_MV_COST_SIZE]);
 
 /* enc_analysis.c: choose the modes of one macroblock, quantize its residual and
  * reconstruct it into e->d.cur. */

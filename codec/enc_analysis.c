@@ -8,6 +8,7 @@
  * decoder will have.
  */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "enc.h"
@@ -355,12 +356,31 @@ static void code_inter(vp8_encoder *e, const mb_ctx *m, candidate *cd, int rate_
     code_inter_pred(e, m, cd, rate_hdr, pred, upred);
 }
 
+/* The cost of coding vector (row, col) (whole pels) against mv_ref, in SAD units:
+ * its bits times sqrt(lambda) (lambda = rdmult per bit, in squared-error units; a SAD
+ * is about the square root of a squared error). Off (0) when mv_sad_lambda is 0. */
+/* A vector's bits against mv_ref (1/8 pels, even), 1/256 bits, from the frame's table. */
+static int mv_bits(const vp8_encoder *e, int row8, int col8, vp8_mv mv_ref)
+{
+    int dr = (row8 - mv_ref.row) / 2 + VP8_MV_COST_MAX, dc = (col8 - mv_ref.col) / 2 + VP8_MV_COST_MAX;
+    dr = dr < 0 ? 0 : dr >= VP8_MV_COST_SIZE ? VP8_MV_COST_SIZE - 1 : dr;
+    dc = dc < 0 ? 0 : dc >= VP8_MV_COST_SIZE ? VP8_MV_COST_SIZE - 1 : dc;
+    return e->mv_cost[0][dr] + e->mv_cost[1][dc];
+}
+
+static unsigned mv_sad_cost(const vp8_encoder *e, int row, int col, vp8_mv mv_ref)
+{
+    if (!e->mv_sad_lambda) return 0;
+    return (unsigned)(((int64_t)mv_bits(e, row * 8, col * 8, mv_ref) * e->mv_sad_lambda + 128) >> 8);
+}
+
 /* Full-pel motion search of the w x h luma region at (x0, y0) of the MB, around `start`
- * (1/8 units), by SAD: a diamond of 8 neighbours from first_step pels down to 1, each
- * step repeated while it improves, the vectors kept inside lim (rounded inwards). */
+ * (1/8 units), by SAD plus the vector's cost against mv_ref: a diamond of 8 neighbours
+ * from first_step pels down to 1, each step repeated while it improves, the vectors
+ * kept inside lim (rounded inwards). */
 static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv start,
                              const vp8_mv_bounds *lim, int x0, int y0, int w, int h,
-                             int first_step, unsigned *best_sad)
+                             int first_step, vp8_mv mv_ref, unsigned *best_sad)
 {
     static const int dirs[8][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1},
                                    {-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
@@ -372,7 +392,8 @@ static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *r
     int bx = start.col >> 3, by = start.row >> 3; /* full pels */
     bx = bx < minx ? minx : bx > maxx ? maxx : bx;
     by = by < miny ? miny : by > maxy ? maxy : by;
-    unsigned best = e->d.dsp->sad_wh(src, m->ss[0], base + by * rs + bx, rs, w, h);
+    unsigned best = e->d.dsp->sad_wh(src, m->ss[0], base + by * rs + bx, rs, w, h) +
+                    mv_sad_cost(e, by, bx, mv_ref);
     for (int step = first_step; step >= 1; step /= 2) {
         int improved = 1;
         while (improved) {
@@ -381,6 +402,8 @@ static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *r
                 int x = bx + dirs[i][0] * step, y = by + dirs[i][1] * step;
                 if (x < minx || x > maxx || y < miny || y > maxy) continue;
                 unsigned sd = e->d.dsp->sad_wh(src, m->ss[0], base + y * rs + x, rs, w, h);
+                if (sd >= best) continue;
+                sd += mv_sad_cost(e, y, x, mv_ref);
                 if (sd < best) {
                     best = sd;
                     bx = x;
@@ -413,7 +436,15 @@ typedef struct subpel_arg {
     int x0, y0, w, h;
     const uint8_t *base; /* whole MB: the MB's position in the reference */
     ptrdiff_t rs;
+    vp8_mv mv_ref;       /* vectors cost their bits against this one */
 } subpel_arg;
+
+/* A vector's bits against a->mv_ref at lambda (when the search counts them). */
+static int64_t subpel_mv_cost(const subpel_arg *a, vp8_mv c)
+{
+    if (!a->e->mv_sad_lambda) return 0;
+    return ((int64_t)mv_bits(a->e, c.row, c.col, a->mv_ref) * a->e->rdmult + 128) >> 8;
+}
 
 static int64_t subpel_sse(const subpel_arg *a, vp8_mv c)
 {
@@ -424,10 +455,11 @@ static int64_t subpel_sse(const subpel_arg *a, vp8_mv c)
             a->e->d.dsp->sixtap[VP8_PRED_16x16](pred, 16, p, a->rs, c.col & 7, c.row & 7);
         else
             a->e->d.dsp->bilinear[VP8_PRED_16x16](pred, 16, p, a->rs, c.col & 7, c.row & 7);
-        return sse_block(a->e->d.dsp, a->m->src[0], a->m->ss[0], pred, 16, 16);
+        return sse_block(a->e->d.dsp, a->m->src[0], a->m->ss[0], pred, 16, 16) +
+               subpel_mv_cost(a, c);
     }
     predict_region(a->e, a->m, a->ref, c, a->x0, a->y0, a->w, a->h, pred);
-    return sse_region(a->e->d.dsp, a->m, pred, a->x0, a->y0, a->w, a->h);
+    return sse_region(a->e->d.dsp, a->m, pred, a->x0, a->y0, a->w, a->h) + subpel_mv_cost(a, c);
 }
 
 /* Half, then quarter pel around mv (whose SSE is best): the four neighbours along the
@@ -469,16 +501,16 @@ static vp8_mv subpel_steps(const subpel_arg *a, vp8_mv mv, int64_t best, const v
 
 /* Sub-pel refinement (half, then quarter pel) with the real six-tap filter, by SSE. */
 static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv mv,
-                            const vp8_mv_bounds *lim)
+                            const vp8_mv_bounds *lim, vp8_mv mv_ref)
 {
     const ptrdiff_t rs = ref->stride[0];
     const uint8_t *base = ref->plane[0] + (ptrdiff_t)m->row * 16 * rs + m->col * 16;
+    subpel_arg a = {e, m, ref, 0, 0, 16, 16, base, rs, mv_ref};
     int64_t best;
     {
         const uint8_t *p = base + (mv.row >> 3) * rs + (mv.col >> 3);
-        best = sse_block(e->d.dsp, m->src[0], m->ss[0], p, rs, 16);
+        best = sse_block(e->d.dsp, m->src[0], m->ss[0], p, rs, 16) + subpel_mv_cost(&a, mv);
     }
-    subpel_arg a = {e, m, ref, 0, 0, 16, 16, base, rs};
     return subpel_steps(&a, mv, best, lim);
 }
 
@@ -522,13 +554,13 @@ static int64_t sse_region(const vp8_dsp *dsp, const mb_ctx *m, const uint8_t *pr
 /* Motion search for one region: full-pel diamond by SAD from `start`, then half and
  * quarter pel by SSE with the real filter. */
 static vp8_mv search_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv start,
-                            const vp8_mv_bounds *lim, int x0, int y0, int w, int h)
+                            const vp8_mv_bounds *lim, int x0, int y0, int w, int h, vp8_mv mv_ref)
 {
-    vp8_mv mv = search_fullpel(e, m, ref, start, lim, x0, y0, w, h, 4, NULL);
+    vp8_mv mv = search_fullpel(e, m, ref, start, lim, x0, y0, w, h, 4, mv_ref, NULL);
     uint8_t pred[256];
     predict_region(e, m, ref, mv, x0, y0, w, h, pred);
-    int64_t best_sse = sse_region(e->d.dsp, m, pred, x0, y0, w, h);
-    subpel_arg a = {e, m, ref, x0, y0, w, h, NULL, 0};
+    subpel_arg a = {e, m, ref, x0, y0, w, h, NULL, 0, mv_ref};
+    int64_t best_sse = sse_region(e->d.dsp, m, pred, x0, y0, w, h) + subpel_mv_cost(&a, mv);
     return subpel_steps(&a, mv, best_sse, lim);
 }
 
@@ -603,7 +635,7 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
             vp8_mv start = new_mv;
             if (part == 3) start = (k & 3) ? lmv : (k >= 4 ? amv : new_mv);
             if (!mv_inside(start, lim)) start = new_mv;
-            vp8_mv found = search_region(e, m, ref, start, lim, x0, y0, w, h);
+            vp8_mv found = search_region(e, m, ref, start, lim, x0, y0, w, h, best_ref);
             /* The sub-block mode: what the writer will choose for each vector. */
             struct { vp8_mv mv; int sub; } c[4] = {
                 {lmv, VP8_SUBMV_LEFT}, {amv, VP8_SUBMV_ABOVE}, {{0, 0}, VP8_SUBMV_ZERO},
@@ -731,10 +763,11 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
             }
             unsigned sad, sad0;
             const int step = e->p->speed >= 6 ? 8 : e->p->speed >= 3 ? 16 : 32;
-            vp8_mv mv = search_fullpel(e, m, ref, best_ref, &lim, 0, 0, 16, 16, step, &sad);
-            vp8_mv mv0 = search_fullpel(e, m, ref, (vp8_mv){0, 0}, &lim, 0, 0, 16, 16, step, &sad0);
+            vp8_mv mv = search_fullpel(e, m, ref, best_ref, &lim, 0, 0, 16, 16, step, best_ref, &sad);
+            vp8_mv mv0 = search_fullpel(e, m, ref, (vp8_mv){0, 0}, &lim, 0, 0, 16, 16, step,
+                                        best_ref, &sad0);
             if (sad0 < sad) mv = mv0;
-            mv = refine_subpel(e, m, ref, mv, &lim);
+            mv = refine_subpel(e, m, ref, mv, &lim, best_ref);
             tries[i].mv = new_mv = mv;
         }
         /* The same vector through a cheaper mode is tried by that mode. */

@@ -59,6 +59,13 @@ int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref)
            mv_component(NULL, en->mv[1], (mv.col - ref.col) / 2, NULL);
 }
 
+void vp8_mv_cost_table(const vp8_entropy *en, uint16_t tab[2][VP8_MV_COST_SIZE])
+{
+    for (int c = 0; c < 2; c++)
+        for (int v = -VP8_MV_COST_MAX; v <= VP8_MV_COST_MAX; v++)
+            tab[c][v + VP8_MV_COST_MAX] = (uint16_t)mv_component(NULL, en->mv[c], v, NULL);
+}
+
 /* §16.4: SPLITMV, mirror of read_split_mv. */
 static void write_split_mv(vp8_bool_writer *w, const vp8_entropy *en, vp8_mode_counts *mc,
                            const vp8_mb_info *mb, const vp8_mb_info *above,
