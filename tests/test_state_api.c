@@ -67,22 +67,6 @@ static int states_equal(const excam_vp8_state *a, const excam_vp8_state *b)
     return eq;
 }
 
-static int images_identical(const excam_image *a, const excam_image *b)
-{
-    if (!a || !b)
-        return a == b;
-    if (a->width != b->width || a->height != b->height)
-        return 0;
-    for (int p = 0; p < 3; p++) {
-        int w = p ? (a->width + 1) / 2 : a->width, h = p ? (a->height + 1) / 2 : a->height;
-        for (int y = 0; y < h; y++)
-            if (memcmp(a->plane[p] + (ptrdiff_t)y * a->stride[p],
-                       b->plane[p] + (ptrdiff_t)y * b->stride[p], (size_t)w))
-                return 0;
-    }
-    return 1;
-}
-
 /* Decode, checking the error contract: on failure *out and *shown are NULL. */
 static int decode(const excam_vp8_state *in, const uint8_t *data, size_t len,
                   excam_vp8_state **out, excam_image **shown, excam_vp8_frame_info *info)
@@ -354,7 +338,7 @@ static excam_vp8_state *step(const excam_vp8_state *s, const frame_ctx *f, char 
     copy = excam_vp8_state_copy(s);
     CHECK(copy && states_equal(copy, s), "%s frame %zu: copy differs", f->vec, f->index);
     if (copy && decode(copy, f->data, f->len, &s2, &img2, NULL) == EXCAM_OK) {
-        CHECK(states_equal(s1, s2) && images_identical(img1, img2),
+        CHECK(states_equal(s1, s2) && tu_images_identical(img1, img2),
               "%s frame %zu: decoding from a copy gives a different result", f->vec, f->index);
         /* The picture outlives the state it came from. */
         excam_vp8_state_free(s2);
@@ -376,7 +360,7 @@ static excam_vp8_state *step(const excam_vp8_state *s, const frame_ctx *f, char 
     if (CHECK(excam_vp8_state_deserialize(in_bytes.p, in_bytes.n, &from_bytes) == EXCAM_OK,
               "%s frame %zu: deserialize of a serialized state failed", f->vec, f->index) &&
         decode(from_bytes, f->data, f->len, &s3, &img3, NULL) == EXCAM_OK) {
-        CHECK(states_equal(s1, s3) && images_identical(img1, img3),
+        CHECK(states_equal(s1, s3) && tu_images_identical(img1, img3),
               "%s frame %zu: decoding from a deserialized state gives a different result",
               f->vec, f->index);
         excam_vp8_state_free(s3);

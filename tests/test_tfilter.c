@@ -83,17 +83,6 @@ static double mse(const excam_image *a, const excam_image *b, int x0, int y0, in
     return n ? s / n : 0;
 }
 
-static int same_picture(const excam_image *a, const excam_image *b)
-{
-    for (int p = 0; p < 3; p++) {
-        int w = p ? (a->width + 1) / 2 : a->width, h = p ? (a->height + 1) / 2 : a->height;
-        for (int y = 0; y < h; y++)
-            if (memcmp(a->plane[p] + (ptrdiff_t)y * a->stride[p],
-                       b->plane[p] + (ptrdiff_t)y * b->stride[p], (size_t)w))
-                return 0;
-    }
-    return 1;
-}
 
 int main(void)
 {
@@ -108,7 +97,7 @@ int main(void)
         for (int n = 1; n <= 5; n++)
             for (int c = 0; c < n; c++) {
                 int e = excam_vp8_temporal_filter((const excam_image *const *)f, n, c, 4, out);
-                CHECK(e == EXCAM_OK && same_picture(out, f[0]),
+                CHECK(e == EXCAM_OK && tu_images_identical(out, f[0]),
                       "%dx%d: %d identical frames (center %d) do not give the frame back (%s)",
                       w, h, n, c, excam_strerror(e));
             }

@@ -188,6 +188,23 @@ fail:
 
 /* ------------------------------------------------------------------- MD5 */
 
+/* The same size and the same visible pixels in every plane (NULL only equals NULL). */
+static inline int tu_images_identical(const excam_image *a, const excam_image *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->width != b->width || a->height != b->height)
+        return 0;
+    for (int p = 0; p < 3; p++) {
+        int w = p ? (a->width + 1) / 2 : a->width, h = p ? (a->height + 1) / 2 : a->height;
+        for (int y = 0; y < h; y++)
+            if (memcmp(a->plane[p] + (ptrdiff_t)y * a->stride[p],
+                       b->plane[p] + (ptrdiff_t)y * b->stride[p], (size_t)w))
+                return 0;
+    }
+    return 1;
+}
+
 /* MD5 of a picture as vpxdec --i420 --md5 computes it: Y, then U, then V rows,
  * no padding. hex gets 32 digits and a NUL. */
 static inline int tu_image_md5(const excam_image *img, char hex[33])
