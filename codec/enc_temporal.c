@@ -186,13 +186,10 @@ EXCAM_API int excam_vp8_temporal_filter(const excam_image *const *frames, int n,
     tf_frame pad[TF_MAX_FRAMES];
     tf_mv *mvs = calloc((size_t)n * mbw * mbh, sizeof(*mvs));
     int err = mvs ? EXCAM_OK : EXCAM_ERR_NOMEM;
-    int npad = 0;
-    for (; npad < n && !err; npad++)
-        err = tf_pad(frames[npad], mbw * 16, mbh * 16, &pad[npad]);
-    if (err) {
-        if (npad) npad--; /* the one that failed freed itself */
-        goto done;
-    }
+    int npad = 0; /* frames padded (one that fails frees itself) */
+    for (; !err && npad < n; npad++)
+        if ((err = tf_pad(frames[npad], mbw * 16, mbh * 16, &pad[npad])) != EXCAM_OK) break;
+    if (err) goto done;
 
     const tf_frame *c = &pad[center];
     for (int r = 0; r < mbh; r++)

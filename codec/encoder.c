@@ -385,8 +385,11 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
                  * -1.5/-3.7, -1.2/-2.7%; without the sub-pel term -1.9/-2.0%). */
                 int r = 0;
                 while ((r + 1) * (r + 1) <= e.rdmult) r++;
-                e.mv_sad_lambda = 4 * r;
-                vp8_mv_cost_table(&d->s->ctx, e.mv_cost);
+                /* (Key frames and rebases search no vectors.) */
+                if (!key && !forced_mbi) {
+                    e.mv_sad_lambda = 4 * r;
+                    vp8_mv_cost_table(&d->s->ctx, e.mv_cost);
+                }
             }
         }
         /* The trellis only at speed 0 (--best). Measured at fixed q vs vpxenc

@@ -38,8 +38,22 @@ double altref_still_share(const excam_image *a, const excam_image *next, const e
     return n ? (double)still / n : 0;
 }
 
-int altref_plan(const lookahead *la, int g, int end, int maxframes, arf_plan *plan)
+/* Whether lookahead position i exists and comes before the next key frame. */
+static int before_key(const lookahead *la, int i, unsigned since_key, int kf_max)
 {
+    const la_frame *f = lookahead_peek(la, i);
+    return f && !f->cut && since_key + (unsigned)i - 1 < (unsigned)kf_max;
+}
+
+int altref_plan(const lookahead *la, unsigned since_key, int kf_max, int group, int maxframes,
+                arf_plan *plan)
+{
+    int g = 1, end;
+    *plan = (arf_plan){0};
+    while (g < group && before_key(la, g, since_key, kf_max))
+        g++;
+    for (end = g; before_key(la, end, since_key, kf_max);)
+        end++;
     if (g < ARF_MIN_GROUP) return 0;
     const la_frame *first = lookahead_peek(la, 0), *next = lookahead_peek(la, 1),
                    *last = lookahead_peek(la, g - 1);

@@ -22,10 +22,13 @@ typedef struct arf_plan {
     int lo, hi;  /* the frames the filter averages, lookahead positions lo..hi */
 } arf_plan;
 
-/* The group is lookahead positions 0..g-1; positions up to end-1 (end >= g) come
- * before the next key frame. Fills *plan and returns 1 when the group gets an
- * alt-ref averaging up to maxframes (0..15) frames, else returns 0. */
-int altref_plan(const lookahead *la, int g, int end, int maxframes, arf_plan *plan);
+/* The group starting at lookahead position 0: at most `group` frames, ending before
+ * the next key frame (a scene cut, or the frame whose since_key would reach kf_max,
+ * since_key being 1 at position 0 after a key frame and counting up). Fills *plan and
+ * returns 1 when the group gets an alt-ref averaging up to maxframes (0..15) frames;
+ * else zeroes *plan and returns 0. */
+int altref_plan(const lookahead *la, unsigned since_key, int kf_max, int group, int maxframes,
+                arf_plan *plan);
 
 /* The share (0..1) of 16x16 blocks where a and next differ by noise only (a mean
  * absolute luma difference of at most 6) and a and far at most 1.5 times as much

@@ -747,20 +747,9 @@ int cmd_encode(int argc, char **argv)
          * around its last one refreshes altref (see ARF_* above). Not where no boost
          * is left (a fixed quantizer). */
         arf_plan ap = {0};
-        if (group_start && arnr_frames >= 0 && q_inter > qlo) {
-            unsigned sk = key ? 1 : since_key + 1; /* since_key after this frame */
-            int g = 1, end;
-            const la_frame *n;
-            /* The group ends before a frame that will be a key frame. */
-            while (g < GOLDEN_INTERVAL && (n = lookahead_peek(&la, g)) && !n->cut &&
-                   sk + g - 1 < (unsigned)kf_max)
-                g++;
-            for (end = g; (n = lookahead_peek(&la, end)) && !n->cut && sk + end - 1 < (unsigned)kf_max;)
-                end++;
-            if (!altref_plan(&la, g, end, arnr_frames, &ap)) ap.pos = 0;
-        }
-        int arf_pos = ap.pos, arf_lo = ap.lo, arf_hi = ap.hi;
-        if (arf_pos && golden) {
+        if (group_start && arnr_frames >= 0 && q_inter > qlo)
+            altref_plan(&la, key ? 1 : since_key + 1, kf_max, GOLDEN_INTERVAL, arnr_frames, &ap);
+        if (ap.pos && golden) {
             /* A group with an alt-ref has no boosted golden frame: golden gets the
              * group before's alt-ref (if any), the boost goes to the new one. */
             golden = 0;
@@ -768,8 +757,7 @@ int cmd_encode(int argc, char **argv)
         }
         if (golden) {
             p.refresh_golden = 1;
-            if (arf_pos) p.refresh_altref = 0; /* the alt-ref follows */
-            else if (speed <= 2) p.copy_to_altref = 2;
+            if (speed <= 2) p.copy_to_altref = 2;
             else p.refresh_altref = 1;
             p.q_index = p.q_index - GOLDEN_BOOST < qlo ? qlo : p.q_index - GOLDEN_BOOST;
         }
@@ -816,11 +804,11 @@ int cmd_encode(int argc, char **argv)
             }
         }
         size_t frame_bytes = len;
-        if (arf_pos) {
-            const excam_image *win[32];
-            for (int i = arf_lo; i <= arf_hi; i++)
-                win[i - arf_lo] = lookahead_peek(&la, i)->img;
-            err = excam_vp8_temporal_filter(win, arf_hi - arf_lo + 1, arf_pos - arf_lo,
+        if (ap.pos) {
+            const excam_image *win[16]; /* --arnr-maxframes <= 15 */
+            for (int i = ap.lo; i <= ap.hi; i++)
+                win[i - ap.lo] = lookahead_peek(&la, i)->img;
+            err = excam_vp8_temporal_filter(win, ap.hi - ap.lo + 1, ap.pos - ap.lo,
                                             arnr_strength, arf_img);
             excam_vp8_enc_params pa = p;
             pa.frame_type = EXCAM_FRAME_INTER;
@@ -833,8 +821,8 @@ int cmd_encode(int argc, char **argv)
             if (err) {
                 if (err != 1)
                     cli_error("%s: the alt-ref frame of frames %u-%u: %s", in.name,
-                              lookahead_peek(&la, arf_lo)->number,
-                              lookahead_peek(&la, arf_hi)->number, excam_strerror(err));
+                              lookahead_peek(&la, ap.lo)->number,
+                              lookahead_peek(&la, ap.hi)->number, excam_strerror(err));
                 else
                     cli_error("%s: %s", output, cw.err);
                 goto done;
@@ -843,7 +831,7 @@ int cmd_encode(int argc, char **argv)
             if (verbose && !quiet)
                 fprintf(stderr, "frame %u: inter, q %d, %zu bytes, hidden (alt-ref: input "
                                 "frames %u-%u filtered around %u)\n", sent, pa.q_index, len,
-                        encoded + 1 + arf_lo, encoded + 1 + arf_hi, encoded + 1 + arf_pos);
+                        encoded + 1 + ap.lo, encoded + 1 + ap.hi, encoded + 1 + ap.pos);
             frame_bytes += len;
             arfs++;
         }
