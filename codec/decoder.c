@@ -19,9 +19,9 @@ static once_flag dsp_once = ONCE_FLAG_INIT;
 static void dsp_table_init(void)
 {
 #ifdef EXCAM_FORCE_C
-    vp8_dsp_init(&dsp_table, 1);
+    vp8_dsp_init(&dsp_table, 0);
 #else
-    vp8_dsp_init(&dsp_table, getenv("EXCAM_FORCE_C") != NULL);
+    vp8_dsp_init(&dsp_table, vp8_cpu_flags());
 #endif
 }
 

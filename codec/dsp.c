@@ -1,9 +1,13 @@
-/* The kernel table: C references, replaced by SIMD versions where available. */
+/* The kernel table: C references, replaced by SIMD versions the CPU flags allow
+ * (lowest level first, so a higher level overrides only what it improves). */
+#include <string.h>
+
 #include "dsp.h"
 #include "dsp_common.h"
 
 void vp8_dsp_init_c(vp8_dsp *d)
 {
+    memset(d, 0, sizeof(*d)); /* padding too: the tests compare tables with memcmp */
     vp8_dsp_init_idct_c(d);
     vp8_dsp_init_inter_c(d);
     vp8_dsp_init_loopfilter_c(d);
@@ -11,16 +15,19 @@ void vp8_dsp_init_c(vp8_dsp *d)
     vp8_dsp_init_enc_c(d);
 }
 
-void vp8_dsp_init(vp8_dsp *d, int force_c)
+void vp8_dsp_init(vp8_dsp *d, unsigned flags)
 {
     vp8_dsp_init_c(d);
-#if defined(__SSE2__)
-    if (!force_c)
-    {
-        vp8_dsp_init_x86(d);
-        vp8_dsp_init_enc_x86(d);
+#if EXCAM_X86
+    flags &= vp8_cpu_detect();
+    if (flags & VP8_CPU_SSE2) {
+        vp8_dsp_init_idct_sse2(d);
+        vp8_dsp_init_inter_sse2(d);
+        vp8_dsp_init_lf_sse2(d);
+        vp8_dsp_init_enc_sse2(d);
     }
+    d->cpu_flags = flags;
 #else
-    (void)force_c;
+    (void)flags;
 #endif
 }

@@ -47,7 +47,12 @@ typedef int (*vp8_quantize_fn)(const int16_t coef[16], int first, const int16_t 
                                const int16_t round[2], const int16_t zbin[2],
                                const uint32_t iq[2], int16_t levels[16], int16_t dq[16]);
 
+/* Instruction sets (codec/cpu.c). */
+enum { VP8_CPU_SSE2 = 1, VP8_CPU_SSSE3 = 2, VP8_CPU_SSE41 = 4, VP8_CPU_AVX2 = 8 };
+
 typedef struct vp8_dsp {
+    unsigned cpu_flags; /* the instruction sets the kernels below were chosen for */
+
     /* §14.3: inverse Walsh-Hadamard transform of the Y2 block. in[16] is raster order;
      * out[16 * i] receives the DC of luma subblock i (i = 0..15, raster order). */
     void (*iwht)(const int16_t in[16], int16_t *out);
@@ -106,10 +111,17 @@ typedef struct vp8_dsp {
     vp8_quantize_fn quantize;
 } vp8_dsp;
 
-/* Fill `dsp` with the best kernels for this CPU, or the C references if force_c. */
-void vp8_dsp_init(vp8_dsp *dsp, int force_c);
+/* Fill `dsp` with the best kernels that use only the instruction sets in cpu_flags
+ * (VP8_CPU_*; 0: the C references). The flags must be a subset of vp8_cpu_detect()'s. */
+void vp8_dsp_init(vp8_dsp *dsp, unsigned cpu_flags);
 
-/* The C references, for the tests. */
+/* The C references, for the tests (the same as vp8_dsp_init(dsp, 0)). */
 void vp8_dsp_init_c(vp8_dsp *dsp);
+
+/* cpu.c: what this CPU and OS support; that capped by the EXCAM_CPU environment
+ * variable (c, sse2, ssse3, sse4.1, avx2), as the codec uses it; a name for flags. */
+unsigned vp8_cpu_detect(void);
+unsigned vp8_cpu_flags(void);
+const char *vp8_cpu_name(unsigned cpu_flags);
 
 #endif /* EXCAM_CODEC_DSP_H */

@@ -15,7 +15,7 @@ export LC_ALL=C
 # roff-safe text: backslashes doubled, a leading . or ' protected.
 esc() { sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
 
-version=$("$EXCAM" --version | awk '{ print $NF }')
+version=$("$EXCAM" --version | awk 'NR == 1 { print $NF }')
 mapfile -t cmds < <("$EXCAM" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { on = 0 }')
 
 cat <<ROFF

@@ -72,9 +72,10 @@ static int compare(const char *kernel, long iter, const uint8_t *ref, const uint
     return 0;
 }
 
-static void report_kernel(const char *name, const void *c, const void *opt)
+static void report_kernel(const char *name, const void *c, const void *opt, const void *below)
 {
-    printf("  %-18s %s\n", name, c == opt ? "C (same function)" : "optimized vs C");
+    printf("  %-18s %s\n", name,
+           c == opt ? "C (same function)" : opt == below ? "as the level below" : "new at this level, vs C");
 }
 
 /* ------------------------------------------------------------ transforms */
@@ -448,23 +449,12 @@ static int test_token_costs(int iters)
     return bad;
 }
 
-int main(int argc, char **argv)
+/* One kernel table against the C table: every kernel the level replaces is listed. */
+static int test_table(const vp8_dsp *c, const vp8_dsp *o, const vp8_dsp *below, int iters)
 {
-    int iters = argc > 1 ? atoi(argv[1]) : 3000;
-    if (iters <= 0) iters = 3000;
-    vp8_dsp c, o, c2;
-    vp8_dsp_init_c(&c);
-    vp8_dsp_init(&o, 0);
-    vp8_dsp_init(&c2, 1);
-
-    /* vp8_dsp_init(.., force_c = 1) must give exactly the C table. */
-    if (memcmp(&c, &c2, sizeof(c)) != 0) {
-        printf("MISMATCH vp8_dsp_init(force_c) is not the C table\n");
-        return 1;
-    }
-
-    printf("kernels of this CPU's table:\n");
-#define R(f) report_kernel(#f, (const void *)c.f, (const void *)o.f)
+    int bad = 0;
+    printf("level %s:\n", vp8_cpu_name(o->cpu_flags));
+#define R(f) report_kernel(#f, (const void *)c->f, (const void *)o->f, (const void *)below->f)
     R(iwht); R(idct_add); R(idct_dc_add);
     R(sixtap[0]); R(sixtap[1]); R(sixtap[2]);
     R(bilinear[0]); R(bilinear[1]); R(bilinear[2]);
@@ -475,19 +465,67 @@ int main(int argc, char **argv)
     R(sad_wh); R(sse[0]); R(sse[1]); R(sse[2]);
     R(fdct4x4); R(quantize);
 #undef R
+    bad |= test_transforms(c, o, iters);
+    bad |= test_subpel(c, o, iters);
+    bad |= test_loopfilters(c, o, iters);
+    bad |= test_intra(c, o, iters);
+    bad |= test_metrics(c, o, iters);
+    bad |= test_fdct(c, o, iters);
+    bad |= test_quantize(c, o, iters);
+    return bad;
+}
 
-    int bad = test_transforms(&c, &o, iters);
-    bad |= test_subpel(&c, &o, iters);
-    bad |= test_loopfilters(&c, &o, iters);
-    bad |= test_intra(&c, &o, iters);
-    bad |= test_metrics(&c, &o, iters);
-    bad |= test_fdct(&c, &o, iters);
-    bad |= test_quantize(&c, &o, iters);
+int main(int argc, char **argv)
+{
+    int iters = argc > 1 ? atoi(argv[1]) : 3000;
+    static const unsigned levels[] = {
+        VP8_CPU_SSE2, VP8_CPU_SSE2 | VP8_CPU_SSSE3,
+        VP8_CPU_SSE2 | VP8_CPU_SSSE3 | VP8_CPU_SSE41,
+        VP8_CPU_SSE2 | VP8_CPU_SSSE3 | VP8_CPU_SSE41 | VP8_CPU_AVX2};
+    unsigned have = vp8_cpu_detect();
+    int bad = 0, tested = 0;
+    vp8_dsp c, c2, below;
+    if (iters <= 0) iters = 3000;
+    vp8_dsp_init_c(&c);
+    vp8_dsp_init(&c2, 0);
+
+    /* vp8_dsp_init(.., 0) must give exactly the C table. */
+    if (memcmp(&c, &c2, sizeof(c)) != 0) {
+        printf("MISMATCH vp8_dsp_init(0) is not the C table\n");
+        return 1;
+    }
+    printf("this CPU: %s\n", vp8_cpu_name(have));
+    below = c;
+    /* Every level this CPU has, each against C (checkasm's way: a kernel is tested at
+     * each level that selects it, so a level's own kernels are never masked). */
+    for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
+        vp8_dsp o;
+        if ((have & levels[l]) != levels[l])
+            continue;
+        vp8_dsp_init(&o, levels[l]);
+        if (o.cpu_flags != levels[l]) {
+            printf("MISMATCH vp8_dsp_init(%s) chose flags %s\n", vp8_cpu_name(levels[l]),
+                   vp8_cpu_name(o.cpu_flags));
+            return 1;
+        }
+        {
+            vp8_dsp same = o;
+            same.cpu_flags = below.cpu_flags;
+            if (!memcmp(&same, &below, sizeof(same))) {
+                printf("level %s: the same kernels as the level below\n", vp8_cpu_name(levels[l]));
+                continue;
+            }
+        }
+        bad |= test_table(&c, &o, &below, iters);
+        below = o;
+        tested++;
+    }
     bad |= test_token_costs(iters);
     if (bad || mismatches) {
         printf("test_dsp: %ld mismatches in %ld cases\n", mismatches, cases);
         return 1;
     }
-    printf("test_dsp: 28 kernels and the token cost tables, %ld cases, all match C\n", cases);
+    printf("test_dsp: %d SIMD levels with kernels of their own (CPU: %s), 28 kernels each, and the token cost tables: %ld cases, all match C\n",
+           tested, vp8_cpu_name(have), cases);
     return 0;
 }

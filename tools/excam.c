@@ -1,5 +1,6 @@
 /* excam: one binary with subcommands, like git. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blobstore.h"
@@ -46,12 +47,18 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *cmd = argv[1];
+    const char *cpu = getenv("EXCAM_CPU");
+    if (cpu && excam_cpu_parse(cpu) < 0) {
+        fprintf(stderr, "excam: EXCAM_CPU=%s: not an instruction set excam knows "
+                        "(use c, sse2, ssse3, sse4.1 or avx2)\n", cpu);
+        return EXIT_USAGE;
+    }
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         print_usage(stdout);
         return 0;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("excam %s\n", excam_version_string());
+        printf("excam %s\nkernels: up to %s\n", excam_version_string(), excam_cpu_level());
         return 0;
     }
     if (!strcmp(cmd, "help")) {

@@ -50,6 +50,13 @@ EXCAM_API const char *excam_strerror(int err);
 /* "0.1.0" */
 EXCAM_API const char *excam_version_string(void);
 
+/* The instruction set the codec's kernels use in this process: "c", "sse2", "ssse3",
+ * "sse4.1" or "avx2": the best this CPU has, capped by the EXCAM_CPU environment
+ * variable (one of those names) when it is set. */
+EXCAM_API const char *excam_cpu_level(void);
+/* The position of `name` in that list (0 for "c"), or -1 if it is none of them. */
+EXCAM_API int excam_cpu_parse(const char *name);
+
 /*
  * An 8-bit 4:2:0 picture. Chroma planes are ((width+1)/2) x ((height+1)/2).
  * Images returned by the decoder share memory with a reference frame of the state:

@@ -1,113 +1,10 @@
-/* SSE2 kernels, bit-exact with the C references (tests/test_dsp.c checks them). */
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#include <string.h>
-
+/* SSE2 loop filters (RFC 6386 §15), lane-wise identical to dsp_loopfilter.c (tests/test_dsp.c). */
 #include "dsp.h"
 #include "dsp_common.h"
 
-/* The six-tap filters split into magnitudes of the positive taps (0, 2, 3, 5) and
- * of the negative taps (1, 4): every VP8 filter has this sign pattern, which lets
- * the sums stay in unsigned 16 bits: the positive part plus rounding is at most
- * 255 * 147 + 64 < 65536, and a negative total clamps to 0 anyway. */
-static const uint8_t taps[8][6] = {
-    {0, 0, 128, 0, 0, 0}, {0, 6, 123, 12, 1, 0}, {2, 11, 108, 36, 8, 1}, {0, 9, 93, 50, 6, 0},
-    {3, 16, 77, 77, 16, 3}, {0, 6, 50, 93, 9, 0}, {1, 8, 36, 108, 11, 2}, {0, 1, 12, 123, 6, 0}};
-
-typedef struct { __m128i t[6]; } filt;
-
-static inline filt make_filter(int f)
-{
-    filt k;
-    for (int i = 0; i < 6; i++)
-        k.t[i] = _mm_set1_epi16(taps[f][i]);
-    return k;
-}
-
-/* 8 outputs from six vectors of 8 widened pixels. */
-static inline __m128i apply8(const __m128i v[6], const filt *k)
-{
-    __m128i pos = _mm_add_epi16(_mm_mullo_epi16(v[2], k->t[2]), _mm_mullo_epi16(v[3], k->t[3]));
-    __m128i neg = _mm_add_epi16(_mm_mullo_epi16(v[1], k->t[1]), _mm_mullo_epi16(v[4], k->t[4]));
-    pos = _mm_add_epi16(pos, _mm_mullo_epi16(v[0], k->t[0]));
-    pos = _mm_add_epi16(pos, _mm_mullo_epi16(v[5], k->t[5]));
-    pos = _mm_add_epi16(pos, _mm_set1_epi16(64));
-    return _mm_srli_epi16(_mm_subs_epu16(pos, neg), 7);
-}
-
-static inline __m128i load8(const uint8_t *p)
-{
-    return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)p), _mm_setzero_si128());
-}
-
-/* 4 pixels widened (the upper half zero): reads exactly the bytes a 4-wide block needs. */
-static inline __m128i load4(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm_unpacklo_epi8(_mm_cvtsi32_si128(v), _mm_setzero_si128());
-}
-
-/* One row of w (4, 8 or 16) outputs filtered along `step` (1: horizontal). Reads only
- * src[-2 * step] .. src[w - 1 + 3 * step], as the C reference does. */
-static inline void filter_row(uint8_t *dst, const uint8_t *src, ptrdiff_t step, int w,
-                              const filt *k)
-{
-    for (int x = 0; x < w; x += 8) {
-        __m128i v[6], r;
-        for (int i = 0; i < 6; i++)
-            v[i] = w == 4 ? load4(src + x + (i - 2) * step) : load8(src + x + (i - 2) * step);
-        r = _mm_packus_epi16(apply8(v, k), apply8(v, k));
-        if (w == 4) {
-            int32_t out = _mm_cvtsi128_si32(r);
-            memcpy(dst, &out, 4);
-        } else {
-            _mm_storel_epi64((__m128i *)(dst + x), r);
-        }
-    }
-}
-
-static inline void sixtap_sse2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
-                               int w, int h, int mx, int my)
-{
-    uint8_t tmp[21 * 16];
-    if (!mx && !my) {
-        for (int y = 0; y < h; y++)
-            memcpy(dst + y * ds, src + y * ss, (size_t)w);
-        return;
-    }
-    if (!my) {
-        filt kx = make_filter(mx);
-        for (int y = 0; y < h; y++)
-            filter_row(dst + y * ds, src + y * ss, 1, w, &kx);
-        return;
-    }
-    if (mx) {
-        /* First pass on rows -2 .. h+2 (the C reference's intermediate), then vertical. */
-        filt kx = make_filter(mx);
-        for (int y = 0; y < h + 5; y++)
-            filter_row(tmp + y * 16, src + (y - 2) * ss, 1, w, &kx);
-        src = tmp + 2 * 16;
-        ss = 16;
-    }
-    {
-        filt ky = make_filter(my);
-        for (int y = 0; y < h; y++)
-            filter_row(dst + y * ds, src + y * ss, ss, w, &ky);
-    }
-}
-
-#define SIXTAP(n)                                                                              \
-    static void sixtap##n##_sse2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, \
-                                 int mx, int my)                                               \
-    {                                                                                          \
-        sixtap_sse2(dst, ds, src, ss, n, n, mx, my);                                           \
-    }
-SIXTAP(16)
-SIXTAP(8)
-SIXTAP(4)
-
-/* ---- SSE2 loop filters (RFC 6386 §15), lane-wise identical to the C references. */
+#if EXCAM_X86
+#include <emmintrin.h>
+#include <string.h>
 
 static inline __m128i absdiff_u8(__m128i a, __m128i b)
 {
@@ -387,117 +284,8 @@ LF_WRAP(lf_mbedge_v_sse2, lf_v, 1)
 LF_WRAP(lf_inner_h_sse2, lf_h, 0)
 LF_WRAP(lf_inner_v_sse2, lf_v, 0)
 
-/* ------------------------------------------------------------ inverse DCT (§14.4) */
-
-/* One pass of idct_add_c on 4 lanes: x01 = [x0 | x1], x23 = [x2 | x3] (4 int16 each);
- * returns y01 = [x0 + x2 + dd | x0 - x2 + c], y23 = [x0 - x2 - c | x0 + x2 - dd] in
- * wrapping 16-bit arithmetic, which is exact modulo 2^16. mulhi(x, 20091) is
- * (x * 20091) >> 16; (x * 35468) >> 16 is x + mulhi(x, 35468 - 65536). */
-static inline void idct_pass(__m128i x01, __m128i x23, __m128i *y01, __m128i *y23)
+void vp8_dsp_init_lf_sse2(vp8_dsp *d)
 {
-    __m128i s = _mm_add_epi16(x01, x23), d = _mm_sub_epi16(x01, x23); /* lo: a1, b1 */
-    __m128i x13 = _mm_unpackhi_epi64(x01, x23);
-    __m128i p = _mm_add_epi16(x13, _mm_mulhi_epi16(x13, _mm_set1_epi16(20091)));
-    __m128i q = _mm_add_epi16(x13, _mm_mulhi_epi16(x13, _mm_set1_epi16(35468 - 65536)));
-    __m128i dd = _mm_add_epi16(p, _mm_srli_si128(q, 8)); /* lo: x1 * c + x3 * s */
-    __m128i c = _mm_sub_epi16(q, _mm_srli_si128(p, 8));  /* lo: x1 * s - x3 * c */
-    *y01 = _mm_add_epi16(_mm_unpacklo_epi64(s, d), _mm_unpacklo_epi64(dd, c));
-    *y23 = _mm_sub_epi16(_mm_unpacklo_epi64(d, s), _mm_unpacklo_epi64(c, dd));
-}
-
-/* 4x4 transpose of [r0 | r1], [r2 | r3]. */
-static inline void transpose4x4(__m128i *v01, __m128i *v23)
-{
-    __m128i lo = _mm_unpacklo_epi16(*v01, *v23), hi = _mm_unpackhi_epi16(*v01, *v23);
-    *v01 = _mm_unpacklo_epi16(lo, hi);
-    *v23 = _mm_unpackhi_epi16(lo, hi);
-}
-
-static inline void store4(uint8_t *p, __m128i v)
-{
-    int32_t x = _mm_cvtsi128_si32(v);
-    memcpy(p, &x, 4);
-}
-
-/* The second pass of idct_add_c, for the rare blocks whose first pass leaves values
- * too large for 16 bits there. */
-static void idct_rows_add(const int16_t tmp[16], uint8_t *dst, ptrdiff_t stride)
-{
-    static const int c1k = 20091, s1k = 35468;
-    for (int i = 0; i < 4; i++) {
-        const int16_t *r = tmp + 4 * i;
-        int a1 = r[0] + r[2], b1 = r[0] - r[2];
-        int temp1 = (r[1] * s1k) >> 16, temp2 = r[3] + ((r[3] * c1k) >> 16);
-        int c = temp1 - temp2;
-        temp1 = r[1] + ((r[1] * c1k) >> 16);
-        temp2 = (r[3] * s1k) >> 16;
-        int dd = temp1 + temp2;
-        uint8_t *o = dst + i * stride;
-        o[0] = clamp255(o[0] + ((a1 + dd + 4) >> 3));
-        o[3] = clamp255(o[3] + ((a1 - dd + 4) >> 3));
-        o[1] = clamp255(o[1] + ((b1 + c + 4) >> 3));
-        o[2] = clamp255(o[2] + ((b1 - c + 4) >> 3));
-    }
-}
-
-/* The first pass wraps as the C reference's int16 tmp[] does. The second one does not
- * truncate; it is exact in 16 bits when tmp[] is within [-8192, 8191]:
- * |a1 + dd + 4| <= 2 * 8192 + 8192 * (1 + 20091 / 65536 + 35468 / 65536) + 4 < 32768.
- * Real streams stay below that (no block of the conformance vectors or of a q 0 encode
- * goes beyond); blocks that do take the scalar way. */
-static void idct_add_sse2(const int16_t in[16], uint8_t *dst, ptrdiff_t stride)
-{
-    __m128i t01, t23, o01, o23;
-    idct_pass(_mm_loadu_si128((const __m128i *)in), _mm_loadu_si128((const __m128i *)(in + 8)),
-              &t01, &t23); /* rows of tmp[] */
-    {
-        const __m128i bias = _mm_set1_epi16(8192);
-        __m128i u = _mm_or_si128(_mm_add_epi16(t01, bias), _mm_add_epi16(t23, bias));
-        if (_mm_movemask_epi8(_mm_or_si128(u, _mm_slli_epi16(u, 1))) & 0xaaaa) {
-            int16_t tmp[16];
-            _mm_storeu_si128((__m128i *)tmp, t01);
-            _mm_storeu_si128((__m128i *)(tmp + 8), t23);
-            idct_rows_add(tmp, dst, stride);
-            return;
-        }
-    }
-    transpose4x4(&t01, &t23); /* columns: each lane is a row */
-    idct_pass(t01, t23, &o01, &o23);
-    o01 = _mm_srai_epi16(_mm_add_epi16(o01, _mm_set1_epi16(4)), 3);
-    o23 = _mm_srai_epi16(_mm_add_epi16(o23, _mm_set1_epi16(4)), 3);
-    transpose4x4(&o01, &o23); /* back to rows */
-    __m128i p01 = _mm_unpacklo_epi64(load4(dst), load4(dst + stride));
-    __m128i p23 = _mm_unpacklo_epi64(load4(dst + 2 * stride), load4(dst + 3 * stride));
-    __m128i r = _mm_packus_epi16(_mm_add_epi16(p01, o01), _mm_add_epi16(p23, o23));
-    store4(dst, r);
-    store4(dst + stride, _mm_srli_si128(r, 4));
-    store4(dst + 2 * stride, _mm_srli_si128(r, 8));
-    store4(dst + 3 * stride, _mm_srli_si128(r, 12));
-}
-
-/* clamp255(p + a) is a saturating add of max(a, 0) and subtract of max(-a, 0) (both
- * made by packus without a branch); a beyond +-255 saturates the same way. */
-static void idct_dc_add_sse2(int dc, uint8_t *dst, ptrdiff_t stride)
-{
-    int a = (dc + 4) >> 3;
-    a = a < -255 ? -255 : a > 255 ? 255 : a;
-    const __m128i va = _mm_set1_epi16((int16_t)a);
-    const __m128i na = _mm_sub_epi16(_mm_setzero_si128(), va);
-    const __m128i add = _mm_packus_epi16(va, va), sub = _mm_packus_epi16(na, na);
-    for (int y = 0; y < 4; y++, dst += stride) {
-        int32_t v;
-        memcpy(&v, dst, 4);
-        store4(dst, _mm_subs_epu8(_mm_adds_epu8(_mm_cvtsi32_si128(v), add), sub));
-    }
-}
-
-void vp8_dsp_init_x86(vp8_dsp *d)
-{
-    d->idct_add = idct_add_sse2;
-    d->idct_dc_add = idct_dc_add_sse2;
-    d->sixtap[VP8_PRED_16x16] = sixtap16_sse2;
-    d->sixtap[VP8_PRED_8x8] = sixtap8_sse2;
-    d->sixtap[VP8_PRED_4x4] = sixtap4_sse2;
     d->lf_mbedge_h = lf_mbedge_h_sse2;
     d->lf_mbedge_v = lf_mbedge_v_sse2;
     d->lf_inner_h = lf_inner_h_sse2;
@@ -508,5 +296,5 @@ void vp8_dsp_init_x86(vp8_dsp *d)
     d->lf_inner_uv_v = lf_inner_uv_v_sse2;
 }
 #else
-typedef int excam_dsp_x86_unused; /* ISO C forbids an empty translation unit */
+typedef int excam_dsp_unused; /* ISO C forbids an empty translation unit */
 #endif

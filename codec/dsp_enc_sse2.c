@@ -1,8 +1,8 @@
-/* Encoder metrics with SSE2 (see dsp.h); tests/test_dsp.c checks them against C. */
+/* Encoder kernels with SSE2 (see dsp.h); tests/test_dsp.c checks them against C. */
 #include "dsp.h"
 #include "dsp_common.h"
 
-#if defined(__SSE2__)
+#if EXCAM_X86
 #include <emmintrin.h>
 #include <string.h>
 
@@ -214,7 +214,7 @@ static int quantize_sse2(const int16_t coef[16], int first, const int16_t q[2],
     return nz ? 32 - __builtin_clz(nz) : first;
 }
 
-void vp8_dsp_init_enc_x86(vp8_dsp *d)
+void vp8_dsp_init_enc_sse2(vp8_dsp *d)
 {
     d->fdct4x4 = fdct4x4_sse2;
     d->quantize = quantize_sse2;
@@ -223,4 +223,6 @@ void vp8_dsp_init_enc_x86(vp8_dsp *d)
     d->sse[VP8_PRED_8x8] = sse8x8_sse2;
     d->sse[VP8_PRED_4x4] = sse4x4_sse2;
 }
+#else
+typedef int excam_dsp_unused; /* ISO C forbids an empty translation unit */
 #endif
