@@ -96,27 +96,32 @@ static void filter_mb_simple(const vp8_dsp *dsp, uint8_t *y, ptrdiff_t stride, i
             dsp->lf_simple_h(y + r * stride, stride, 16, subE);
 }
 
-void vp8_loop_filter_frame(vp8_decoder *d)
+void vp8_loop_filter_row(vp8_decoder *d, int r)
 {
     vp8_frame *f = d->cur;
     const vp8_frame_header *h = &d->hdr;
 
-    for (int r = 0; r < f->mb_rows; r++)
-        for (int c = 0; c < f->mb_cols; c++) {
-            const vp8_mb_info *mb = vp8_mbi(d, r, c);
-            int level = mb_filter_level(d, mb);
-            /* Subblock edges are skipped for macroblocks with no residue whose
-             * prediction covers the whole macroblock at once. */
-            int inner = mb->ymode == VP8_B_PRED || mb->ymode == VP8_MV_SPLIT || !mb->skip;
-            uint8_t *p[3] = {f->plane[0] + (ptrdiff_t)r * 16 * f->stride[0] + c * 16,
-                             f->plane[1] + (ptrdiff_t)r * 8 * f->stride[1] + c * 8,
-                             f->plane[2] + (ptrdiff_t)r * 8 * f->stride[2] + c * 8};
-            if (!level)
-                continue;
-            if (h->filter_type)
-                filter_mb_simple(d->dsp, p[0], f->stride[0], r, c, level, h->sharpness, inner);
-            else
-                filter_mb_normal(d->dsp, p, f->stride, r, c, level, h->sharpness, h->key_frame,
-                                 inner);
-        }
+    for (int c = 0; c < f->mb_cols; c++) {
+        const vp8_mb_info *mb = vp8_mbi(d, r, c);
+        int level = mb_filter_level(d, mb);
+        /* Subblock edges are skipped for macroblocks with no residue whose
+         * prediction covers the whole macroblock at once. */
+        int inner = mb->ymode == VP8_B_PRED || mb->ymode == VP8_MV_SPLIT || !mb->skip;
+        uint8_t *p[3] = {f->plane[0] + (ptrdiff_t)r * 16 * f->stride[0] + c * 16,
+                         f->plane[1] + (ptrdiff_t)r * 8 * f->stride[1] + c * 8,
+                         f->plane[2] + (ptrdiff_t)r * 8 * f->stride[2] + c * 8};
+        if (!level)
+            continue;
+        if (h->filter_type)
+            filter_mb_simple(d->dsp, p[0], f->stride[0], r, c, level, h->sharpness, inner);
+        else
+            filter_mb_normal(d->dsp, p, f->stride, r, c, level, h->sharpness, h->key_frame,
+                             inner);
+    }
+}
+
+void vp8_loop_filter_frame(vp8_decoder *d)
+{
+    for (int r = 0; r < d->cur->mb_rows; r++)
+        vp8_loop_filter_row(d, r);
 }

@@ -205,7 +205,9 @@ void vp8_predict_inter_whole(vp8_decoder *d, int mb_row, int mb_col, const vp8_m
 void vp8_recon_setup_row(vp8_decoder *d, int mb_row);
 void vp8_recon_finish_row(vp8_decoder *d, int mb_row);
 
-/* loopfilter.c: §15, over the whole frame. */
+/* loopfilter.c: §15, over one macroblock row of d->cur (rows in order: a row's top
+ * edge changes the three pixel rows above it), or over the whole frame. */
+void vp8_loop_filter_row(vp8_decoder *d, int mb_row);
 void vp8_loop_filter_frame(vp8_decoder *d);
 /* §9.7-§9.8: the references after a frame whose (loop-filtered, extended) picture is
  * cur, as the header says (decoder.c; also the encoder's rebase). */
