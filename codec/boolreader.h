@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef size_t vp8_bd_value;
 #define VP8_BD_VALUE_BITS ((int)(sizeof(vp8_bd_value) * CHAR_BIT))
@@ -27,7 +28,9 @@ typedef struct vp8_bool_decoder {
 
 extern const uint8_t vp8_norm[256]; /* leading-zero count to renormalize range */
 
-static inline void vp8_bool_fill(vp8_bool_decoder *d)
+/* The byte-at-a-time refill: near the end of the data, where it also applies the
+ * "zeros past the end" rule. */
+static inline void vp8_bool_fill_slow(vp8_bool_decoder *d)
 {
     int shift = VP8_BD_VALUE_BITS - CHAR_BIT - (d->count + CHAR_BIT);
     size_t left = (size_t)(d->end - d->buf);
@@ -46,6 +49,29 @@ static inline void vp8_bool_fill(vp8_bool_decoder *d)
             shift -= CHAR_BIT;
         }
     }
+}
+
+/* Refill the window with as many whole bytes as fit. With 8 bytes or more left (the
+ * common case) one big-endian 64-bit load replaces the byte loop: the window takes
+ * k = shift / 8 + 1 bytes, the top k of the load (libwebp's VP8LoadNewBytes idea). */
+static inline void vp8_bool_fill(vp8_bool_decoder *d)
+{
+#if SIZE_MAX == UINT64_MAX && (defined(__GNUC__) || defined(__clang__))
+    if (d->end - d->buf >= 8) {
+        int shift = VP8_BD_VALUE_BITS - CHAR_BIT - (d->count + CHAR_BIT); /* 49..56 */
+        int k = (shift >> 3) + 1;                                        /* 7 or 8 */
+        uint64_t w;
+        memcpy(&w, d->buf, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        d->value |= (vp8_bd_value)(w >> (64 - 8 * k)) << (shift - 8 * (k - 1));
+        d->buf += k;
+        d->count += 8 * k;
+        return;
+    }
+#endif
+    vp8_bool_fill_slow(d);
 }
 
 static inline void vp8_bool_init(vp8_bool_decoder *d, const uint8_t *buf, size_t len)
@@ -83,6 +109,31 @@ static inline int vp8_read_bool(vp8_bool_decoder *d, int prob)
 }
 
 static inline int vp8_read_bit(vp8_bool_decoder *d) { return vp8_read_bool(d, 128); }
+
+/* v or -v by one bool of probability 128 (a coefficient's sign, §13.2), libvpx's
+ * GetSigned: after any bool, range is at most 254 (split and range - split both
+ * are), so split = (range + 1) / 2 equals 1 + ((range - 1) * 128 >> 8) and either
+ * half is below 128: the normalization shift is exactly 1. Not for the first bool
+ * of a partition (range 255). */
+static inline int vp8_read_signed_value(vp8_bool_decoder *d, int v)
+{
+    unsigned split = (d->range + 1) >> 1;
+    vp8_bd_value bigsplit;
+
+    if (d->count < 0)
+        vp8_bool_fill(d);
+    bigsplit = (vp8_bd_value)split << (VP8_BD_VALUE_BITS - 8);
+    if (d->value >= bigsplit) {
+        d->range = (d->range - split) << 1;
+        d->value = (d->value - bigsplit) << 1;
+        v = -v;
+    } else {
+        d->range = split << 1;
+        d->value <<= 1;
+    }
+    d->count--;
+    return v;
+}
 
 /* An n-bit unsigned literal, most significant bit first (§7.3 read_literal). */
 static inline int vp8_read_literal(vp8_bool_decoder *d, int bits)

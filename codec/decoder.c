@@ -133,44 +133,6 @@ void vp8_update_references(excam_vp8_state *s, const vp8_frame_header *h, vp8_fr
     }
 }
 
-static int decode_macroblocks(vp8_decoder *d, vp8_bool_decoder *first, vp8_bool_decoder *parts)
-{
-    const excam_vp8_state *s = d->s;
-    int corrupt = 0;
-    uint8_t nz_left[9], eobs[25];
-    int16_t coeffs[25][16];
-
-    for (int r = 0; r < s->mb_rows; r++) {
-        vp8_bool_decoder *bd = &parts[r % d->hdr.num_partitions];
-        memset(nz_left, 0, sizeof(nz_left));
-        vp8_recon_setup_row(d, r);
-        for (int c = 0; c < s->mb_cols; c++) {
-            vp8_mb_info *mb = vp8_mbi(d, r, c);
-            uint8_t *nz_above = d->nz_above + 9 * c;
-            int has_coeffs = 0;
-
-            vp8_read_mb_modes(d, first, r, c);
-            memset(eobs, 0, sizeof(eobs));
-            if (!mb->skip) {
-                /* Once a partition has run dry its macroblocks get no residue (libvpx). */
-                memset(coeffs, 0, sizeof(coeffs));
-                if (!vp8_bool_overrun(bd))
-                    has_coeffs = vp8_read_mb_tokens(d, bd, mb, nz_left, nz_above, coeffs, eobs);
-            } else {
-                /* §13.1: no residue; contexts reset (Y2's only if the MB has one). */
-                int keep_y2 = mb->ymode == VP8_B_PRED || mb->ymode == VP8_MV_SPLIT;
-                memset(nz_left, 0, keep_y2 ? 8 : 9);
-                memset(nz_above, 0, keep_y2 ? 8 : 9);
-            }
-            mb->skip = !has_coeffs; /* from here on: "no residue" for the loop filter */
-            vp8_reconstruct_mb(d, r, c, mb, has_coeffs, coeffs, eobs);
-        }
-        vp8_recon_finish_row(d, r);
-        corrupt |= vp8_bool_overrun(bd);
-    }
-    return corrupt | vp8_bool_overrun(first);
-}
-
 static void fill_info(excam_vp8_frame_info *info, const vp8_frame_header *h, size_t len)
 {
     memset(info, 0, sizeof(*info));
@@ -287,7 +249,7 @@ static void end_frame(excam_vp8_state *s, const vp8_frame_header *h, const vp8_e
     s->has_keyframe = 1;
 }
 
-static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
+static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len, int threads)
 {
     vp8_frame_header *h = &d->hdr;
     excam_vp8_state *s = d->s;
@@ -309,11 +271,8 @@ static int decode_frame(vp8_decoder *d, const uint8_t *data, size_t len)
     if (!d->cur || !d->mbi || !d->nz_above)
         return EXCAM_ERR_NOMEM;
     vp8_setup_dequant(d);
-    if (decode_macroblocks(d, &first, parts) && !d->in->has_keyframe)
+    if (vp8_decode_rows(d, &first, parts, threads) && !d->in->has_keyframe)
         return EXCAM_ERR_CORRUPT; /* a stream must start with a complete key frame */
-    if (h->filter_level)
-        vp8_loop_filter_frame(d);
-    vp8_frame_extend(d->cur);
 
     vp8_update_references(s, h, d->cur);
     if (h->show_frame) {
@@ -410,6 +369,13 @@ EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, s
                                excam_vp8_state **out, excam_image **shown,
                                excam_vp8_frame_info *info)
 {
+    return excam_vp8_decode_mt(in, data, len, 1, out, shown, info);
+}
+
+EXCAM_API int excam_vp8_decode_mt(const excam_vp8_state *in, const uint8_t *data, size_t len,
+                                  int threads, excam_vp8_state **out, excam_image **shown,
+                                  excam_vp8_frame_info *info)
+{
     vp8_decoder d;
     int err;
 
@@ -432,7 +398,7 @@ EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, s
     d.s = excam_vp8_state_copy(in);
     if (!d.s)
         return EXCAM_ERR_NOMEM;
-    err = decode_frame(&d, data, len);
+    err = decode_frame(&d, data, len, threads);
     if (!err && shown && d.hdr.show_frame && !(*shown = vp8_image_from_frame(d.cur)))
         err = EXCAM_ERR_NOMEM;
     if (!err && info)

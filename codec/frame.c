@@ -53,13 +53,20 @@ void vp8_frame_unref(vp8_frame *f)
     }
 }
 
-static void extend_plane(uint8_t *p, ptrdiff_t stride, int w, int h, int border)
+/* Left and right borders of pixel rows [y0, y1) of a plane of width w. */
+static void extend_sides(uint8_t *p, ptrdiff_t stride, int w, int y0, int y1, int border)
 {
-    uint8_t *row = p;
-    for (int y = 0; y < h; y++, row += stride) {
+    uint8_t *row = p + (ptrdiff_t)y0 * stride;
+    for (int y = y0; y < y1; y++, row += stride) {
         memset(row - border, row[0], (size_t)border);
         memset(row + w, row[w - 1], (size_t)border);
     }
+}
+
+/* The border rows above and below, copies of the first and last rows with their
+ * side borders. */
+static void extend_top_bottom(uint8_t *p, ptrdiff_t stride, int w, int h, int border)
+{
     for (int y = 1; y <= border; y++) {
         memcpy(p - border - y * stride, p - border, (size_t)(w + 2 * border));
         memcpy(p - border + (h - 1 + y) * stride, p - border + (h - 1) * stride,
@@ -67,10 +74,25 @@ static void extend_plane(uint8_t *p, ptrdiff_t stride, int w, int h, int border)
     }
 }
 
-void vp8_frame_extend(vp8_frame *f)
+void vp8_frame_extend_row(vp8_frame *f, int mb_row)
+{
+    int w = f->mb_cols * 16;
+    extend_sides(f->plane[0], f->stride[0], w, mb_row * 16, mb_row * 16 + 16, VP8_BORDER);
+    extend_sides(f->plane[1], f->stride[1], w / 2, mb_row * 8, mb_row * 8 + 8, VP8_BORDER / 2);
+    extend_sides(f->plane[2], f->stride[2], w / 2, mb_row * 8, mb_row * 8 + 8, VP8_BORDER / 2);
+}
+
+void vp8_frame_extend_top_bottom(vp8_frame *f)
 {
     int w = f->mb_cols * 16, h = f->mb_rows * 16;
-    extend_plane(f->plane[0], f->stride[0], w, h, VP8_BORDER);
-    extend_plane(f->plane[1], f->stride[1], w / 2, h / 2, VP8_BORDER / 2);
-    extend_plane(f->plane[2], f->stride[2], w / 2, h / 2, VP8_BORDER / 2);
+    extend_top_bottom(f->plane[0], f->stride[0], w, h, VP8_BORDER);
+    extend_top_bottom(f->plane[1], f->stride[1], w / 2, h / 2, VP8_BORDER / 2);
+    extend_top_bottom(f->plane[2], f->stride[2], w / 2, h / 2, VP8_BORDER / 2);
+}
+
+void vp8_frame_extend(vp8_frame *f)
+{
+    for (int r = 0; r < f->mb_rows; r++)
+        vp8_frame_extend_row(f, r);
+    vp8_frame_extend_top_bottom(f);
 }

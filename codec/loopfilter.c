@@ -96,12 +96,12 @@ static void filter_mb_simple(const vp8_dsp *dsp, uint8_t *y, ptrdiff_t stride, i
             dsp->lf_simple_h(y + r * stride, stride, 16, subE);
 }
 
-void vp8_loop_filter_row(vp8_decoder *d, int r)
+void vp8_loop_filter_mbs(vp8_decoder *d, int r, int col0, int col1)
 {
     vp8_frame *f = d->cur;
     const vp8_frame_header *h = &d->hdr;
 
-    for (int c = 0; c < f->mb_cols; c++) {
+    for (int c = col0; c < col1; c++) {
         const vp8_mb_info *mb = vp8_mbi(d, r, c);
         int level = mb_filter_level(d, mb);
         /* Subblock edges are skipped for macroblocks with no residue whose
@@ -119,6 +119,8 @@ void vp8_loop_filter_row(vp8_decoder *d, int r)
                              inner);
     }
 }
+
+void vp8_loop_filter_row(vp8_decoder *d, int r) { vp8_loop_filter_mbs(d, r, 0, d->cur->mb_cols); }
 
 void vp8_loop_filter_frame(vp8_decoder *d)
 {

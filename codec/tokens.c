@@ -6,11 +6,17 @@
 #include "tables.h"
 #include "vp8i.h"
 
+#if defined(__GNUC__)
+#define TOKENS_INLINE static inline __attribute__((always_inline))
+#else
+#define TOKENS_INLINE static inline
+#endif
+
 /* Block types: the first index of the coefficient probabilities (§13.3). */
 enum { TYPE_Y_AFTER_Y2 = 0, TYPE_Y2 = 1, TYPE_UV = 2, TYPE_Y_WITH_DC = 3 };
 
 /* §13.2: the extra bits of DCT_cat1..6, most significant first. */
-static int read_extra(vp8_bool_decoder *bd, int cat)
+TOKENS_INLINE int read_extra(vp8_bool_decoder *bd, int cat)
 {
     const uint8_t *p = vp8_pcat_probs[cat];
     int v = 0;
@@ -20,7 +26,7 @@ static int read_extra(vp8_bool_decoder *bd, int cat)
 }
 
 /* §13.2: the magnitude of a nonzero token, once DCT_0 has been ruled out. */
-static int read_magnitude(vp8_bool_decoder *bd, const uint8_t *p)
+TOKENS_INLINE int read_magnitude(vp8_bool_decoder *bd, const uint8_t *p)
 {
     if (!vp8_read_bool(bd, p[3])) {
         if (!vp8_read_bool(bd, p[4]))
@@ -42,8 +48,8 @@ static int read_magnitude(vp8_bool_decoder *bd, const uint8_t *p)
  * order) into out[] (which must be zero) and returns the end-of-block position
  * (the index after the last token; `first` when the block is empty).
  */
-static int read_block(vp8_bool_decoder *bd, const uint8_t (*probs)[3][11], int ctx, int first,
-                      const int16_t dq[2], int16_t out[16])
+TOKENS_INLINE int read_block(vp8_bool_decoder *bd, const uint8_t (*probs)[3][11], int ctx,
+                             int first, const int16_t dq[2], int16_t out[16])
 {
     int i = first;
     const uint8_t *p = probs[vp8_coef_bands[i]][ctx];
@@ -65,9 +71,7 @@ static int read_block(vp8_bool_decoder *bd, const uint8_t (*probs)[3][11], int c
             v = read_magnitude(bd, p);
             ctx = 2;
         }
-        if (vp8_read_bit(bd))
-            v = -v;
-        out[vp8_zigzag[i]] = (int16_t)(v * dq[i > 0]);
+        out[vp8_zigzag[i]] = (int16_t)(vp8_read_signed_value(bd, v) * dq[i > 0]);
         if (++i == 16)
             return 16;
         p = probs[vp8_coef_bands[i]][ctx];
@@ -82,10 +86,14 @@ static int read_block(vp8_bool_decoder *bd, const uint8_t (*probs)[3][11], int c
  * [8] Y2. coeffs[0..15] Y, [16..19] U, [20..23] V, [24] Y2 (zeroed by the caller).
  * eobs[] receives each block's end-of-block position.
  */
-int vp8_read_mb_tokens(vp8_decoder *d, vp8_bool_decoder *bd, vp8_mb_info *mb,
+int vp8_read_mb_tokens(vp8_decoder *d, vp8_bool_decoder *bdp, vp8_mb_info *mb,
                        uint8_t *nz_left, uint8_t *nz_above, int16_t coeffs[25][16],
                        uint8_t eobs[25])
 {
+    /* A local copy of the decoder, so that its window, range and count stay in
+     * registers through the macroblock (the stores of coefficients and contexts would
+     * otherwise force them to memory: uint8_t stores may alias anything). */
+    vp8_bool_decoder br = *bdp, *bd = &br;
     const vp8_entropy *e = &d->s->ctx;
     int16_t (*dq)[2] = d->dequant[mb->segment];
     int has_y2 = mb->ymode != VP8_B_PRED && mb->ymode != VP8_MV_SPLIT;
@@ -119,5 +127,6 @@ int vp8_read_mb_tokens(vp8_decoder *d, vp8_bool_decoder *bd, vp8_mb_info *mb,
                 *l = *a = eob > 0;
                 nonzero |= eob > 0;
             }
+    *bdp = br;
     return nonzero;
 }

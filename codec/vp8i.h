@@ -33,8 +33,12 @@ typedef struct vp8_frame {
 vp8_frame *vp8_frame_new(int width, int height);
 vp8_frame *vp8_frame_ref(vp8_frame *f);
 void vp8_frame_unref(vp8_frame *f);
-/* Replicate the macroblock-aligned area's edges into the border. */
+/* Replicate the macroblock-aligned area's edges into the border: all of it, or the
+ * side borders of one macroblock row, or (after every row's sides) the rows above
+ * and below. */
 void vp8_frame_extend(vp8_frame *f);
+void vp8_frame_extend_row(vp8_frame *f, int mb_row);
+void vp8_frame_extend_top_bottom(vp8_frame *f);
 
 /* -------------------------------------------------------------- the state */
 
@@ -205,9 +209,17 @@ void vp8_predict_inter_whole(vp8_decoder *d, int mb_row, int mb_col, const vp8_m
 void vp8_recon_setup_row(vp8_decoder *d, int mb_row);
 void vp8_recon_finish_row(vp8_decoder *d, int mb_row);
 
+/* decode_rows.c: every macroblock of the frame (modes, residue, reconstruction, loop
+ * filter, borders) into d->cur, on up to `threads` threads (the same bytes for any
+ * number). Returns nonzero if a partition ran out of data. */
+int vp8_decode_rows(vp8_decoder *d, struct vp8_bool_decoder *first,
+                    struct vp8_bool_decoder *parts, int threads);
+
 /* loopfilter.c: §15, over one macroblock row of d->cur (rows in order: a row's top
  * edge changes the three pixel rows above it), or over the whole frame. */
 void vp8_loop_filter_row(vp8_decoder *d, int mb_row);
+/* The macroblocks [col0, col1) of one row (the decoder's wavefront, decode_rows.c). */
+void vp8_loop_filter_mbs(vp8_decoder *d, int mb_row, int col0, int col1);
 void vp8_loop_filter_frame(vp8_decoder *d);
 /* §9.7-§9.8: the references after a frame whose (loop-filtered, extended) picture is
  * cur, as the header says (decoder.c; also the encoder's rebase). */

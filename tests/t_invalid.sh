@@ -134,6 +134,8 @@ expect_status 2 "unknown command" "$EXCAM" frobnicate || true
 expect_status 2 "decode without input" "$EXCAM" decode || true
 expect_status 2 "unknown option" "$EXCAM" decode "$good" --no-such-option || true
 expect_status 2 "--limit without value" "$EXCAM" decode "$good" --limit || true
+expect_status 2 "--threads 65" "$EXCAM" decode "$good" --md5 --threads 65 || true
+expect_status 2 "--threads x" "$EXCAM" decode "$good" --md5 --threads x || true
 
 echo "invalid: $checks checks, $failures failures"
 ((failures == 0))

@@ -11,10 +11,10 @@ need_excam
 
 failed=0
 
-# usage: check NAME IVF MD5FILE; prints what differs.
+# usage: check NAME IVF MD5FILE [THREADS]; prints what differs.
 check() {
-    local name=$1 ivf=$2 ref=$3 out=$SCRATCH/out.md5 rc=0
-    "$EXCAM" decode "$ivf" --md5 >"$out" 2>"$SCRATCH/err" || rc=$?
+    local name=$1 ivf=$2 ref=$3 threads=${4:-1} out=$SCRATCH/out.md5 rc=0
+    "$EXCAM" decode "$ivf" --md5 --threads "$threads" >"$out" 2>"$SCRATCH/err" || rc=$?
     if ((rc != 0)) || crashed "$rc" "$SCRATCH/err"; then
         echo "DIFF $name: excam exited with status $rc"
         tail -n 5 "$SCRATCH/err" | sed 's/^/  /'
@@ -51,6 +51,22 @@ if [[ -d $DATA/derived-vp8 ]]; then
 else
     echo "note: $DATA/derived-vp8 not found, derived streams not checked"
 fi
+
+# Multithreaded decode (rows in a wavefront, as many threads as token partitions):
+# the same MD5s with 2, 3 and 8 threads, on the vectors (04-partitions-* have 2 to 8
+# partitions) and the derived camera streams (4 and 8).
+for threads in 2 3 8; do
+    total=0 matched=0
+    for ivf in "$VECTORS"/vp80-0[0-6]-*.ivf "$DATA"/derived-vp8/*.ivf; do
+        [[ -f $ivf ]] || continue
+        total=$((total + 1))
+        if check "$(basename "$ivf" .ivf) --threads $threads" "$ivf" "$ivf.md5" "$threads"; then
+            matched=$((matched + 1))
+        fi
+    done
+    echo "--threads $threads: $matched/$total match"
+    ((matched == total)) || failed=1
+done
 
 # The BBB clip is WebM: extract its VP8 packets to IVF (no re-encoding). It has hidden
 # alt-ref frames, so its reference numbering has gaps. The IVF gets the WebM's base

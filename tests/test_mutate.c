@@ -10,7 +10,8 @@
  * damage decode as in the intact stream, so each mutant starts from the saved state
  * before its first damaged frame and decodes up to WINDOW frames from there. Even
  * mutants play on after an error from the last good state, as a player would; odd
- * mutants stop at the first error.
+ * mutants stop at the first error. Every third mutant is decoded on 3 threads (which
+ * frames with several token partitions use).
  *
  * usage: test_mutate [-n MUTANTS] [-s SEED] [-w WINDOW] [--only ID] [VECTOR_DIR]
  *   MUTANTS defaults to $EXCAM_MUTANTS or 10000, spread over all vectors;
@@ -181,7 +182,7 @@ typedef struct totals {
 /* Decode frames first..first+window-1 of the mutant from `start`. Returns 0 if every
  * call kept the API contract. */
 static int run_mutant(const mutant *m, const excam_vp8_state *start, size_t window,
-                      int play_on, totals *t)
+                      int play_on, int threads, totals *t)
 {
     static max_align_t sentinel;
     excam_vp8_state *s = excam_vp8_state_copy(start);
@@ -195,7 +196,7 @@ static int run_mutant(const mutant *m, const excam_vp8_state *start, size_t wind
         excam_vp8_frame_info info;
         int err = excam_vp8_peek(m->frame[i], m->size[i], &info);
         ok = CHECK(tu_valid_err(err), "%s: peek of frame %zu returned %d", current, i, err);
-        err = excam_vp8_decode(s, m->frame[i], m->size[i], &out, &img, &info);
+        err = excam_vp8_decode_mt(s, m->frame[i], m->size[i], threads, &out, &img, &info);
         ok = ok && CHECK(tu_valid_err(err), "%s: decode of frame %zu returned %d", current, i,
                          err);
         if (err != EXCAM_OK) {
@@ -309,7 +310,7 @@ static void mutate_vector(const char *path, unsigned long from, unsigned long to
         if (o->only >= 0)
             printf("%s\n", current);
         alarm(MUTANT_SECONDS);
-        if (!run_mutant(&m, st[m.first], o->window, id % 2 == 0, t))
+        if (!run_mutant(&m, st[m.first], o->window, id % 2 == 0, id % 3 == 0 ? 3 : 1, t))
             t->bad++;
         alarm(0);
         t->mutants++;

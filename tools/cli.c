@@ -2,10 +2,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "excam/vp8.h"
 
@@ -139,4 +141,24 @@ char *cli_stem(const char *path)
     char *dot = strrchr(s, '.');
     if (dot && dot != s) *dot = 0;
     return s;
+}
+
+void cli_keep_buffers(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+}
+
+int cli_parse_threads(const char *cmd, const char *arg, int *threads)
+{
+    unsigned long n;
+    if (cli_parse_uint(arg, 64, &n))
+        return cli_usage_error(cmd, "--threads needs a number from 0 (one per CPU) to 64, not '%s'",
+                               arg);
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned long)cpus;
+    }
+    *threads = (int)n;
+    return 0;
 }

@@ -37,6 +37,9 @@ static const char usage[] =
     "      --state-in FILE  start from a state written by `excam state dump` (use with\n"
     "                       --skip K when the state is the one after frame K)\n"
     "      --noblit         decode only, write nothing (for timing; also --null)\n"
+    "  -t, --threads N      decode each frame on up to N threads (default 1; 0: one\n"
+    "                       per CPU); a frame with P token partitions uses at most P.\n"
+    "                       The output is the same for any N\n"
     "      --summary        print frames decoded and speed to stderr\n"
     "  -q, --quiet          no messages but errors (no progress line on a terminal)\n"
     "  -v, --verbose        a line per frame: key or inter, quantizer, bytes, shown\n"
@@ -74,6 +77,7 @@ int cmd_decode(int argc, char **argv)
         {"summary", no_argument, NULL, OPT_SUMMARY},
         {"noblit", no_argument, NULL, OPT_NOBLIT},
         {"null", no_argument, NULL, OPT_NOBLIT},
+        {"threads", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -82,11 +86,11 @@ int cmd_decode(int argc, char **argv)
     const char *output = NULL, *md5_name = NULL, *state_in = NULL;
     int raw = 0, md5 = 0, summary = 0, quiet = 0, verbose = 0, noblit = 0, c;
     unsigned long skip = 0, limit = 0;
-    int have_limit = 0;
+    int have_limit = 0, threads = 1;
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":o:qvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:t:qvh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case OPT_I420: raw = 1; break;
@@ -104,6 +108,9 @@ int cmd_decode(int argc, char **argv)
         case OPT_STATE_IN: state_in = optarg; break;
         case OPT_SUMMARY: summary = 1; break;
         case OPT_NOBLIT: noblit = 1; break;
+        case 't':
+            if (cli_parse_threads("decode", optarg, &threads)) return EXIT_USAGE;
+            break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
         case 'h': fputs(usage, stdout); return 0;
@@ -121,6 +128,7 @@ int cmd_decode(int argc, char **argv)
         return cli_usage_error("decode", "--md5 and -o - both want stdout");
     if (output && (ends_with(output, ".yuv") || ends_with(output, ".i420"))) raw = 1;
     if (quiet) verbose = 0;
+    cli_keep_buffers();
     /* Progress on a terminal, about 4 times a second (not when stderr is a file). */
     int tty = !quiet && isatty(STDERR_FILENO);
     double next_progress = 0;
@@ -167,7 +175,7 @@ int cmd_decode(int argc, char **argv)
         excam_vp8_state *next;
         excam_image *img;
         double t = now();
-        int err = excam_vp8_decode(state, data, len, &next, &img, NULL);
+        int err = excam_vp8_decode_mt(state, data, len, threads, &next, &img, NULL);
         t_dec += now() - t;
         if (err) {
             cli_decode_error(ivf.name, n, err);

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "blobcache.h"
 #include "blobstore.h"
+#include "cli.h"
 #include "link.h"
 #include "proto/excam.pb-c.h"
 #include "tasks.h"
@@ -387,8 +388,7 @@ int worker_run(const worker_opts *o_in, char *err, size_t errlen)
      * third of a rebase task's CPU went to page faults (flower 720p: 110,000 faults in
      * a 60-frame job instead of 17,000). A worker is a process of its own with a steady
      * working set: keep such buffers in the heap and reuse them. */
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    cli_keep_buffers();
     if (o.cache_bytes && !(rn.cache = blobcache_new(o.cache_bytes))) {
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -161,6 +161,17 @@ EXCAM_API int excam_vp8_decode(const excam_vp8_state *in, const uint8_t *data, s
                                excam_vp8_frame_info *info);
 
 /*
+ * excam_vp8_decode on up to `threads` threads (0 or 1: the calling thread only), each
+ * taking macroblock rows in a wavefront; the output is the same bytes for any number.
+ * Rows share their token partition's bool decoder (RFC 6386 §9.5), so a frame with P
+ * token partitions uses at most P threads: a one-partition frame decodes on one. The
+ * threads are started and joined within the call.
+ */
+EXCAM_API int excam_vp8_decode_mt(const excam_vp8_state *in, const uint8_t *data, size_t len,
+                                  int threads, excam_vp8_state **out, excam_image **shown,
+                                  excam_vp8_frame_info *info);
+
+/*
  * Advance a state past a frame without decoding its pictures: *out has what parsing
  * the next frames needs (probabilities, segmentation and its map, loop-filter deltas,
  * sizes), exactly as excam_vp8_decode would leave it, and no pictures. Much cheaper
