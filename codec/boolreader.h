@@ -26,11 +26,18 @@ typedef struct vp8_bool_decoder {
     unsigned range;       /* in [128, 255] between calls */
 } vp8_bool_decoder;
 
-extern const uint8_t vp8_norm[256]; /* leading-zero count to renormalize range */
+/* Leading-zero count to renormalize range. Hidden: the codec is built -fPIC, and a
+ * default-visibility table would be reached through the GOT, one more load on every
+ * bool's critical path. */
+#if defined(__GNUC__)
+extern const uint8_t vp8_norm[256] __attribute__((visibility("hidden")));
+#else
+extern const uint8_t vp8_norm[256];
+#endif
 
 /* The byte-at-a-time refill: near the end of the data, where it also applies the
  * "zeros past the end" rule. */
-static inline void vp8_bool_fill_slow(vp8_bool_decoder *d)
+static inline void vp8_bool_fill_bytes(vp8_bool_decoder *d)
 {
     int shift = VP8_BD_VALUE_BITS - CHAR_BIT - (d->count + CHAR_BIT);
     size_t left = (size_t)(d->end - d->buf);
@@ -50,6 +57,9 @@ static inline void vp8_bool_fill_slow(vp8_bool_decoder *d)
         }
     }
 }
+
+/* vp8_bool_fill_bytes out of line (tables.c). */
+void vp8_bool_fill_slow(vp8_bool_decoder *d);
 
 /* Refill the window with as many whole bytes as fit. With 8 bytes or more left (the
  * common case) one big-endian 64-bit load replaces the byte loop: the window takes
@@ -71,7 +81,14 @@ static inline void vp8_bool_fill(vp8_bool_decoder *d)
         return;
     }
 #endif
-    vp8_bool_fill_slow(d);
+    {
+        /* Out of line, on a copy: the caller's decoder (often a local copy of a
+         * partition's, see tokens.c) never has its address taken, so the compiler
+         * can keep its fields in registers. */
+        vp8_bool_decoder tmp = *d;
+        vp8_bool_fill_slow(&tmp);
+        *d = tmp;
+    }
 }
 
 static inline void vp8_bool_init(vp8_bool_decoder *d, const uint8_t *buf, size_t len)

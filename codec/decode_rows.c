@@ -49,7 +49,7 @@ typedef struct row_sync {
 typedef struct rows_job {
     vp8_decoder *d;
     vp8_bool_decoder *first, *parts;
-    int modes_inline; /* read each macroblock's modes just before its tokens */
+    int modes_inline; /* read each row's modes just before its tokens */
     row_sync *sync;   /* NULL: one thread, nothing to wait for */
 } rows_job;
 
@@ -96,6 +96,8 @@ static int decode_row(const rows_job *j, int r)
     int16_t coeffs[25][16];
 
     memset(nz_left, 0, sizeof(nz_left));
+    if (j->modes_inline)
+        vp8_read_row_modes(d, j->first, r);
     vp8_recon_setup_row(d, r);
     for (int c = 0; c < cols; c++) {
         vp8_mb_info *mb = vp8_mbi(d, r, c);
@@ -104,8 +106,6 @@ static int decode_row(const rows_job *j, int r)
 
         if (s && r > 0)
             wait_for(s, &s->decoded[r - 1], c + 2 < cols ? c + 2 : cols);
-        if (j->modes_inline)
-            vp8_read_mb_modes(d, j->first, r, c);
         memset(eobs, 0, sizeof(eobs));
         if (!mb->skip) {
             /* Once a partition has run dry its macroblocks get no residue (libvpx). */
@@ -246,7 +246,7 @@ static int decode_threaded(rows_job *j, int threads)
 int vp8_decode_rows(vp8_decoder *d, vp8_bool_decoder *first, vp8_bool_decoder *parts,
                     int threads)
 {
-    const int rows = d->s->mb_rows, cols = d->s->mb_cols;
+    const int rows = d->s->mb_rows;
     rows_job j = {d, first, parts, 1, NULL};
     int corrupt = 0;
 
@@ -261,8 +261,7 @@ int vp8_decode_rows(vp8_decoder *d, vp8_bool_decoder *first, vp8_bool_decoder *p
         /* The first partition is one stream: its modes are read beforehand, in
          * order (libvpx's vp8_decode_mode_mvs does the same for its threads). */
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                vp8_read_mb_modes(d, first, r, c);
+            vp8_read_row_modes(d, first, r);
         j.modes_inline = 0;
         corrupt = decode_threaded(&j, threads);
         if (corrupt >= 0)

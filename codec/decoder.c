@@ -296,8 +296,7 @@ static int parse_modes(vp8_decoder *d, const uint8_t *data, size_t len, vp8_entr
     d->mbi = calloc((size_t)(s->mb_cols + 1) * (size_t)(s->mb_rows + 1), sizeof(*d->mbi));
     if (!d->mbi) return EXCAM_ERR_NOMEM;
     for (int r = 0; r < s->mb_rows; r++)
-        for (int c = 0; c < s->mb_cols; c++)
-            vp8_read_mb_modes(d, &first, r, c);
+        vp8_read_row_modes(d, &first, r);
     return vp8_bool_overrun(&first) ? EXCAM_ERR_CORRUPT : EXCAM_OK;
 }
 

@@ -17,6 +17,9 @@
 #include "dsp.h"
 #include "vp8i.h"
 
+/* Internal to the codec: referenced directly, not through the GOT (-fPIC). */
+#pragma GCC visibility push(hidden)
+
 extern const uint16_t vp8_prob_cost[256];
 
 /* Cost (1/256 bit) of writing `bit` with probability prob/256 of a zero. */
@@ -158,5 +161,7 @@ void vp8_mv_cost_table(const vp8_entropy *en, uint16_t tab[2][VP8_MV_COST_SIZE])
 /* enc_analysis.c: choose the modes of one macroblock, quantize its residual and
  * reconstruct it into e->d.cur. */
 void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col);
+
+#pragma GCC visibility pop
 
 #endif /* EXCAM_CODEC_ENC_H */

@@ -5,6 +5,12 @@
 #include "tables.h"
 #include "vp8i.h"
 
+#if defined(__GNUC__)
+#define MODES_INLINE static inline __attribute__((always_inline))
+#else
+#define MODES_INLINE static inline
+#endif
+
 /* §11.3: the subblock mode implied by a 16x16 luma mode, for B_PRED contexts. */
 uint8_t vp8_implied_bmode(int ymode)
 {
@@ -18,7 +24,7 @@ uint8_t vp8_implied_bmode(int ymode)
 
 /* §11.2-§11.4: key-frame intra modes, with subblock modes coded in the context of
  * the modes above and to the left. */
-static void read_kf_modes(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_mb_info *above,
+MODES_INLINE void read_kf_modes(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_mb_info *above,
                           const vp8_mb_info *left)
 {
     mb->ymode = (uint8_t)vp8_read_tree(bd, vp8_kf_ymode_tree, vp8_kf_ymode_probs);
@@ -37,7 +43,7 @@ static void read_kf_modes(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_mb_in
 }
 
 /* §16.1: intra modes in inter frames use fixed, context-free probabilities. */
-static void read_intra_modes(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_entropy *e)
+MODES_INLINE void read_intra_modes(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_entropy *e)
 {
     mb->ymode = (uint8_t)vp8_read_tree(bd, vp8_ymode_tree, e->ymode);
     if (mb->ymode == VP8_B_PRED)
@@ -47,7 +53,7 @@ static void read_intra_modes(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_en
 }
 
 /* §17.1: one motion vector component, in quarter pels. */
-static int read_mv_component(vp8_bool_decoder *bd, const uint8_t p[19])
+MODES_INLINE int read_mv_component(vp8_bool_decoder *bd, const uint8_t p[19])
 {
     enum { IS_SHORT = 0, SIGN = 1, SHORT_TREE = 2, MV_LONG_BITS = 9, MV_LONG_WIDTH = 10 };
     int x = 0;
@@ -68,7 +74,7 @@ static int read_mv_component(vp8_bool_decoder *bd, const uint8_t p[19])
 }
 
 /* A motion vector delta, doubled into the 1/8-pel units used for prediction (§18.1). */
-static vp8_mv read_mv(vp8_bool_decoder *bd, const vp8_entropy *e, vp8_mv base)
+MODES_INLINE vp8_mv read_mv(vp8_bool_decoder *bd, const vp8_entropy *e, vp8_mv base)
 {
     vp8_mv mv;
     mv.row = (int16_t)(read_mv_component(bd, e->mv[0]) * 2 + base.row);
@@ -167,7 +173,7 @@ int vp8_submv_context(vp8_mv l, vp8_mv a)
 }
 
 /* §16.4: SPLITMV partitioning and the vectors of its subsets. */
-static void read_split_mv(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_mb_info *above,
+MODES_INLINE void read_split_mv(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_mb_info *above,
                           const vp8_mb_info *left, const vp8_entropy *e, vp8_mv best)
 {
     int part = vp8_read_tree(bd, vp8_split_mv_tree, vp8_split_mv_probs);
@@ -196,7 +202,7 @@ static void read_split_mv(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8_mb_in
 }
 
 /* §16.2-§16.3: an inter macroblock's reference frame, mode and vectors. */
-static void read_inter_modes(vp8_decoder *d, vp8_bool_decoder *bd, vp8_mb_info *mb, int mb_row,
+MODES_INLINE void read_inter_modes(vp8_decoder *d, vp8_bool_decoder *bd, vp8_mb_info *mb, int mb_row,
                              int mb_col)
 {
     const vp8_frame_header *h = &d->hdr;
@@ -236,7 +242,7 @@ static void read_inter_modes(vp8_decoder *d, vp8_bool_decoder *bd, vp8_mb_info *
         mb->bmv[b] = mb->mv;
 }
 
-void vp8_read_mb_modes(vp8_decoder *d, vp8_bool_decoder *bd, int mb_row, int mb_col)
+MODES_INLINE void read_mb_modes(vp8_decoder *d, vp8_bool_decoder *bd, int mb_row, int mb_col)
 {
     const vp8_frame_header *h = &d->hdr;
     vp8_mb_info *mb = vp8_mbi(d, mb_row, mb_col);
@@ -262,4 +268,21 @@ void vp8_read_mb_modes(vp8_decoder *d, vp8_bool_decoder *bd, int mb_row, int mb_
         for (int b = 0; b < 16; b++)
             mb->bmv[b] = mb->mv;
     }
+}
+
+void vp8_read_mb_modes(vp8_decoder *d, vp8_bool_decoder *bd, int mb_row, int mb_col)
+{
+    vp8_bool_decoder br = *bd;
+    read_mb_modes(d, &br, mb_row, mb_col);
+    *bd = br;
+}
+
+void vp8_read_row_modes(vp8_decoder *d, vp8_bool_decoder *bd, int mb_row)
+{
+    /* A local copy of the decoder, kept in registers through the row (its address is
+     * never taken out of this file's inlined functions). */
+    vp8_bool_decoder br = *bd;
+    for (int c = 0; c < d->s->mb_cols; c++)
+        read_mb_modes(d, &br, mb_row, c);
+    *bd = br;
 }

@@ -4,6 +4,9 @@
 
 #include <stdint.h>
 
+/* Internal to the codec: referenced directly, not through the GOT (-fPIC). */
+#pragma GCC visibility push(hidden)
+
 /* Generated from the RFC text by scripts/rfc_tables.py (tables_rfc.c). */
 extern const uint8_t vp8_kf_bmode_probs[10][10][9];      /* §11.5 */
 extern const uint8_t vp8_coef_update_probs[4][8][3][11]; /* §13.4 */
@@ -43,5 +46,7 @@ extern const int16_t vp8_dct_cat_base[6];    /* smallest value of each category 
 
 /* Luma MV split partitionings (§16.4). */
 enum { VP8_SPLIT_16x8 = 0, VP8_SPLIT_8x16 = 1, VP8_SPLIT_8x8 = 2, VP8_SPLIT_4x4 = 3 };
+
+#pragma GCC visibility pop
 
 #endif /* EXCAM_CODEC_TABLES_H */

@@ -11,6 +11,9 @@
 
 #include "excam/vp8.h"
 
+/* Internal to the codec: referenced directly, not through the GOT (-fPIC). */
+#pragma GCC visibility push(hidden)
+
 /* ------------------------------------------------------------------ frames */
 
 /* Pixels of border around the macroblock-aligned luma area (chroma: half).
@@ -173,6 +176,8 @@ void vp8_parse_header_probs(struct vp8_bool_decoder *bd, vp8_frame_header *h, vp
 
 /* modes.c: §10, §11, §16, §17: the modes of one macroblock. */
 void vp8_read_mb_modes(vp8_decoder *d, struct vp8_bool_decoder *bd, int mb_row, int mb_col);
+/* The same for every macroblock of a row, in order. */
+void vp8_read_row_modes(vp8_decoder *d, struct vp8_bool_decoder *bd, int mb_row);
 
 /* modes.c, shared with the encoder: */
 uint8_t vp8_implied_bmode(int ymode); /* §11.3: B mode context of a 16x16 mode */
@@ -224,5 +229,7 @@ void vp8_loop_filter_frame(vp8_decoder *d);
 /* §9.7-§9.8: the references after a frame whose (loop-filtered, extended) picture is
  * cur, as the header says (decoder.c; also the encoder's rebase). */
 void vp8_update_references(excam_vp8_state *s, const vp8_frame_header *h, vp8_frame *cur);
+
+#pragma GCC visibility pop
 
 #endif /* EXCAM_CODEC_VP8I_H */
