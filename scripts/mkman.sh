@@ -90,12 +90,23 @@ Where local runs keep their work directory (removed at the end).
 .B EXCAM_SSH
 Extra arguments for ssh (words) of the ssh launcher.
 .TP
+.B EXCAM_CPU
+The highest instruction set the codec's SIMD kernels may use:
+.BR c ,
+.BR sse2 ,
+.BR ssse3 ,
+.B sse4.1
+or
+.B avx2
+(default: the best this CPU has; every level gives the same bytes).
+.TP
 .B AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL
 The credentials, region and endpoint of the lambda launcher.
 .SH EXAMPLES
 .nf
 excam encode in.y4m \-o out.ivf                      # serial, constant quality
 excam encode in.y4m \-\-chunk 6 \-\-rebase 16 \-o out.webm # ExCamera[6,16] on all CPUs
+excam decode in.ivf \-\-threads 0 \-\-md5                # on every CPU
 excam plan in.y4m \-\-deadline 60                     # the cheapest plan done in a minute
 excam coordinator \-\-listen 0.0.0.0:7700 \-\-storage /shared/blobs
 excam worker \-\-coordinator host:7700                # on every host, one per core
