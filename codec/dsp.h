@@ -33,6 +33,13 @@ typedef void (*vp8_lf_normal_fn)(uint8_t *dst, ptrdiff_t stride, int count,
 typedef void (*vp8_lf_uv_fn)(uint8_t *u, uint8_t *v, ptrdiff_t stride, int edge_limit,
                              int interior_limit, int hev_thresh);
 typedef void (*vp8_lf_simple_fn)(uint8_t *dst, ptrdiff_t stride, int count, int edge_limit);
+/* Which edges of a macroblock the loop filter visits (§15.1, §20.6 "loopfilter_mb"). */
+enum { VP8_LF_LEFT = 1, VP8_LF_TOP = 2, VP8_LF_INNER = 4 };
+typedef void (*vp8_lf_mb_fn)(uint8_t *y, uint8_t *u, uint8_t *v, ptrdiff_t y_stride,
+                             ptrdiff_t uv_stride, int edges, int mb_limit, int sub_limit,
+                             int interior_limit, int hev_thresh);
+typedef void (*vp8_lf_simple_mb_fn)(uint8_t *y, ptrdiff_t stride, int edges, int mb_limit,
+                                    int sub_limit);
 
 /* Dead-zone quantizer of one 4x4 block (the encoder's, libvpx's rounding; see
  * enc_quant.c). coef[16]: transform coefficients in raster order. q, round, zbin, iq:
@@ -81,6 +88,14 @@ typedef struct vp8_dsp {
     vp8_lf_uv_fn lf_mbedge_uv_h, lf_mbedge_uv_v, lf_inner_uv_h, lf_inner_uv_v;
     /* §15.2 simple loop filter on luma, same geometry; edge_limit as computed in §15.2. */
     vp8_lf_simple_fn lf_simple_h, lf_simple_v;
+    /* A whole macroblock at once, as the decoder filters: y, u, v point at its top-left
+     * pixels. In the order of §15.1: the left macroblock edge (VP8_LF_LEFT, limit
+     * mb_limit), the inner vertical edges (VP8_LF_INNER, sub_limit), the top macroblock
+     * edge (VP8_LF_TOP), the inner horizontal edges; each on Y, then U and V. The same
+     * as the edge kernels above in that order (tests/test_dsp.c), in one call with the
+     * pixels kept in registers between edges. lf_simple_mb: luma only (§15.2). */
+    vp8_lf_mb_fn lf_normal_mb;
+    vp8_lf_simple_mb_fn lf_simple_mb;
 
     /* §12.2/§12.3: 16x16 luma (pred16) and 8x8 chroma (pred8) intra prediction.
      * above[-1] is the top-left pixel, above[0..n-1] the row above, left[0..n-1] the

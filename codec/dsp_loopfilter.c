@@ -103,6 +103,44 @@ LF_UV(lf_inner_uv_v_c, lf_inner_v_c)
 static void lf_simple_h_c(uint8_t *d, ptrdiff_t s, int n, int E) { lf_simple(d, s, 1, n, E); }
 static void lf_simple_v_c(uint8_t *d, ptrdiff_t s, int n, int E) { lf_simple(d, 1, s, n, E); }
 
+/* §15.1 order: left edge, inner vertical edges, top edge, inner horizontal edges. */
+static void lf_normal_mb_c(uint8_t *y, uint8_t *u, uint8_t *v, ptrdiff_t ys, ptrdiff_t uvs,
+                           int edges, int mbE, int subE, int I, int T)
+{
+    if (edges & VP8_LF_LEFT) {
+        lf_mbedge_v_c(y, ys, 16, mbE, I, T);
+        lf_mbedge_uv_v_c(u, v, uvs, mbE, I, T);
+    }
+    if (edges & VP8_LF_INNER) {
+        for (int x = 4; x < 16; x += 4)
+            lf_inner_v_c(y + x, ys, 16, subE, I, T);
+        lf_inner_uv_v_c(u + 4, v + 4, uvs, subE, I, T);
+    }
+    if (edges & VP8_LF_TOP) {
+        lf_mbedge_h_c(y, ys, 16, mbE, I, T);
+        lf_mbedge_uv_h_c(u, v, uvs, mbE, I, T);
+    }
+    if (edges & VP8_LF_INNER) {
+        for (int r = 4; r < 16; r += 4)
+            lf_inner_h_c(y + r * ys, ys, 16, subE, I, T);
+        lf_inner_uv_h_c(u + 4 * uvs, v + 4 * uvs, uvs, subE, I, T);
+    }
+}
+
+static void lf_simple_mb_c(uint8_t *y, ptrdiff_t s, int edges, int mbE, int subE)
+{
+    if (edges & VP8_LF_LEFT)
+        lf_simple_v_c(y, s, 16, mbE);
+    if (edges & VP8_LF_INNER)
+        for (int x = 4; x < 16; x += 4)
+            lf_simple_v_c(y + x, s, 16, subE);
+    if (edges & VP8_LF_TOP)
+        lf_simple_h_c(y, s, 16, mbE);
+    if (edges & VP8_LF_INNER)
+        for (int r = 4; r < 16; r += 4)
+            lf_simple_h_c(y + r * s, s, 16, subE);
+}
+
 void vp8_dsp_init_loopfilter_c(vp8_dsp *d)
 {
     d->lf_mbedge_h = lf_mbedge_h_c;
@@ -115,4 +153,6 @@ void vp8_dsp_init_loopfilter_c(vp8_dsp *d)
     d->lf_inner_uv_v = lf_inner_uv_v_c;
     d->lf_simple_h = lf_simple_h_c;
     d->lf_simple_v = lf_simple_v_c;
+    d->lf_normal_mb = lf_normal_mb_c;
+    d->lf_simple_mb = lf_simple_mb_c;
 }

@@ -49,53 +49,6 @@ static int hev_threshold(int level, int key_frame)
     return level >= 15 ? 1 : 0;
 }
 
-static void filter_mb_normal(const vp8_dsp *dsp, uint8_t *p[3], const ptrdiff_t stride[3],
-                             int mb_row, int mb_col, int level, int sharpness, int key_frame,
-                             int inner)
-{
-    int I = interior_limit(level, sharpness);
-    int hev = hev_threshold(level, key_frame);
-    int mbE = (level + 2) * 2 + I, subE = level * 2 + I;
-
-    if (mb_col > 0) {
-        dsp->lf_mbedge_v(p[0], stride[0], 16, mbE, I, hev);
-        dsp->lf_mbedge_uv_v(p[1], p[2], stride[1], mbE, I, hev);
-    }
-    if (inner) {
-        for (int x = 4; x < 16; x += 4)
-            dsp->lf_inner_v(p[0] + x, stride[0], 16, subE, I, hev);
-        dsp->lf_inner_uv_v(p[1] + 4, p[2] + 4, stride[1], subE, I, hev);
-    }
-    if (mb_row > 0) {
-        dsp->lf_mbedge_h(p[0], stride[0], 16, mbE, I, hev);
-        dsp->lf_mbedge_uv_h(p[1], p[2], stride[1], mbE, I, hev);
-    }
-    if (inner) {
-        for (int y = 4; y < 16; y += 4)
-            dsp->lf_inner_h(p[0] + y * stride[0], stride[0], 16, subE, I, hev);
-        dsp->lf_inner_uv_h(p[1] + 4 * stride[1], p[2] + 4 * stride[2], stride[1], subE, I, hev);
-    }
-}
-
-/* §15.2: the simple filter touches luma only. */
-static void filter_mb_simple(const vp8_dsp *dsp, uint8_t *y, ptrdiff_t stride, int mb_row,
-                             int mb_col, int level, int sharpness, int inner)
-{
-    int I = interior_limit(level, sharpness);
-    int mbE = (level + 2) * 2 + I, subE = level * 2 + I;
-
-    if (mb_col > 0)
-        dsp->lf_simple_v(y, stride, 16, mbE);
-    if (inner)
-        for (int x = 4; x < 16; x += 4)
-            dsp->lf_simple_v(y + x, stride, 16, subE);
-    if (mb_row > 0)
-        dsp->lf_simple_h(y, stride, 16, mbE);
-    if (inner)
-        for (int r = 4; r < 16; r += 4)
-            dsp->lf_simple_h(y + r * stride, stride, 16, subE);
-}
-
 void vp8_loop_filter_mbs(vp8_decoder *d, int r, int col0, int col1)
 {
     vp8_frame *f = d->cur;
@@ -103,20 +56,28 @@ void vp8_loop_filter_mbs(vp8_decoder *d, int r, int col0, int col1)
 
     for (int c = col0; c < col1; c++) {
         const vp8_mb_info *mb = vp8_mbi(d, r, c);
-        int level = mb_filter_level(d, mb);
-        /* Subblock edges are skipped for macroblocks with no residue whose
-         * prediction covers the whole macroblock at once. */
-        int inner = mb->ymode == VP8_B_PRED || mb->ymode == VP8_MV_SPLIT || !mb->skip;
-        uint8_t *p[3] = {f->plane[0] + (ptrdiff_t)r * 16 * f->stride[0] + c * 16,
-                         f->plane[1] + (ptrdiff_t)r * 8 * f->stride[1] + c * 8,
-                         f->plane[2] + (ptrdiff_t)r * 8 * f->stride[2] + c * 8};
+        int level = mb_filter_level(d, mb), I, mbE, subE, edges;
+        uint8_t *y;
         if (!level)
             continue;
-        if (h->filter_type)
-            filter_mb_simple(d->dsp, p[0], f->stride[0], r, c, level, h->sharpness, inner);
-        else
-            filter_mb_normal(d->dsp, p, f->stride, r, c, level, h->sharpness, h->key_frame,
-                             inner);
+        I = interior_limit(level, h->sharpness);
+        mbE = (level + 2) * 2 + I;
+        subE = level * 2 + I;
+        /* Subblock edges are skipped for macroblocks with no residue whose
+         * prediction covers the whole macroblock at once. */
+        edges = (c > 0 ? VP8_LF_LEFT : 0) | (r > 0 ? VP8_LF_TOP : 0) |
+                (mb->ymode == VP8_B_PRED || mb->ymode == VP8_MV_SPLIT || !mb->skip
+                     ? VP8_LF_INNER
+                     : 0);
+        y = f->plane[0] + (ptrdiff_t)r * 16 * f->stride[0] + c * 16;
+        if (h->filter_type) { /* §15.2: the simple filter touches luma only */
+            d->dsp->lf_simple_mb(y, f->stride[0], edges, mbE, subE);
+        } else {
+            ptrdiff_t uvo = (ptrdiff_t)r * 8 * f->stride[1] + c * 8;
+            d->dsp->lf_normal_mb(y, f->plane[1] + uvo, f->plane[2] + uvo, f->stride[0],
+                                 f->stride[1], edges, mbE, subE, I,
+                                 hev_threshold(level, h->key_frame));
+        }
     }
 }
 

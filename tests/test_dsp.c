@@ -240,10 +240,38 @@ static int test_loopfilters(const vp8_dsp *c, const vp8_dsp *o, int iters)
             fill(dst_ref, AREA, (int)(it / 2) % 4);
             memcpy(dst_opt, dst_ref, AREA);
             int off = rnd_range(8, ROWS - 24) * STRIDE + rnd_range(8, STRIDE - 24);
-            simple[k].fc(dst_ref + off, STRIDE, 16, E);
-            simple[k].fo(dst_opt + off, STRIDE, 16, E);
+            int count = (it & 2) ? 16 : 8;
+            simple[k].fc(dst_ref + off, STRIDE, count, E);
+            simple[k].fo(dst_opt + off, STRIDE, count, E);
             bad |= compare(simple[k].name, it, dst_ref, dst_opt, AREA);
         }
+
+    /* Whole macroblocks: every combination of edges, Y in dst_*, U and V side by side
+     * in dst2_* (so a kernel that mixes up the planes or the strides differs). */
+    for (long it = 0; it < iters && !bad; it++) {
+        int E, I, T, sub, edges = (int)(it % 8);
+        rand_limits(&E, &I, &T, 1);
+        sub = E - 4 >= 0 ? E - 4 : 0; /* (level * 2 + I) for the same level */
+        fill(dst_ref, AREA, (int)(it / 8) % 4);
+        fill(dst2_ref, AREA, (int)(it / 8 + 1) % 4);
+        memcpy(dst_opt, dst_ref, AREA);
+        memcpy(dst2_opt, dst2_ref, AREA);
+        int yo = rnd_range(8, ROWS - 24) * STRIDE + rnd_range(8, STRIDE - 24);
+        int uo = rnd_range(8, ROWS - 16) * STRIDE + rnd_range(8, STRIDE / 2 - 16);
+        int vo = uo + STRIDE / 2;
+        if (it & 8) {
+            c->lf_simple_mb(dst_ref + yo, STRIDE, edges, E, sub);
+            o->lf_simple_mb(dst_opt + yo, STRIDE, edges, E, sub);
+            bad |= compare("lf_simple_mb", it, dst_ref, dst_opt, AREA);
+        } else {
+            c->lf_normal_mb(dst_ref + yo, dst2_ref + uo, dst2_ref + vo, STRIDE, STRIDE, edges, E,
+                            sub, I, T);
+            o->lf_normal_mb(dst_opt + yo, dst2_opt + uo, dst2_opt + vo, STRIDE, STRIDE, edges, E,
+                            sub, I, T);
+            bad |= compare("lf_normal_mb", it, dst_ref, dst_opt, AREA);
+            bad |= compare("lf_normal_mb", it, dst2_ref, dst2_opt, AREA);
+        }
+    }
     return bad;
 }
 
@@ -460,7 +488,7 @@ static int test_table(const vp8_dsp *c, const vp8_dsp *o, const vp8_dsp *below, 
     R(bilinear[0]); R(bilinear[1]); R(bilinear[2]);
     R(lf_mbedge_h); R(lf_mbedge_v); R(lf_inner_h); R(lf_inner_v);
     R(lf_mbedge_uv_h); R(lf_mbedge_uv_v); R(lf_inner_uv_h); R(lf_inner_uv_v);
-    R(lf_simple_h); R(lf_simple_v);
+    R(lf_simple_h); R(lf_simple_v); R(lf_normal_mb); R(lf_simple_mb);
     R(pred16); R(pred8); R(pred4);
     R(sad_wh); R(sse[0]); R(sse[1]); R(sse[2]);
     R(fdct4x4); R(quantize);
