@@ -34,17 +34,19 @@ else
 Q := @
 endif
 
-PKGS := libsodium libssl libcrypto libprotobuf-c libcurl
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# libcurl and libavformat are not linked: they are loaded on first use (storage/dynlib.h),
+# since linked they cost every command ~40 ms at start; only their headers are needed.
+PKGS := libsodium libssl libcrypto libprotobuf-c
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # libvpx, for `--stage1 libvpx` only: linked into the CLI, the tests and the fuzzers, never
 # into libexcam.
 VPX_CFLAGS := $(shell $(PKG_CONFIG) --cflags vpx 2>/dev/null)
 VPX_LIBS   := $(shell $(PKG_CONFIG) --libs vpx 2>/dev/null)
-# libavformat, for WebM output and input (tools/webm.c): the CLI, tests and fuzzers too.
+# libavformat, for WebM output and input (tools/webm.c, through tools/av_api.h): headers
+# only, the library is loaded when a WebM file is read or written.
 AV_CFLAGS := $(shell $(PKG_CONFIG) --cflags libavformat libavcodec libavutil 2>/dev/null)
-AV_LIBS   := $(shell $(PKG_CONFIG) --libs libavformat libavcodec libavutil 2>/dev/null)
-TOOL_LIBS := $(VPX_LIBS) $(AV_LIBS)
+TOOL_LIBS := $(VPX_LIBS)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wvla -Wformat=2 -Wno-unused-parameter

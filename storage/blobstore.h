@@ -44,8 +44,9 @@ enum {
 
 typedef struct blobstore blobstore;
 
-/* Once at process start, before any thread: sets up libcurl (whose global init is not
- * thread-safe everywhere). BLOB_OK or BLOB_EIO. Later calls do nothing. */
+/* Loads libcurl and runs its global set-up, once (storage/curl_api.h; the http and S3
+ * backends do it themselves on first use, so calling this is optional). BLOB_OK or
+ * BLOB_EIO. */
 int blobstore_global_init(void);
 
 /* Where a network backend says what it retries (one line, no newline), e.g. to the log of

@@ -5,7 +5,6 @@
  */
 #include "http_request.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "curl_api.h"
 #include "retry.h"
 
 #define STR(x) #x
@@ -34,25 +34,16 @@ struct http_client {
     char curl_err[CURL_ERROR_SIZE];
 };
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_FAILED_INIT;
-
-static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
-
-int blobstore_global_init(void)
-{
-    pthread_once(&global_once, global_init);
-    return global_rc == CURLE_OK ? BLOB_OK : BLOB_EIO;
-}
+/* libcurl is loaded here, on first use (storage/curl_api.h). */
+int blobstore_global_init(void) { return curl_api_load(NULL, 0) == 0 ? BLOB_OK : BLOB_EIO; }
 
 int http_client_new(const blob_log *log, const char *ca_file, http_client **out, char *err,
                     size_t errlen)
 {
     http_client *c;
-    /* Programs that did not call blobstore_global_init at start get it here (safe with
-     * the thread-safe libcurl of Debian 12; the early call is for older ones). */
-    if (blobstore_global_init() != BLOB_OK)
-        return blob_fail(err, errlen, BLOB_EIO, "libcurl: cannot initialize");
+    char why[320];
+    if (curl_api_load(why, sizeof(why)) != 0)
+        return blob_fail(err, errlen, BLOB_EIO, "%s", why);
     if (!(c = calloc(1, sizeof(*c))) || (ca_file && !(c->ca_file = strdup(ca_file)))) {
         free(c);
         return blob_fail(err, errlen, BLOB_ENOMEM, "out of memory");

@@ -379,6 +379,7 @@ int cmd_encode(int argc, char **argv)
     };
     const char *output = NULL, *state_in = NULL, *state_out = NULL, *coordinator = NULL;
     const char *storage = getenv("EXCAM_STORAGE"), *listen = NULL;
+    int storage_given = 0;
     launch_opts lo = {0};
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, verbose = 0, passes = 0, c;
@@ -434,7 +435,7 @@ int cmd_encode(int argc, char **argv)
         case OPT_REBASE: bad = int_opt("--rebase", optarg, 1, 1 << 20, &rebase); break;
         case OPT_WORKERS: bad = int_opt("--workers", optarg, 1, 4096, &workers); break;
         case OPT_COORD: coordinator = optarg; break;
-        case OPT_STORAGE: storage = optarg; break;
+        case OPT_STORAGE: storage = optarg; storage_given = 1; break;
         case OPT_STAGE1:
             if (!strcmp(optarg, "excam")) stage1_vpx = 0;
             else if (!strcmp(optarg, "libvpx")) stage1_vpx = 1;
@@ -522,6 +523,10 @@ int cmd_encode(int argc, char **argv)
     if (coordinator && (!storage || !*storage))
         return cli_usage_error("encode", "--coordinator needs --storage URI (or EXCAM_STORAGE), "
                                          "blob storage its workers can reach");
+    if (storage_given && !coordinator && !lo.launcher && !listen)
+        return cli_usage_error("encode", "--storage is the blob storage of --coordinator's or a "
+                                         "launcher's workers; local workers share a temporary "
+                                         "directory");
     if (coordinator && (lo.launcher || listen))
         return cli_usage_error("encode", "--launcher and --listen are for the embedded coordinator, "
                                          "not with --coordinator (see `excam launch`)");

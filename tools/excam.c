@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blobstore.h"
 #include "cli.h"
 #include "excam/vp8.h"
 
@@ -40,11 +39,6 @@ int main(int argc, char **argv)
     if (argc < 2) {
         print_usage(stderr);
         return EXIT_USAGE;
-    }
-    /* Before any thread: libcurl's global setup (http/s3 blob storage). */
-    if (blobstore_global_init() != BLOB_OK) {
-        fprintf(stderr, "excam: cannot initialize libcurl\n");
-        return 1;
     }
     const char *cmd = argv[1];
     const char *cpu = getenv("EXCAM_CPU");

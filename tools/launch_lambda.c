@@ -10,7 +10,6 @@
  * coordinator has been gone for retry_for seconds (10 by default here, as Lambda bills
  * the time), so stop has nothing to do and check cannot see them.
  */
-#include <curl/curl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "auth.h"
 #include "cli.h"
+#include "curl_api.h"
 #include "launch_int.h"
 
 typedef struct lambda_state {
@@ -92,7 +92,11 @@ static int lambda_start(const launch_opts *o, void **state)
         cli_error("lambda: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
         return 1;
     }
-    char url[1024], sigv4[128], auth[512], tokhdr[2100];
+    char url[1024], sigv4[128], auth[512], tokhdr[2100], why[320];
+    if (curl_api_load(why, sizeof(why)) != 0) {
+        cli_error("lambda: %s", why);
+        return 1;
+    }
     if (endpoint) {
         size_t e = strlen(endpoint);
         while (e && endpoint[e - 1] == '/') e--;

@@ -7,8 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libavformat/avformat.h>
-#include <libavutil/mathematics.h>
+#include "av_api.h"
 
 enum { IO_BUF = 1 << 16 };
 
@@ -26,11 +25,6 @@ static void av_fail(char *err, size_t errlen, const char *what, int code)
     snprintf(err, errlen, "%s: %s", what, msg);
 }
 
-/* libavformat reports through its own log; excam reports the failing call instead. */
-static void quiet_av_log(void)
-{
-    av_log_set_level(AV_LOG_QUIET);
-}
 
 static int stream_is_seekable(FILE *f)
 {
@@ -104,7 +98,8 @@ int webm_writer_start(webm_writer **out, FILE *f, int width, int height, uint32_
         snprintf(err, errlen, "WebM: no frame rate");
         return -1;
     }
-    quiet_av_log();
+    if (av_api_load(err, errlen) != 0)
+        return -1;
     webm_writer *w = calloc(1, sizeof(*w));
     uint8_t *buf = av_malloc(IO_BUF);
     if (!w || !buf) goto nomem;
@@ -243,7 +238,8 @@ int webm_reader_open(webm_reader **out, FILE *f, const uint8_t *prefix, size_t p
                      char fourcc[5], char *err, size_t errlen)
 {
     *out = NULL;
-    quiet_av_log();
+    if (av_api_load(err, errlen) != 0)
+        return -1;
     webm_reader *r = calloc(1, sizeof(*r));
     uint8_t *buf = av_malloc(IO_BUF);
     if (!r || !buf || prefix_len > sizeof(r->prefix)) {

@@ -19,8 +19,14 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/lib"
 install -m 755 "$here/bootstrap" "$stage/bootstrap"
 install -m 755 "$excam" "$stage/excam"
-# Every library the loader finds for it, except glibc's own (the runtime has those).
-ldd "$excam" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' |
+# Every library the loader finds for it, except glibc's own (the runtime has those);
+# and libcurl with its own, which excam loads only when it first needs http/S3
+# (storage/dynlib.h: ldd does not list it). libavformat, loaded for WebM only, stays
+# out: a worker never writes WebM.
+curl=$(ldconfig -p | awk '$1 == "libcurl.so.4" && /x86-64/ { print $NF; exit }')
+[[ -n $curl ]] || { echo "package.sh: libcurl.so.4 not found (apt-get install libcurl4)" >&2; exit 1; }
+{ ldd "$excam"; echo " libcurl.so.4 => $curl (0)"; ldd "$curl"; } |
+    awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
     grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv|ld-linux[^/]*)\.so' |
     while read -r lib; do cp -L "$lib" "$stage/lib/"; done
 rm -f "$out.tmp"
