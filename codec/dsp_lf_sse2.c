@@ -6,123 +6,21 @@
 #include <emmintrin.h>
 #include <string.h>
 
-static inline __m128i absdiff_u8(__m128i a, __m128i b)
-{
-    return _mm_or_si128(_mm_subs_epu8(a, b), _mm_subs_epu8(b, a));
-}
-
-/* Arithmetic shift right by 3 of 16 signed bytes. */
-static inline __m128i sra3_epi8(__m128i x)
-{
-    __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 11);
-    __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 11);
-    return _mm_packs_epi16(lo, hi);
-}
-
-/* 0xff where |p0-q0|*2 + |p1-q1|/2 <= E (saturation is harmless: E <= 193). */
-static inline __m128i edge_mask(__m128i p1, __m128i p0, __m128i q0, __m128i q1, __m128i E)
-{
-    __m128i a = absdiff_u8(p0, q0), b = absdiff_u8(p1, q1);
-    a = _mm_adds_epu8(a, a);
-    b = _mm_and_si128(_mm_srli_epi16(b, 1), _mm_set1_epi8(0x7f));
-    return _mm_cmpeq_epi8(_mm_subs_epu8(_mm_adds_epu8(a, b), E), _mm_setzero_si128());
-}
-
-typedef struct { __m128i p3, p2, p1, p0, q0, q1, q2, q3; } lf_pixels;
-
-/* The §15.3 filter mask (0xff: filter the lane) and the lanes without high edge variance
- * (0xff where max(|p1 - p0|, |q1 - q0|) <= T), sharing the two differences. */
-static inline __m128i normal_mask_sse2(const lf_pixels *v, __m128i E, __m128i I, __m128i T,
-                                       __m128i *not_hev)
-{
-    __m128i dp = absdiff_u8(v->p1, v->p0), dq = absdiff_u8(v->q1, v->q0);
-    __m128i h = _mm_max_epu8(dp, dq);
-    __m128i m = _mm_max_epu8(absdiff_u8(v->p3, v->p2), absdiff_u8(v->p2, v->p1));
-    m = _mm_max_epu8(m, absdiff_u8(v->q2, v->q1));
-    m = _mm_max_epu8(m, absdiff_u8(v->q3, v->q2));
-    m = _mm_max_epu8(m, h);
-    *not_hev = _mm_cmpeq_epi8(_mm_subs_epu8(h, T), _mm_setzero_si128());
-    m = _mm_cmpeq_epi8(_mm_subs_epu8(m, I), _mm_setzero_si128());
-    return _mm_and_si128(m, edge_mask(v->p1, v->p0, v->q0, v->q1, E));
-}
-
-/* clamp(f + 3 * (q0 - p0)): repeated saturating adds give the clamped exact value. */
-static inline __m128i add_3x(__m128i f, __m128i ps0, __m128i qs0)
-{
-    __m128i d = _mm_subs_epi8(qs0, ps0);
-    return _mm_adds_epi8(_mm_adds_epi8(_mm_adds_epi8(f, d), d), d);
-}
-
-/* clamp((63 + w * k) >> 7) for signed bytes w. */
-static inline __m128i wide_tap(__m128i w, int k)
-{
-    __m128i kk = _mm_set1_epi16((short)k), r = _mm_set1_epi16(63);
-    __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(w, w), 8);
-    __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(w, w), 8);
-    lo = _mm_srai_epi16(_mm_add_epi16(_mm_mullo_epi16(lo, kk), r), 7);
-    hi = _mm_srai_epi16(_mm_add_epi16(_mm_mullo_epi16(hi, kk), r), 7);
-    return _mm_packs_epi16(lo, hi);
-}
-
 #if defined(__GNUC__)
 #define LF_INLINE static inline __attribute__((always_inline))
 #else
 #define LF_INLINE static inline
 #endif
 
-LF_INLINE void filter_normal(lf_pixels *v, int E, int I, int T, int mbedge)
-{
-    const __m128i sign = _mm_set1_epi8((char)0x80);
-    __m128i not_hev;
-    __m128i mask = normal_mask_sse2(v, _mm_set1_epi8((char)E), _mm_set1_epi8((char)I),
-                                    _mm_set1_epi8((char)T), &not_hev);
-    __m128i ps1 = _mm_xor_si128(v->p1, sign), ps0 = _mm_xor_si128(v->p0, sign);
-    __m128i qs0 = _mm_xor_si128(v->q0, sign), qs1 = _mm_xor_si128(v->q1, sign);
-    __m128i f1, f2, w;
-
-    if (mbedge) {
-        __m128i ps2 = _mm_xor_si128(v->p2, sign), qs2 = _mm_xor_si128(v->q2, sign), a;
-        w = _mm_and_si128(add_3x(_mm_subs_epi8(ps1, qs1), ps0, qs0), mask);
-        f2 = _mm_andnot_si128(not_hev, w);
-        f1 = sra3_epi8(_mm_adds_epi8(f2, _mm_set1_epi8(4)));
-        f2 = sra3_epi8(_mm_adds_epi8(f2, _mm_set1_epi8(3)));
-        qs0 = _mm_subs_epi8(qs0, f1);
-        ps0 = _mm_adds_epi8(ps0, f2);
-        w = _mm_and_si128(not_hev, w);
-        a = wide_tap(w, 27);
-        qs0 = _mm_subs_epi8(qs0, a);
-        ps0 = _mm_adds_epi8(ps0, a);
-        a = wide_tap(w, 18);
-        qs1 = _mm_subs_epi8(qs1, a);
-        ps1 = _mm_adds_epi8(ps1, a);
-        a = wide_tap(w, 9);
-        v->q2 = _mm_xor_si128(_mm_subs_epi8(qs2, a), sign);
-        v->p2 = _mm_xor_si128(_mm_adds_epi8(ps2, a), sign);
-    } else {
-        __m128i a;
-        w = _mm_andnot_si128(not_hev, _mm_subs_epi8(ps1, qs1));
-        w = _mm_and_si128(add_3x(w, ps0, qs0), mask);
-        f1 = sra3_epi8(_mm_adds_epi8(w, _mm_set1_epi8(4)));
-        f2 = sra3_epi8(_mm_adds_epi8(w, _mm_set1_epi8(3)));
-        qs0 = _mm_subs_epi8(qs0, f1);
-        ps0 = _mm_adds_epi8(ps0, f2);
-        /* (f1 + 1) >> 1 on the lanes without high edge variance */
-        {
-            __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(f1, f1), 8);
-            __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(f1, f1), 8);
-            __m128i one = _mm_set1_epi16(1);
-            lo = _mm_srai_epi16(_mm_add_epi16(lo, one), 1);
-            hi = _mm_srai_epi16(_mm_add_epi16(hi, one), 1);
-            a = _mm_and_si128(not_hev, _mm_packs_epi16(lo, hi));
-        }
-        qs1 = _mm_subs_epi8(qs1, a);
-        ps1 = _mm_adds_epi8(ps1, a);
-    }
-    v->q0 = _mm_xor_si128(qs0, sign);
-    v->p0 = _mm_xor_si128(ps0, sign);
-    v->q1 = _mm_xor_si128(qs1, sign);
-    v->p1 = _mm_xor_si128(ps1, sign);
-}
+/* The filters' arithmetic on 16 lanes (dsp_lf_simd.h). */
+#define V __m128i
+#define V_OP(op) _mm_##op
+#define V_AND _mm_and_si128
+#define V_ANDNOT _mm_andnot_si128
+#define V_OR _mm_or_si128
+#define V_XOR _mm_xor_si128
+#define V_ZERO _mm_setzero_si128
+#include "dsp_lf_simd.h"
 
 static inline __m128i loadn(const uint8_t *p, int count)
 {
@@ -154,52 +52,23 @@ LF_INLINE void lf_h(uint8_t *d, ptrdiff_t s, int count, int E, int I, int T, int
     storen(d + s, v.q1, count);
 }
 
-/* 16 (or 8) rows of 8 bytes starting at p -> 8 vectors, one per column. */
+/* 16 (or 8) rows of 8 bytes -> 8 vectors, one per column. */
 LF_INLINE void transpose_in(uint8_t *const *row, int rows, __m128i o[8])
 {
-    __m128i r[16], a[8], b[8], c[8];
+    __m128i r[16];
     for (int i = 0; i < 16; i++)
         r[i] = i < rows ? _mm_loadl_epi64((const __m128i *)row[i]) : _mm_setzero_si128();
-    for (int i = 0; i < 8; i++)
-        a[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
-    for (int i = 0; i < 4; i++) {
-        b[2 * i] = _mm_unpacklo_epi16(a[2 * i], a[2 * i + 1]);
-        b[2 * i + 1] = _mm_unpackhi_epi16(a[2 * i], a[2 * i + 1]);
-    }
-    c[0] = _mm_unpacklo_epi32(b[0], b[2]);
-    c[1] = _mm_unpackhi_epi32(b[0], b[2]);
-    c[2] = _mm_unpacklo_epi32(b[1], b[3]);
-    c[3] = _mm_unpackhi_epi32(b[1], b[3]);
-    c[4] = _mm_unpacklo_epi32(b[4], b[6]);
-    c[5] = _mm_unpackhi_epi32(b[4], b[6]);
-    c[6] = _mm_unpacklo_epi32(b[5], b[7]);
-    c[7] = _mm_unpackhi_epi32(b[5], b[7]);
-    for (int i = 0; i < 4; i++) {
-        o[2 * i] = _mm_unpacklo_epi64(c[i], c[i + 4]);
-        o[2 * i + 1] = _mm_unpackhi_epi64(c[i], c[i + 4]);
-    }
+    transpose_8x16(r, o);
 }
 
 /* Inverse of transpose_in: 8 column vectors -> rows of 8 bytes. */
 LF_INLINE void transpose_out(uint8_t *const *rowp, int rows, const __m128i o[8])
 {
-    for (int half = 0; half < 2 && half * 8 < rows; half++) {
-        __m128i a[4], b[4], c[4];
-        for (int i = 0; i < 4; i++)
-            a[i] = half ? _mm_unpackhi_epi8(o[2 * i], o[2 * i + 1])
-                        : _mm_unpacklo_epi8(o[2 * i], o[2 * i + 1]);
-        b[0] = _mm_unpacklo_epi16(a[0], a[1]);
-        b[1] = _mm_unpackhi_epi16(a[0], a[1]);
-        b[2] = _mm_unpacklo_epi16(a[2], a[3]);
-        b[3] = _mm_unpackhi_epi16(a[2], a[3]);
-        c[0] = _mm_unpacklo_epi32(b[0], b[2]);
-        c[1] = _mm_unpackhi_epi32(b[0], b[2]);
-        c[2] = _mm_unpacklo_epi32(b[1], b[3]);
-        c[3] = _mm_unpackhi_epi32(b[1], b[3]);
-        for (int i = 0; i < 4; i++) {
-            _mm_storel_epi64((__m128i *)rowp[half * 8 + 2 * i], c[i]);
-            _mm_storel_epi64((__m128i *)rowp[half * 8 + 2 * i + 1], _mm_unpackhi_epi64(c[i], c[i]));
-        }
+    __m128i c[8];
+    transpose_8x16_back(o, c, rows > 8 ? 2 : 1);
+    for (int i = 0; i < rows / 2; i++) {
+        _mm_storel_epi64((__m128i *)rowp[2 * i], c[i]);
+        _mm_storel_epi64((__m128i *)rowp[2 * i + 1], _mm_unpackhi_epi64(c[i], c[i]));
     }
 }
 
@@ -285,30 +154,6 @@ LF_WRAP(lf_inner_v_sse2, lf_v, 0)
 
 /* ------------------------------------------------------------ whole macroblocks */
 
-/* 16x16 bytes transposed in place: four rounds of interleaving vector i with i + 8
- * (each round moves one bit of the column index into the row index). */
-LF_INLINE void transpose16(__m128i x[16])
-{
-    for (int round = 0; round < 4; round++) {
-        __m128i t[16];
-        for (int i = 0; i < 8; i++) {
-            t[2 * i] = _mm_unpacklo_epi8(x[i], x[i + 8]);
-            t[2 * i + 1] = _mm_unpackhi_epi8(x[i], x[i + 8]);
-        }
-        for (int i = 0; i < 16; i++)
-            x[i] = t[i];
-    }
-}
-
-/* The normal filter on the edge between x[e - 1] and x[e] of 16 vectors. */
-LF_INLINE void filter_vectors(__m128i x[16], int e, int E, int I, int T, int mbedge)
-{
-    lf_pixels v = {x[e - 4], x[e - 3], x[e - 2], x[e - 1], x[e], x[e + 1], x[e + 2], x[e + 3]};
-    filter_normal(&v, E, I, T, mbedge);
-    x[e - 3] = v.p2; x[e - 2] = v.p1; x[e - 1] = v.p0;
-    x[e] = v.q0; x[e + 1] = v.q1; x[e + 2] = v.q2;
-}
-
 /* The three inner vertical luma edges: one transpose of the macroblock each way
  * instead of one of 16x8 pixels each way per edge. */
 static inline void lf_y_inner_v(uint8_t *y, ptrdiff_t s, int E, int I, int T)
@@ -358,21 +203,6 @@ static void lf_normal_mb_sse2(uint8_t *y, uint8_t *u, uint8_t *v, ptrdiff_t ys, 
 }
 
 /* ------------------------------------------------------------ simple filter (§15.2) */
-
-/* The simple filter on 16 lanes: the common adjustment with the outer taps where
- * |p0 - q0| * 2 + |p1 - q1| / 2 <= E. */
-LF_INLINE void filter_simple(__m128i p1, __m128i *p0, __m128i *q0, __m128i q1, int E)
-{
-    const __m128i sign = _mm_set1_epi8((char)0x80);
-    __m128i mask = edge_mask(p1, *p0, *q0, q1, _mm_set1_epi8((char)E));
-    __m128i ps1 = _mm_xor_si128(p1, sign), ps0 = _mm_xor_si128(*p0, sign);
-    __m128i qs0 = _mm_xor_si128(*q0, sign), qs1 = _mm_xor_si128(q1, sign);
-    __m128i a = _mm_and_si128(add_3x(_mm_subs_epi8(ps1, qs1), ps0, qs0), mask);
-    __m128i f1 = sra3_epi8(_mm_adds_epi8(a, _mm_set1_epi8(4)));
-    __m128i f2 = sra3_epi8(_mm_adds_epi8(a, _mm_set1_epi8(3)));
-    *q0 = _mm_xor_si128(_mm_subs_epi8(qs0, f1), sign);
-    *p0 = _mm_xor_si128(_mm_adds_epi8(ps0, f2), sign);
-}
 
 /* Horizontal and vertical edges of 16 (or 8) pixels, as the normal filter's. */
 static void lf_simple_h_sse2(uint8_t *d, ptrdiff_t s, int n, int E)
