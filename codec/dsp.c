@@ -25,6 +25,7 @@ void vp8_dsp_init(vp8_dsp *d, unsigned flags)
         vp8_dsp_init_inter_sse2(d);
         vp8_dsp_init_lf_sse2(d);
         vp8_dsp_init_enc_sse2(d);
+        vp8_dsp_init_intra_sse2(d);
     }
     if (flags & VP8_CPU_AVX2)
         vp8_dsp_init_lf_avx2(d);

@@ -86,8 +86,7 @@ static inline void left_edge(uint8_t *y, uint8_t *u, uint8_t *v, ptrdiff_t ys, p
 }
 
 /* The inner vertical edges: the luma macroblock (low halves) and the chroma rows (high
- * halves: 16 bytes from each of U's and V's 8 rows, the right 8 not the macroblock's
- * and never stored) transposed together; chroma has its one inner edge at column 4,
+ * halves: U's 8 rows of 8 pixels, then V's, zero-extended to 16) transposed together; chroma has its one inner edge at column 4,
  * with luma's first, and is kept aside before luma's edges at 8 and 12 pass over it. */
 static inline void inner_v(uint8_t *y, uint8_t *u, uint8_t *v, ptrdiff_t ys, ptrdiff_t uvs,
                            int E, int I, int T)
