@@ -68,6 +68,12 @@ typedef struct vp8_dsp {
     void (*idct_add)(const int16_t in[16], uint8_t *dst, ptrdiff_t stride);
     /* Same, for a block whose only nonzero coefficient is the DC: adds (dc + 4) >> 3. */
     void (*idct_dc_add)(int dc, uint8_t *dst, ptrdiff_t stride);
+    /* idct_dc_add on four blocks at once, block i's DC in dc[i][0] (rows of 16
+     * coefficients, as the decoder keeps them): y4 side by side (16x4 pixels, a row of
+     * luma subblocks), uv4 two by two (8x8 pixels, the subblocks of U or V in raster
+     * order). */
+    void (*idct_dc_add_y4)(const int16_t (*dc)[16], uint8_t *dst, ptrdiff_t stride);
+    void (*idct_dc_add_uv4)(const int16_t (*dc)[16], uint8_t *dst, ptrdiff_t stride);
 
     /* §18.3: predict a block of the given size from the reference at `src` (the full-pel
      * position of the block's top-left pixel). mx, my in [0,7] are the eighth-pel

@@ -63,9 +63,23 @@ static void idct_dc_add_c(int dc, uint8_t *dst, ptrdiff_t stride)
             dst[y * stride + x] = clamp255(dst[y * stride + x] + a);
 }
 
+static void idct_dc_add_y4_c(const int16_t (*dc)[16], uint8_t *dst, ptrdiff_t stride)
+{
+    for (int i = 0; i < 4; i++)
+        idct_dc_add_c(dc[i][0], dst + 4 * i, stride);
+}
+
+static void idct_dc_add_uv4_c(const int16_t (*dc)[16], uint8_t *dst, ptrdiff_t stride)
+{
+    for (int i = 0; i < 4; i++)
+        idct_dc_add_c(dc[i][0], dst + (i >> 1) * 4 * stride + (i & 1) * 4, stride);
+}
+
 void vp8_dsp_init_idct_c(vp8_dsp *d)
 {
     d->iwht = iwht_c;
     d->idct_add = idct_add_c;
     d->idct_dc_add = idct_dc_add_c;
+    d->idct_dc_add_y4 = idct_dc_add_y4_c;
+    d->idct_dc_add_uv4 = idct_dc_add_uv4_c;
 }

@@ -115,10 +115,58 @@ static void idct_dc_add_sse2(int dc, uint8_t *dst, ptrdiff_t stride)
     }
 }
 
+/* The four blocks' (dc + 4) >> 3, clamped to +-255 as above, in 16-bit lanes: lanes
+ * 4i..4i+3 hold block i's (the layout of one 16-pixel row of y4). */
+static inline __m128i dc_adds(const int16_t (*dc)[16])
+{
+    __m128i v = _mm_setr_epi16(dc[0][0], dc[1][0], dc[2][0], dc[3][0], 0, 0, 0, 0);
+    v = _mm_srai_epi16(_mm_adds_epi16(v, _mm_set1_epi16(4)), 3);
+    /* dc + 4 saturating at 32767 still shifts to 4095: the clamp below is what counts */
+    v = _mm_min_epi16(_mm_max_epi16(v, _mm_set1_epi16(-255)), _mm_set1_epi16(255));
+    v = _mm_unpacklo_epi16(v, v);        /* a0 a0 a1 a1 a2 a2 a3 a3 */
+    return v;
+}
+
+/* p + a clamped, for the 16 pixels of p and the 16-bit adds a (8 lanes, each covering two
+ * pixels: lanes duplicated by the caller). */
+static inline __m128i add_clamp16(__m128i p, __m128i lo, __m128i hi)
+{
+    const __m128i z = _mm_setzero_si128();
+    return _mm_packus_epi16(_mm_add_epi16(_mm_unpacklo_epi8(p, z), lo),
+                            _mm_add_epi16(_mm_unpackhi_epi8(p, z), hi));
+}
+
+static void idct_dc_add_y4_sse2(const int16_t (*dc)[16], uint8_t *dst, ptrdiff_t stride)
+{
+    __m128i v = dc_adds(dc); /* a0 a0 a1 a1 a2 a2 a3 a3 */
+    __m128i lo = _mm_unpacklo_epi32(v, v), hi = _mm_unpackhi_epi32(v, v); /* a0 x4 a1 x4 | a2 x4 a3 x4 */
+    for (int y = 0; y < 4; y++, dst += stride) {
+        __m128i p = _mm_loadu_si128((const __m128i *)dst);
+        _mm_storeu_si128((__m128i *)dst, add_clamp16(p, lo, hi));
+    }
+}
+
+static void idct_dc_add_uv4_sse2(const int16_t (*dc)[16], uint8_t *dst, ptrdiff_t stride)
+{
+    __m128i v = dc_adds(dc);
+    /* Rows 0-3: blocks 0 and 1 side by side; rows 4-7: blocks 2 and 3. Two rows a vector. */
+    __m128i top = _mm_unpacklo_epi32(v, v), bottom = _mm_unpackhi_epi32(v, v);
+    for (int y = 0; y < 8; y += 2, dst += 2 * stride) {
+        __m128i a = y < 4 ? top : bottom;
+        __m128i p = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)dst),
+                                       _mm_loadl_epi64((const __m128i *)(dst + stride)));
+        __m128i r = add_clamp16(p, a, a);
+        _mm_storel_epi64((__m128i *)dst, r);
+        _mm_storel_epi64((__m128i *)(dst + stride), _mm_unpackhi_epi64(r, r));
+    }
+}
+
 void vp8_dsp_init_idct_sse2(vp8_dsp *d)
 {
     d->idct_add = idct_add_sse2;
     d->idct_dc_add = idct_dc_add_sse2;
+    d->idct_dc_add_y4 = idct_dc_add_y4_sse2;
+    d->idct_dc_add_uv4 = idct_dc_add_uv4_sse2;
 }
 #else
 typedef int excam_dsp_unused; /* ISO C forbids an empty translation unit */

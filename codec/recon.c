@@ -211,7 +211,16 @@ static void predict_inter(vp8_decoder *d, int mb_row, int mb_col, uint8_t *dst[3
 
 /* ------------------------------------------------------------ residue */
 
-/* §14.3-§14.5: inverse transforms added to the prediction. */
+/* True if the four eobs at e are all 0 or 1: blocks with at most a DC. */
+static inline int dc_only4(const uint8_t *e)
+{
+    uint32_t v;
+    memcpy(&v, e, 4);
+    return !(v & 0xfefefefeu);
+}
+
+/* §14.3-§14.5: inverse transforms added to the prediction. Four blocks that have at
+ * most a DC (the common case at medium and low rates) take one call. */
 static void add_residue(vp8_decoder *d, uint8_t *dst[3], const vp8_mb_info *mb,
                         int16_t coeffs[25][16], const uint8_t eobs[25])
 {
@@ -222,20 +231,33 @@ static void add_residue(vp8_decoder *d, uint8_t *dst[3], const vp8_mb_info *mb,
         /* With a Y2 block, the luma DCs come from its inverse WHT (§14.3). */
         if (mb->ymode != VP8_MV_SPLIT)
             dsp->iwht(coeffs[24], &coeffs[0][0]);
-        for (int b = 0; b < 16; b++) {
-            uint8_t *p = dst[0] + (b >> 2) * 4 * ys + (b & 3) * 4;
-            if (eobs[b] > 1)
-                dsp->idct_add(coeffs[b], p, ys);
-            else if (coeffs[b][0])
-                dsp->idct_dc_add(coeffs[b][0], p, ys);
+        for (int r = 0; r < 4; r++) {
+            uint8_t *p = dst[0] + r * 4 * ys;
+            if (dc_only4(eobs + 4 * r)) {
+                dsp->idct_dc_add_y4((const int16_t (*)[16])coeffs + 4 * r, p, ys);
+                continue;
+            }
+            for (int b = 4 * r; b < 4 * r + 4; b++, p += 4) {
+                if (eobs[b] > 1)
+                    dsp->idct_add(coeffs[b], p, ys);
+                else if (coeffs[b][0])
+                    dsp->idct_dc_add(coeffs[b][0], p, ys);
+            }
         }
     }
-    for (int b = 16; b < 24; b++) {
-        uint8_t *p = dst[1 + (b >= 20)] + ((b >> 1) & 1) * 4 * uvs + (b & 1) * 4;
-        if (eobs[b] > 1)
-            dsp->idct_add(coeffs[b], p, uvs);
-        else if (eobs[b] == 1)
-            dsp->idct_dc_add(coeffs[b][0], p, uvs);
+    for (int pl = 0; pl < 2; pl++) {
+        const int b0 = 16 + 4 * pl;
+        if (dc_only4(eobs + b0)) {
+            dsp->idct_dc_add_uv4((const int16_t (*)[16])coeffs + b0, dst[1 + pl], uvs);
+            continue;
+        }
+        for (int b = b0; b < b0 + 4; b++) {
+            uint8_t *p = dst[1 + pl] + ((b >> 1) & 1) * 4 * uvs + (b & 1) * 4;
+            if (eobs[b] > 1)
+                dsp->idct_add(coeffs[b], p, uvs);
+            else if (eobs[b] == 1)
+                dsp->idct_dc_add(coeffs[b][0], p, uvs);
+        }
     }
 }
 

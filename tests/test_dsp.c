@@ -57,6 +57,7 @@ static void fill(uint8_t *p, size_t n, int kind)
 }
 
 static long cases, mismatches;
+static int kernels; /* entries of the kernel table (test_table) */
 
 static int compare(const char *kernel, long iter, const uint8_t *ref, const uint8_t *opt,
                    size_t n)
@@ -123,6 +124,23 @@ static int test_transforms(const vp8_dsp *c, const vp8_dsp *o, int iters)
         c->idct_dc_add(dc, dst_ref + off, STRIDE);
         o->idct_dc_add(dc, dst_opt + off, STRIDE);
         bad |= compare("idct_dc_add", it, dst_ref, dst_opt, AREA);
+
+        /* Four DCs at once: each anywhere in the int16 range now and then (the clamp),
+         * rows of 16 coefficients whose other values must be ignored. */
+        int16_t dcs[4][16];
+        for (int b = 0; b < 4; b++) {
+            for (int i = 0; i < 16; i++)
+                dcs[b][i] = (int16_t)rnd_range(-2000, 2000);
+            dcs[b][0] = (int16_t)((rnd() & 7) == 0 ? ((rnd() & 1) ? 32767 : -32768)
+                                                   : rnd_range(-4096, 4095));
+        }
+        off = rnd_range(0, ROWS - 8) * STRIDE + rnd_range(0, STRIDE - 16);
+        c->idct_dc_add_y4((const int16_t (*)[16])dcs, dst_ref + off, STRIDE);
+        o->idct_dc_add_y4((const int16_t (*)[16])dcs, dst_opt + off, STRIDE);
+        bad |= compare("idct_dc_add_y4", it, dst_ref, dst_opt, AREA);
+        c->idct_dc_add_uv4((const int16_t (*)[16])dcs, dst_ref + off, STRIDE);
+        o->idct_dc_add_uv4((const int16_t (*)[16])dcs, dst_opt + off, STRIDE);
+        bad |= compare("idct_dc_add_uv4", it, dst_ref, dst_opt, AREA);
     }
     return bad;
 }
@@ -480,10 +498,12 @@ static int test_token_costs(int iters)
 /* One kernel table against the C table: every kernel the level replaces is listed. */
 static int test_table(const vp8_dsp *c, const vp8_dsp *o, const vp8_dsp *below, int iters)
 {
-    int bad = 0;
+    int bad = 0, listed = 0;
+    /* Every entry of the table after cpu_flags is a kernel pointer: all must be listed. */
+    const int entries = (int)((sizeof(vp8_dsp) - offsetof(vp8_dsp, iwht)) / sizeof(void (*)(void)));
     printf("level %s:\n", vp8_cpu_name(o->cpu_flags));
-#define R(f) report_kernel(#f, (const void *)c->f, (const void *)o->f, (const void *)below->f)
-    R(iwht); R(idct_add); R(idct_dc_add);
+#define R(f) (listed++, report_kernel(#f, (const void *)c->f, (const void *)o->f, (const void *)below->f))
+    R(iwht); R(idct_add); R(idct_dc_add); R(idct_dc_add_y4); R(idct_dc_add_uv4);
     R(sixtap[0]); R(sixtap[1]); R(sixtap[2]);
     R(bilinear[0]); R(bilinear[1]); R(bilinear[2]);
     R(lf_mbedge_h); R(lf_mbedge_v); R(lf_inner_h); R(lf_inner_v);
@@ -493,6 +513,13 @@ static int test_table(const vp8_dsp *c, const vp8_dsp *o, const vp8_dsp *below, 
     R(sad_wh); R(sse[0]); R(sse[1]); R(sse[2]);
     R(fdct4x4); R(quantize);
 #undef R
+    if (listed != entries) {
+        printf("test_dsp: the kernel table has %d entries, %d listed here: list the new ones\n",
+               entries, listed);
+        mismatches++;
+        bad = 1;
+    }
+    kernels = listed;
     bad |= test_transforms(c, o, iters);
     bad |= test_subpel(c, o, iters);
     bad |= test_loopfilters(c, o, iters);
@@ -553,7 +580,7 @@ int main(int argc, char **argv)
         printf("test_dsp: %ld mismatches in %ld cases\n", mismatches, cases);
         return 1;
     }
-    printf("test_dsp: %d SIMD levels with kernels of their own (CPU: %s), 28 kernels each, and the token cost tables: %ld cases, all match C\n",
-           tested, vp8_cpu_name(have), cases);
+    printf("test_dsp: %d SIMD levels with kernels of their own (CPU: %s), %d kernels each, and the token cost tables: %ld cases, all match C\n",
+           tested, vp8_cpu_name(have), kernels, cases);
     return 0;
 }
