@@ -26,6 +26,8 @@ void vp8_dsp_init(vp8_dsp *d, unsigned flags)
         vp8_dsp_init_lf_sse2(d);
         vp8_dsp_init_enc_sse2(d);
     }
+    if (flags & VP8_CPU_SSSE3)
+        vp8_dsp_init_inter_ssse3(d);
     d->cpu_flags = flags;
 #else
     (void)flags;

@@ -40,5 +40,6 @@ void vp8_dsp_init_inter_sse2(struct vp8_dsp *d);
 void vp8_dsp_init_lf_sse2(struct vp8_dsp *d);
 void vp8_dsp_init_idct_sse2(struct vp8_dsp *d);
 void vp8_dsp_init_enc_sse2(struct vp8_dsp *d);
+void vp8_dsp_init_inter_ssse3(struct vp8_dsp *d);
 
 #endif
