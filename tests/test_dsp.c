@@ -147,6 +147,31 @@ static int test_transforms(const vp8_dsp *c, const vp8_dsp *o, int iters)
 
 /* ------------------------------------------------------------ inter prediction */
 
+/* Sub-pixel sources: the kinds of fill(), and kind 4: 0 or 255 by a random bit per
+ * column (every row the same) or per row, so that one pass of a 2-D filter sees a
+ * flat input (its output is the input) and the other exact extremes: the sums of the
+ * taps of one sign, where 16-bit SIMD sums must not overflow (RFC 6386 §18.3 filters
+ * reach 255 * 160 with the negative taps on 0). */
+static void fill_subpel(int kind)
+{
+    if (kind < 4) {
+        fill(src, AREA, kind);
+        return;
+    }
+    int by_row = (int)(rnd() & 1);
+    uint8_t bits[STRIDE > ROWS ? STRIDE : ROWS];
+    for (size_t i = 0; i < sizeof(bits); i++)
+        bits[i] = (rnd() & 1) ? 255 : 0;
+    for (int y = 0; y < ROWS; y++)
+        for (int x = 0; x < STRIDE; x++)
+            src[y * STRIDE + x] = bits[by_row ? y : x];
+}
+
+/* Every size, filter and (mx, my) pair (mx = 0 or my = 0 included: the one-pass and
+ * copy cases), on every kind of source; the source is read in place (stride STRIDE)
+ * or, in half the cases at random, through a copy of exactly the pixels the C
+ * reference reads (rows and columns -2 .. n+2 for the six-tap, 0 .. n for the
+ * bilinear) in a buffer of its own, so that a read outside them fails under ASan. */
 static int test_subpel(const vp8_dsp *c, const vp8_dsp *o, int iters)
 {
     static const char *names[2][3] = {{"sixtap16", "sixtap8", "sixtap4"},
@@ -158,16 +183,31 @@ static int test_subpel(const vp8_dsp *c, const vp8_dsp *o, int iters)
             for (long it = 0; it < iters && !bad; it++) {
                 vp8_subpel_fn fc = filt ? c->bilinear[s] : c->sixtap[s];
                 vp8_subpel_fn fo = filt ? o->bilinear[s] : o->sixtap[s];
-                int mx = (int)(it % 8), my = (int)((it / 8) % 8);
-                fill(src, AREA, (int)(it / 64) % 4);
+                int mx = (int)(it % 8), my = (int)((it / 8) % 8), n = size[s];
+                fill_subpel((int)(it / 64) % 5);
                 fill(dst_ref, AREA, 0);
                 memcpy(dst_opt, dst_ref, AREA);
                 /* Source block with room for 2 rows/cols before and 3 after. */
-                int sx = rnd_range(2, STRIDE - size[s] - 3), sy = rnd_range(2, ROWS - size[s] - 3);
-                int dx = rnd_range(0, STRIDE - size[s]), dy = rnd_range(0, ROWS - size[s]);
+                int sx = rnd_range(2, STRIDE - n - 3), sy = rnd_range(2, ROWS - n - 3);
+                int dx = rnd_range(0, STRIDE - n), dy = rnd_range(0, ROWS - n);
                 const uint8_t *sp = src + sy * STRIDE + sx;
-                fc(dst_ref + dy * STRIDE + dx, STRIDE, sp, STRIDE, mx, my);
-                fo(dst_opt + dy * STRIDE + dx, STRIDE, sp, STRIDE, mx, my);
+                ptrdiff_t ss = STRIDE;
+                uint8_t *tight = NULL;
+                if (rnd() & 1) {
+                    int before = filt ? 0 : 2, span = filt ? n + 1 : n + 5;
+                    tight = malloc((size_t)(span * span));
+                    if (!tight) {
+                        printf("out of memory\n");
+                        return 1;
+                    }
+                    for (int y = 0; y < span; y++)
+                        memcpy(tight + y * span, sp + (y - before) * STRIDE - before, (size_t)span);
+                    sp = tight + before * span + before;
+                    ss = span;
+                }
+                fc(dst_ref + dy * STRIDE + dx, STRIDE, sp, ss, mx, my);
+                fo(dst_opt + dy * STRIDE + dx, STRIDE, sp, ss, mx, my);
+                free(tight);
                 bad |= compare(names[filt][s], it, dst_ref, dst_opt, AREA);
             }
     return bad;
