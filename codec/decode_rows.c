@@ -250,6 +250,7 @@ int vp8_decode_rows(vp8_decoder *d, vp8_bool_decoder *first, vp8_bool_decoder *p
     rows_job j = {d, first, parts, 1, NULL};
     int corrupt = 0;
 
+    vp8_loop_filter_setup(d);
     /* More threads than partitions only wait; tiny frames are not worth a thread. */
     if (threads > d->hdr.num_partitions)
         threads = d->hdr.num_partitions;

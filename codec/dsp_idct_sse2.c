@@ -115,6 +115,45 @@ static void idct_dc_add_sse2(int dc, uint8_t *dst, ptrdiff_t stride)
     }
 }
 
+/* §14.3 inverse WHT on 32-bit lanes (the sums of four coefficients leave 16 bits), each
+ * output truncated to 16 bits as the reference's cast does. */
+static void iwht_sse2(const int16_t in[16], int16_t *out)
+{
+    __m128i lo = _mm_loadu_si128((const __m128i *)in), hi = _mm_loadu_si128((const __m128i *)(in + 8));
+    /* rows of in[], sign-extended */
+    __m128i r0 = _mm_srai_epi32(_mm_unpacklo_epi16(lo, lo), 16);
+    __m128i r1 = _mm_srai_epi32(_mm_unpackhi_epi16(lo, lo), 16);
+    __m128i r2 = _mm_srai_epi32(_mm_unpacklo_epi16(hi, hi), 16);
+    __m128i r3 = _mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 16);
+    /* the vertical pass: rows of tmp[] */
+    __m128i a1 = _mm_add_epi32(r0, r3), b1 = _mm_add_epi32(r1, r2);
+    __m128i c1 = _mm_sub_epi32(r1, r2), d1 = _mm_sub_epi32(r0, r3);
+    __m128i t0 = _mm_add_epi32(a1, b1), t1 = _mm_add_epi32(c1, d1);
+    __m128i t2 = _mm_sub_epi32(a1, b1), t3 = _mm_sub_epi32(d1, c1);
+    /* transposed: u_j holds tmp[4i + j] in lane i */
+    __m128i x0 = _mm_unpacklo_epi32(t0, t1), x1 = _mm_unpackhi_epi32(t0, t1);
+    __m128i x2 = _mm_unpacklo_epi32(t2, t3), x3 = _mm_unpackhi_epi32(t2, t3);
+    __m128i u0 = _mm_unpacklo_epi64(x0, x2), u1 = _mm_unpackhi_epi64(x0, x2);
+    __m128i u2 = _mm_unpacklo_epi64(x1, x3), u3 = _mm_unpackhi_epi64(x1, x3);
+    const __m128i three = _mm_set1_epi32(3);
+    __m128i o[4];
+    a1 = _mm_add_epi32(u0, u3);
+    b1 = _mm_add_epi32(u1, u2);
+    c1 = _mm_sub_epi32(u1, u2);
+    d1 = _mm_sub_epi32(u0, u3);
+    o[0] = _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(a1, b1), three), 3);
+    o[1] = _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(c1, d1), three), 3);
+    o[2] = _mm_srai_epi32(_mm_add_epi32(_mm_sub_epi32(a1, b1), three), 3);
+    o[3] = _mm_srai_epi32(_mm_add_epi32(_mm_sub_epi32(d1, c1), three), 3);
+    /* out[16 * (4i + j)] = lane i of o[j], its low 16 bits */
+    for (int j = 0; j < 4; j++) {
+        out[16 * j] = (int16_t)_mm_extract_epi16(o[j], 0);
+        out[16 * (4 + j)] = (int16_t)_mm_extract_epi16(o[j], 2);
+        out[16 * (8 + j)] = (int16_t)_mm_extract_epi16(o[j], 4);
+        out[16 * (12 + j)] = (int16_t)_mm_extract_epi16(o[j], 6);
+    }
+}
+
 /* The four blocks' (dc + 4) >> 3, clamped to +-255 as above, in 16-bit lanes: lanes
  * 4i..4i+3 hold block i's (the layout of one 16-pixel row of y4). */
 static inline __m128i dc_adds(const int16_t (*dc)[16])
@@ -163,6 +202,7 @@ static void idct_dc_add_uv4_sse2(const int16_t (*dc)[16], uint8_t *dst, ptrdiff_
 
 void vp8_dsp_init_idct_sse2(vp8_dsp *d)
 {
+    d->iwht = iwht_sse2;
     d->idct_add = idct_add_sse2;
     d->idct_dc_add = idct_dc_add_sse2;
     d->idct_dc_add_y4 = idct_dc_add_y4_sse2;

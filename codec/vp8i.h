@@ -155,6 +155,11 @@ typedef struct vp8_decoder {
     int16_t dequant[4][3][2]; /* [segment][Y1, Y2, UV][DC, AC] */
     uint8_t *nz_above;      /* per MB column: 9 nonzero flags (4 Y, 2 U, 2 V, 1 Y2) */
     int16_t (*coeffs)[25][16]; /* per MB of one row */
+    /* The loop filter's per-frame tables (vp8_loop_filter_setup): the level of a
+     * macroblock by segment, reference frame and mode class (loopfilter.c), and what
+     * each level's filters need. */
+    uint8_t lf_level[4][4][5];
+    struct { uint8_t interior, hev, mb_edge, sub_edge; } lf_limits[64];
 } vp8_decoder;
 
 static inline vp8_mb_info *vp8_mbi(vp8_decoder *d, int mb_row, int mb_col)
@@ -226,6 +231,9 @@ void vp8_loop_filter_row(vp8_decoder *d, int mb_row);
 /* The macroblocks [col0, col1) of one row (the decoder's wavefront, decode_rows.c). */
 void vp8_loop_filter_mbs(vp8_decoder *d, int mb_row, int col0, int col1);
 void vp8_loop_filter_frame(vp8_decoder *d);
+/* Fill d's loop filter tables from its frame header and state: before a frame's first
+ * vp8_loop_filter_row/mbs (vp8_loop_filter_frame calls it itself). */
+void vp8_loop_filter_setup(vp8_decoder *d);
 /* §9.7-§9.8: the references after a frame whose (loop-filtered, extended) picture is
  * cur, as the header says (decoder.c; also the encoder's rebase). */
 void vp8_update_references(excam_vp8_state *s, const vp8_frame_header *h, vp8_frame *cur);
