@@ -49,6 +49,12 @@ static const uint8_t shuf8_24[16] = {2, 4, 3, 8, 4, 9, 8, 10, 9, 11, 10, 12, 11,
 static const uint8_t shuf16_13[16] = {1, 3, 2, 4, 3, 5, 4, 6, 5, 7, 6, 8, 7, 9, 8, 10};
 static const uint8_t shuf16_24[16] = {2, 4, 3, 5, 4, 6, 5, 7, 6, 8, 7, 9, 8, 10, 9, 11};
 
+/* Two rows of a 4-wide block: bytes 0..7 of a vector are s[-2..5] of row 0, bytes 8..15
+ * those of row 1 (see h4x2). */
+static const uint8_t shuf4x2_13[16] = {1, 3, 2, 4, 3, 5, 4, 6, 9, 11, 10, 12, 11, 13, 12, 14};
+static const uint8_t shuf4x2_24[16] = {2, 4, 3, 5, 4, 6, 5, 7, 10, 12, 11, 13, 12, 14, 13, 15};
+static const uint8_t shuf4x2_lo[16] = {0, 1, 2, 3, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0};
+
 typedef struct {
     __m128i k05, k13, k24; /* tap pairs (0,5), (1,3), (2,4), repeated 8 times */
 } filt6;
@@ -121,6 +127,21 @@ static inline __m128i h8(const uint8_t *s, const filt6 *k, int w, int four)
     return sum6(four ? x24 : _mm_unpacklo_epi8(a, b), x13, x24, k, four);
 }
 
+/* Horizontal six-tap, 4 outputs of two rows (s and s + ss) as 16-bit values: row 0 in
+ * the low 4 lanes, row 1 in the high 4. Reads s[-2] .. s[6] of each row. */
+static inline __m128i h4x2(const uint8_t *s, ptrdiff_t ss, const filt6 *k, int four)
+{
+    __m128i a = _mm_unpacklo_epi64(load8(s - 2), load8(s + ss - 2));
+    __m128i x13 = _mm_shuffle_epi8(a, _mm_loadu_si128((const __m128i *)shuf4x2_13));
+    __m128i x24 = _mm_shuffle_epi8(a, _mm_loadu_si128((const __m128i *)shuf4x2_24));
+    __m128i x05 = x24; /* unused when four */
+    if (!four) { /* (s[x - 2], s[x + 3]): s[-2..1] of a with s[3..6] */
+        __m128i b = _mm_unpacklo_epi32(load4(s + 3), load4(s + ss + 3));
+        x05 = _mm_unpacklo_epi8(_mm_shuffle_epi8(a, _mm_loadu_si128((const __m128i *)shuf4x2_lo)), b);
+    }
+    return sum6(x05, x13, x24, k, four);
+}
+
 /* Horizontal six-tap, 16 outputs of one row. Reads s[-2] .. s[18]. */
 static inline __m128i h16(const uint8_t *s, const filt6 *k, int four)
 {
@@ -143,6 +164,14 @@ static inline void hpass(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff
                          int rows, int f, int four)
 {
     const filt6 k = make_filt6(f);
+    if (w == 4) { /* two rows a vector; an odd last row the way of 8 */
+        for (; rows >= 2; rows -= 2, src += 2 * ss, dst += 2 * ds) {
+            __m128i r = h4x2(src, ss, &k, four);
+            r = _mm_packus_epi16(r, r);
+            store4(dst, r);
+            store4(dst + ds, _mm_srli_si128(r, 4));
+        }
+    }
     for (int y = 0; y < rows; y++, src += ss, dst += ds) {
         if (w == 16) {
             _mm_storeu_si128((__m128i *)dst, h16(src, &k, four));
@@ -169,6 +198,20 @@ static inline void vpass(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff
                          int h, int f, int four)
 {
     const filt6 k = make_filt6(f);
+    if (w == 4) { /* two output rows a vector (h is 4: even) */
+        for (int y = 0; y < h; y += 2, src += 2 * ss, dst += 2 * ds) {
+#define ROWS2(j) _mm_unpacklo_epi32(load4(src + (j) * ss), load4(src + ((j) + 1) * ss))
+            __m128i r0 = four ? _mm_setzero_si128() : ROWS2(-2);
+            __m128i r5 = four ? _mm_setzero_si128() : ROWS2(3);
+            __m128i r = sum6(_mm_unpacklo_epi8(r0, r5), _mm_unpacklo_epi8(ROWS2(-1), ROWS2(1)),
+                             _mm_unpacklo_epi8(ROWS2(0), ROWS2(2)), &k, four);
+#undef ROWS2
+            r = _mm_packus_epi16(r, r);
+            store4(dst, r);
+            store4(dst + ds, _mm_srli_si128(r, 4));
+        }
+        return;
+    }
     for (int y = 0; y < h; y++, src += ss, dst += ds) {
         if (w == 16) {
             __m128i r0 = four ? _mm_setzero_si128() : load16(src - 2 * ss);

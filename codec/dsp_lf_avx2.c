@@ -31,6 +31,12 @@ EXCAM_TARGET_BEGIN("avx2")
 #define V_ZERO _mm256_setzero_si256
 #include "dsp_lf_simd.h"
 
+/* The high 8 bytes of x at p (unaligned: _mm_storeh_pd would store a misaligned double). */
+static inline void store_high8(uint8_t *p, __m128i x)
+{
+    _mm_storel_epi64((__m128i *)p, _mm_unpackhi_epi64(x, x));
+}
+
 /* lo: 16 bytes at a; hi: 8 bytes at u then 8 at v. */
 static inline V load_y_uv(const uint8_t *a, const uint8_t *u, const uint8_t *v)
 {
@@ -45,7 +51,7 @@ static inline void store_y_uv(uint8_t *a, uint8_t *u, uint8_t *v, V x)
     __m128i uv = _mm256_extracti128_si256(x, 1);
     _mm_storeu_si128((__m128i *)a, _mm256_castsi256_si128(x));
     _mm_storel_epi64((__m128i *)u, uv);
-    _mm_storeh_pd((double *)v, _mm_castsi128_pd(uv));
+    store_high8(v, uv);
 }
 
 /* lo: 8 bytes at a; hi: 8 bytes at b. */
@@ -57,7 +63,7 @@ static inline V load_8_8(const uint8_t *a, const uint8_t *b)
 
 /* The rows of the two planes' pair x's halves came from: luma row i, and row i of U
  * (i < 8) or of V (i >= 8). */
-static inline const uint8_t *uv_row(const uint8_t *u, const uint8_t *v, ptrdiff_t s, int i)
+static inline uint8_t *uv_row(uint8_t *u, uint8_t *v, ptrdiff_t s, int i)
 {
     return i < 8 ? u + i * s : v + (i - 8) * s;
 }
@@ -79,9 +85,9 @@ static inline void left_edge(uint8_t *y, uint8_t *u, uint8_t *v, ptrdiff_t ys, p
     for (int i = 0; i < 8; i++) {
         __m128i lo = _mm256_castsi256_si128(c[i]), hi = _mm256_extracti128_si256(c[i], 1);
         _mm_storel_epi64((__m128i *)(y - 4 + 2 * i * ys), lo);
-        _mm_storeh_pd((double *)(y - 4 + (2 * i + 1) * ys), _mm_castsi128_pd(lo));
+        store_high8(y - 4 + (2 * i + 1) * ys, lo);
         _mm_storel_epi64((__m128i *)(uv_row(u, v, uvs, 2 * i) - 4), hi);
-        _mm_storeh_pd((double *)(uv_row(u, v, uvs, 2 * i + 1) - 4), _mm_castsi128_pd(hi));
+        store_high8(uv_row(u, v, uvs, 2 * i + 1) - 4, hi);
     }
 }
 
@@ -151,7 +157,7 @@ static inline void inner_h(uint8_t *y, uint8_t *u, uint8_t *v, ptrdiff_t ys, ptr
         _mm_storeu_si128((__m128i *)(y + i * ys), _mm256_castsi256_si128(x[i]));
     for (int i = 0; i < 4; i++) {
         _mm_storel_epi64((__m128i *)(u + (i + 2) * uvs), c[i]);
-        _mm_storeh_pd((double *)(v + (i + 2) * uvs), _mm_castsi128_pd(c[i]));
+        store_high8(v + (i + 2) * uvs, c[i]);
     }
 }
 
