@@ -1,5 +1,7 @@
 /* Per-macroblock headers: segment id, skip flag, intra modes and motion vectors
  * (RFC 6386 §10, §11, §16, §17, §19.3). */
+#include <string.h>
+
 #include "boolreader.h"
 #include "dsp.h"
 #include "tables.h"
@@ -201,6 +203,18 @@ MODES_INLINE void read_split_mv(vp8_bool_decoder *bd, vp8_mb_info *mb, const vp8
     mb->mv = mb->bmv[15];
 }
 
+/* A macroblock's one vector, for it and its subblocks. Written from a register as
+ * whole 32-bit words: storing the two halves and reading mb->mv back as one word
+ * stalled on store forwarding (a hot spot of the mode reader). */
+MODES_INLINE void set_mv(vp8_mb_info *mb, vp8_mv mv)
+{
+    uint32_t w;
+    memcpy(&w, &mv, sizeof(w));
+    memcpy(&mb->mv, &w, sizeof(w));
+    for (int b = 0; b < 16; b++)
+        memcpy(&mb->bmv[b], &w, sizeof(w));
+}
+
 /* §16.2-§16.3: an inter macroblock's reference frame, mode and vectors. */
 MODES_INLINE void read_inter_modes(vp8_decoder *d, vp8_bool_decoder *bd, vp8_mb_info *mb, int mb_row,
                              int mb_col)
@@ -209,7 +223,7 @@ MODES_INLINE void read_inter_modes(vp8_decoder *d, vp8_bool_decoder *bd, vp8_mb_
     const vp8_mb_info *above = vp8_mbi(d, mb_row - 1, mb_col);
     const vp8_mb_info *left = vp8_mbi(d, mb_row, mb_col - 1);
     const vp8_mb_info *aboveleft = vp8_mbi(d, mb_row - 1, mb_col - 1);
-    vp8_mv near_mvs[4];
+    vp8_mv near_mvs[4], mv;
     int cnt[4];
     uint8_t probs[4];
     vp8_mv_bounds bounds;
@@ -227,19 +241,18 @@ MODES_INLINE void read_inter_modes(vp8_decoder *d, vp8_bool_decoder *bd, vp8_mb_
 
     mb->ymode = (uint8_t)vp8_read_tree(bd, vp8_mv_ref_tree, probs);
     switch (mb->ymode) {
-    case VP8_MV_NEAREST: mb->mv = vp8_clamp_mv(near_mvs[CNT_NEAREST], &bounds); break;
-    case VP8_MV_NEAR: mb->mv = vp8_clamp_mv(near_mvs[CNT_NEAR], &bounds); break;
-    case VP8_MV_ZERO: mb->mv = (vp8_mv){0, 0}; break;
+    case VP8_MV_NEAREST: mv = vp8_clamp_mv(near_mvs[CNT_NEAREST], &bounds); break;
+    case VP8_MV_NEAR: mv = vp8_clamp_mv(near_mvs[CNT_NEAR], &bounds); break;
+    case VP8_MV_ZERO: mv = (vp8_mv){0, 0}; break;
     case VP8_MV_NEW:
         /* Not clamped (as libvpx): prediction treats the reference as extended forever. */
-        mb->mv = read_mv(bd, &d->s->ctx, vp8_clamp_mv(near_mvs[CNT_ZERO], &bounds));
+        mv = read_mv(bd, &d->s->ctx, vp8_clamp_mv(near_mvs[CNT_ZERO], &bounds));
         break;
     default:
         read_split_mv(bd, mb, above, left, &d->s->ctx, vp8_clamp_mv(near_mvs[CNT_ZERO], &bounds));
         return;
     }
-    for (int b = 0; b < 16; b++)
-        mb->bmv[b] = mb->mv;
+    set_mv(mb, mv);
 }
 
 MODES_INLINE void read_mb_modes(vp8_decoder *d, vp8_bool_decoder *bd, int mb_row, int mb_col)
@@ -264,9 +277,7 @@ MODES_INLINE void read_mb_modes(vp8_decoder *d, vp8_bool_decoder *bd, int mb_row
     } else {
         mb->ref_frame = VP8_REF_INTRA;
         read_intra_modes(bd, mb, &d->s->ctx);
-        mb->mv = (vp8_mv){0, 0};
-        for (int b = 0; b < 16; b++)
-            mb->bmv[b] = mb->mv;
+        set_mv(mb, (vp8_mv){0, 0});
     }
 }
 
