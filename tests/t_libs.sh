@@ -59,7 +59,7 @@ fi
 # Broken copies of both libraries, found first by the dynamic loader.
 BROKEN=$SCRATCH/broken
 mkdir -p "$BROKEN"
-avso=$(ldconfig -p | awk '$1 ~ /^libavformat\.so\.[0-9]+$/ && /x86-64/ { print $1; exit }')
+avso=$(ldconfig -p | awk '$1 ~ /^libavformat\.so\.[0-9]+$/ && /x86-64/ && !found { print $1; found = 1 }')
 [[ -n $avso ]] || avso=libavformat.so.59
 echo "not a library" >"$BROKEN/$avso"
 echo "not a library" >"$BROKEN/libcurl.so.4"

@@ -23,7 +23,9 @@ install -m 755 "$excam" "$stage/excam"
 # and libcurl with its own, which excam loads only when it first needs http/S3
 # (storage/dynlib.h: ldd does not list it). libavformat, loaded for WebM only, stays
 # out: a worker never writes WebM.
-curl=$(ldconfig -p | awk '$1 == "libcurl.so.4" && /x86-64/ { print $NF; exit }')
+# (awk reads all of ldconfig's output: an early exit would kill it with SIGPIPE, which
+# pipefail turns into a failure.)
+curl=$(ldconfig -p | awk '$1 == "libcurl.so.4" && /x86-64/ && !found { print $NF; found = 1 }')
 [[ -n $curl ]] || { echo "package.sh: libcurl.so.4 not found (apt-get install libcurl4)" >&2; exit 1; }
 { ldd "$excam"; echo " libcurl.so.4 => $curl (0)"; ldd "$curl"; } |
     awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
