@@ -87,52 +87,80 @@ static void predict_intra(vp8_decoder *d, int mb_row, int mb_col, uint8_t *dst[3
 
 /* ------------------------------------------------------------ inter */
 
-/*
- * §18: predict a size x size block whose top-left full-pel position in the
- * reference plane is (x, y), with eighth-pel fractions (mx, my). References are
- * extended without limit: where the filter taps would leave the allocated border,
- * the block is read through a copy with clamped coordinates (equivalent, because
- * the border replicates the edges of the macroblock-aligned area).
- */
-static void predict_block(vp8_decoder *d, const vp8_frame *ref, int plane, int x, int y, int mx,
-                          int my, int size_index, uint8_t *dst, ptrdiff_t dst_stride)
-{
-    static const int sizes[3] = {16, 8, 4};
-    const int size = sizes[size_index];
-    const int border = plane ? VP8_BORDER / 2 : VP8_BORDER;
-    const int w = plane ? ref->mb_cols * 8 : ref->mb_cols * 16;
-    const int h = plane ? ref->mb_rows * 8 : ref->mb_rows * 16;
-    const ptrdiff_t stride = ref->stride[plane];
-    const uint8_t *src = ref->plane[plane] + (ptrdiff_t)y * stride + x;
-    ptrdiff_t src_stride = stride;
-    uint8_t tmp[(16 + 5) * (16 + 5)];
+#if defined(__GNUC__)
+#define RECON_INLINE static inline __attribute__((always_inline))
+#define RECON_NOINLINE static __attribute__((noinline))
+#else
+#define RECON_INLINE static inline
+#define RECON_NOINLINE static
+#endif
 
-    if (x - 2 < -border || y - 2 < -border || x + size + 3 > w + border ||
-        y + size + 3 > h + border) {
-        const uint8_t *base = ref->plane[plane];
-        for (int j = 0; j < size + 5; j++) {
-            int yy = y - 2 + j;
-            yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
-            for (int i = 0; i < size + 5; i++) {
-                int xx = x - 2 + i;
-                xx = xx < 0 ? 0 : xx >= w ? w - 1 : xx;
-                tmp[j * (size + 5) + i] = base[yy * stride + xx];
-            }
-        }
-        src = tmp + 2 * (size + 5) + 2;
-        src_stride = size + 5;
-    }
+static inline void subpel(const vp8_decoder *d, int size_index, uint8_t *dst, ptrdiff_t dst_stride,
+                          const uint8_t *src, ptrdiff_t src_stride, int mx, int my)
+{
     if (d->hdr.version == 0)
         d->dsp->sixtap[size_index](dst, dst_stride, src, src_stride, mx, my);
     else
         d->dsp->bilinear[size_index](dst, dst_stride, src, src_stride, mx, my);
 }
 
+/* The rare block whose filter taps reach past the border: read through a copy with
+ * clamped coordinates. Out of line, so that predict_block stays small. */
+RECON_NOINLINE void predict_block_clamped(const vp8_decoder *d, const vp8_frame *ref, int plane,
+                                          int x, int y, int mx, int my, int size_index,
+                                          uint8_t *dst, ptrdiff_t dst_stride)
+{
+    static const int sizes[3] = {16, 8, 4};
+    const int size = sizes[size_index];
+    const int w = plane ? ref->mb_cols * 8 : ref->mb_cols * 16;
+    const int h = plane ? ref->mb_rows * 8 : ref->mb_rows * 16;
+    const ptrdiff_t stride = ref->stride[plane];
+    const uint8_t *base = ref->plane[plane];
+    uint8_t tmp[(16 + 5) * (16 + 5)];
+
+    for (int j = 0; j < size + 5; j++) {
+        int yy = y - 2 + j;
+        yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
+        for (int i = 0; i < size + 5; i++) {
+            int xx = x - 2 + i;
+            xx = xx < 0 ? 0 : xx >= w ? w - 1 : xx;
+            tmp[j * (size + 5) + i] = base[yy * stride + xx];
+        }
+    }
+    subpel(d, size_index, dst, dst_stride, tmp + 2 * (size + 5) + 2, size + 5, mx, my);
+}
+
+/*
+ * §18: predict a size x size block whose top-left full-pel position in the
+ * reference plane is (x, y), with eighth-pel fractions (mx, my). References are
+ * extended without limit: where the filter taps would leave the allocated border,
+ * the block is read through a copy with clamped coordinates (equivalent, because
+ * the border replicates the edges of the macroblock-aligned area). Inlined: its
+ * callers pass constant planes and sizes.
+ */
+RECON_INLINE void predict_block(const vp8_decoder *d, const vp8_frame *ref, int plane, int x,
+                                int y, int mx, int my, int size_index, uint8_t *dst,
+                                ptrdiff_t dst_stride)
+{
+    const int size = size_index == VP8_PRED_16x16 ? 16 : size_index == VP8_PRED_8x8 ? 8 : 4;
+    const int border = plane ? VP8_BORDER / 2 : VP8_BORDER;
+    const int w = plane ? ref->mb_cols * 8 : ref->mb_cols * 16;
+    const int h = plane ? ref->mb_rows * 8 : ref->mb_rows * 16;
+
+    if (x - 2 < -border || y - 2 < -border || x + size + 3 > w + border ||
+        y + size + 3 > h + border) {
+        predict_block_clamped(d, ref, plane, x, y, mx, my, size_index, dst, dst_stride);
+        return;
+    }
+    subpel(d, size_index, dst, dst_stride, ref->plane[plane] + (ptrdiff_t)y * ref->stride[plane] + x,
+           ref->stride[plane], mx, my);
+}
+
 /* Arithmetic shift right of a possibly negative vector component. */
 static inline int floor_div8(int v) { return v >= 0 ? v >> 3 : -((-v + 7) >> 3); }
 
-static void predict_mv(vp8_decoder *d, const vp8_frame *ref, int plane, int bx, int by, vp8_mv mv,
-                       int size_index, uint8_t *dst, ptrdiff_t stride)
+RECON_INLINE void predict_mv(vp8_decoder *d, const vp8_frame *ref, int plane, int bx, int by,
+                            vp8_mv mv, int size_index, uint8_t *dst, ptrdiff_t stride)
 {
     predict_block(d, ref, plane, bx + floor_div8(mv.col), by + floor_div8(mv.row), mv.col & 7,
                   mv.row & 7, size_index, dst, stride);
