@@ -6,13 +6,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "ssl_api.h"
 
 /* "what: the last OpenSSL error" into err. */
 static int tls_fail(char *err, size_t errlen, const char *what)
@@ -31,7 +30,10 @@ static int tls_fail(char *err, size_t errlen, const char *what)
 
 static tls_ctx *new_ctx(int server, char *err, size_t errlen)
 {
-    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    SSL_CTX *ctx;
+    if (ssl_api_load(err, errlen) != 0) /* OpenSSL is loaded here, on first use */
+        return NULL;
+    ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
     if (!ctx) {
         tls_fail(err, errlen, "TLS: cannot make a context");
         return NULL;

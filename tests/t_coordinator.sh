@@ -45,7 +45,7 @@ cleanup() {
     kill -KILL "${WORKERS[@]}" 2>/dev/null || true
     [[ -n $COORD_PID ]] && kill -KILL "$COORD_PID" 2>/dev/null || true
     wait 2>/dev/null || true
-    rm -rf "$SCRATCH"
+    [[ -n ${EXCAM_KEEP_SCRATCH:-} ]] && echo "scratch kept: $SCRATCH" || rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
 
@@ -105,11 +105,18 @@ fi
 
 # 2. Faults. Kill -9 the worker that was last given a task of KIND ("encode",
 # "re-encode", "rebase") in log lines after line FROM; prints what it did.
+# Only a task not yet reported done: on a loaded machine this script may see the
+# assignment after the task (a rebase takes a few milliseconds) has finished.
 kill_running() {
-    local kind=$1 from=$2 name pid
-    name=$(tail -n +"$from" "$LOG" | grep -E ": $kind of chunk [0-9]+ \(attempt [0-9]+\) to worker" |
-        tail -n 1 | sed -E 's/.*\((w-[0-9]+)\)$/\1/')
+    local kind=$1 from=$2 line chunk worker name pid
+    line=$(tail -n +"$from" "$LOG" | grep -E ": $kind of chunk [0-9]+ \(attempt [0-9]+\) to worker" |
+        tail -n 1)
+    [[ -n $line ]] || return 1
+    chunk=$(sed -E 's/.* of chunk ([0-9]+) .*/\1/' <<<"$line")
+    worker=$(sed -E 's/.* to worker ([0-9]+) .*/\1/' <<<"$line")
+    name=$(sed -E 's/.*\((w-[0-9]+)\)$/\1/' <<<"$line")
     [[ $name == w-* ]] || return 1
+    tail -n +"$from" "$LOG" | grep -qE ": $kind of chunk $chunk done by worker $worker " && return 1
     pid=${name#w-}
     kill -KILL "$pid" 2>/dev/null || return 1
     echo "$pid"

@@ -208,8 +208,9 @@ int cmd_decode(int argc, char **argv)
         if (md5) {
             uint8_t d[16];
             char hex[33];
-            if (i420_md5(img, d) != 0) {
-                cli_error("MD5 failed (OpenSSL)");
+            char why[320];
+            if (i420_md5(img, d, why, sizeof(why)) != 0) {
+                cli_error("%s: %s", input, why);
                 excam_image_free(img);
                 goto done;
             }

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "cli.h"
+#include "ssl_api.h"
 #include "tls_material.h"
 
 static const char usage[] =
@@ -66,6 +67,11 @@ int cmd_keygen(int argc, char **argv)
     if (optind < argc) return cli_usage_error("keygen", "unexpected argument '%s'", argv[optind]);
     if (!key && !tls) return cli_usage_error("keygen", "give --key FILE, --tls DIR or both");
     char err[1200];
+    /* OpenSSL first (it is loaded on first use): without it, nothing is written. */
+    if (tls && ssl_api_load(err, sizeof(err))) {
+        cli_error("%s", err);
+        return 1;
+    }
     if (key) {
         if (auth_init(err, sizeof(err)) || auth_key_create(key, force, err, sizeof(err))) {
             cli_error("%s", err);

@@ -4,17 +4,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/bn.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "ssl_api.h"
 
 enum { F_CA_CRT, F_CA_KEY, F_SRV_CRT, F_SRV_KEY, F_CLI_CRT, F_CLI_KEY, NFILES };
 static const char *const file_names[NFILES] = {"ca.crt",     "ca.key",     "server.crt",
@@ -134,6 +130,7 @@ int tls_material_make(const char *dir, const char *hosts, int days, int force, c
     struct stat st;
 
     if (subject_alt_names(hosts, san, sizeof(san), cn, sizeof(cn), err, errlen)) return -1;
+    if (ssl_api_load(err, errlen) != 0) return -1; /* OpenSSL, loaded on first use */
     if (mkdir(dir, 0700) && errno != EEXIST) {
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         return -1;

@@ -20,14 +20,19 @@ mkdir -p "$stage/lib"
 install -m 755 "$here/bootstrap" "$stage/bootstrap"
 install -m 755 "$excam" "$stage/excam"
 # Every library the loader finds for it, except glibc's own (the runtime has those);
-# and libcurl with its own, which excam loads only when it first needs http/S3
-# (storage/dynlib.h: ldd does not list it). libavformat, loaded for WebM only, stays
-# out: a worker never writes WebM.
-# (awk reads all of ldconfig's output: an early exit would kill it with SIGPIPE, which
-# pipefail turns into a failure.)
-curl=$(ldconfig -p | awk '$1 == "libcurl.so.4" && /x86-64/ && !found { print $NF; found = 1 }')
+# and libcurl and libssl with their own, which excam loads only when it first needs
+# http/S3 or TLS (storage/dynlib.h: ldd does not list them). libavformat, loaded for
+# WebM only, stays out: a worker never writes WebM.
+# usage: lib_path SONAME (awk reads all of ldconfig's output: an early exit would kill
+# it with SIGPIPE, which pipefail turns into a failure)
+lib_path() {
+    ldconfig -p | awk -v n="$1" '$1 == n && /x86-64/ && !found { print $NF; found = 1 }'
+}
+curl=$(lib_path libcurl.so.4)
+ssl=$(lib_path libssl.so.3)
 [[ -n $curl ]] || { echo "package.sh: libcurl.so.4 not found (apt-get install libcurl4)" >&2; exit 1; }
-{ ldd "$excam"; echo " libcurl.so.4 => $curl (0)"; ldd "$curl"; } |
+[[ -n $ssl ]] || { echo "package.sh: libssl.so.3 not found (apt-get install libssl3)" >&2; exit 1; }
+{ ldd "$excam"; echo " libcurl.so.4 => $curl (0)"; ldd "$curl"; echo " libssl.so.3 => $ssl (0)"; ldd "$ssl"; } |
     awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
     grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv|ld-linux[^/]*)\.so' |
     while read -r lib; do cp -L "$lib" "$stage/lib/"; done
