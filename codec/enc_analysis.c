@@ -737,6 +737,20 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
     }
 }
 
+/* Code a whole-MB inter candidate whose luma prediction is in pred (changed): chroma
+ * predicted here; the better of it and *best kept in *best. */
+static void code_pre(vp8_encoder *e, const mb_ctx *m, const vp8_mb_info *mb, int rate,
+                     uint8_t pred[256], candidate *best, candidate *cd)
+{
+    uint8_t upred[2][64];
+    uint8_t *dst[3] = {NULL, upred[0], upred[1]};
+    const ptrdiff_t strides[3] = {0, 8, 8};
+    cd->mb = *mb;
+    vp8_predict_inter_whole(&e->d, m->row, m->col, &cd->mb, 0, 1, dst, strides);
+    code_inter_pred(e, m, cd, rate, pred, upred);
+    if (cd->rd < best->rd) *best = *cd;
+}
+
 /* The inter candidates on one reference; keeps the best in *best. */
 static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candidate *best,
                           candidate *cd)
@@ -775,8 +789,15 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
     }
 
     struct try_mv { int mode; vp8_mv mv; } tries[4];
-    struct { vp8_mb_info mb; int rate; int64_t proxy; uint8_t pred[256]; } pre[4];
+    struct pre_cand { vp8_mb_info mb; int rate; int64_t proxy; uint8_t pred[256]; int coded; } pre[4];
     int npre = 0;
+    /* Speed >= 2: ZERO, NEAREST, NEAR and NEW are ranked by their luma prediction's SSE
+     * plus lambda times their header's rate; the first of ZERO, NEAREST and NEAR is coded
+     * before the search (the early exit needs it), then the first not yet coded of
+     * all four. Quick bench (4 clips, q 12..48, vs vpxenc --cpu-used=1): 0.79x -> 0.84x
+     * its speed, BD-rate PSNR +0.93% -> +0.95%, SSIM -0.04% -> +0.05%. (Coding only the
+     * first of the three and never NEW: +6.8%: the searched vector matters.) */
+    const int ncode = e->p->speed >= 2 ? 2 : 4;
     vp8_mv new_mv;
     int n = 0;
     tries[n++] = (struct try_mv){VP8_MV_ZERO, {0, 0}};
@@ -788,6 +809,13 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
         if (mode == VP8_MV_NEW && e->rebase_try) {
             tries[i].mv = new_mv = e->rebase_mv; /* rebase: the kept vector, no search */
         } else if (mode == VP8_MV_NEW) {
+            if (ncode < 4 && npre > 0) {
+                int bi = 0;
+                for (int j = 1; j < npre; j++)
+                    if (pre[j].proxy < pre[bi].proxy) bi = j;
+                code_pre(e, m, &pre[bi].mb, pre[bi].rate, pre[bi].pred, best, cd);
+                pre[bi].coded = 1;
+            }
             /* Early exit (speed >= 3): a vector already found predicts so well that
              * nothing is left to code and the error is below a fraction of what
              * quantization itself leaves: no search, no other reference, no B_PRED. */
@@ -839,9 +867,35 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
             npre++;
             continue;
         }
+        if (ncode < 4) {
+            uint8_t *dst[3] = {pre[npre].pred, NULL, NULL};
+            const ptrdiff_t strides[3] = {16, 0, 0};
+            vp8_predict_inter_whole(d, m->row, m->col, &cd->mb, 1, 0, dst, strides);
+            pre[npre].mb = cd->mb;
+            pre[npre].rate = rate;
+            pre[npre].proxy = sse_block(d->dsp, m->src[0], m->ss[0], pre[npre].pred, 16, 16) +
+                              ((int64_t)rate * e->rdmult + 128) / 256;
+            pre[npre].coded = 0;
+            npre++;
+            continue;
+        }
         predict_inter(e, m, &cd->mb);
         code_inter(e, m, cd, rate);
         if (cd->rd < best->rd) *best = *cd;
+    }
+    if (ncode < 4 && !e->rebase_try) {
+        int ncoded = 0;
+        for (int j = 0; j < npre; j++)
+            ncoded += pre[j].coded;
+        while (ncoded < ncode) {
+            int bi = -1;
+            for (int j = 0; j < npre; j++)
+                if (!pre[j].coded && (bi < 0 || pre[j].proxy < pre[bi].proxy)) bi = j;
+            if (bi < 0) break;
+            code_pre(e, m, &pre[bi].mb, pre[bi].rate, pre[bi].pred, best, cd);
+            pre[bi].coded = 1;
+            ncoded++;
+        }
     }
     if (e->rebase_try) {
         /* Rebase: the kept vector against the best of the others by that estimate,
