@@ -435,6 +435,14 @@ static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *r
     by = by < miny ? miny : by > maxy ? maxy : by;
     unsigned best = e->d.dsp->sad_wh(src, m->ss[0], base + by * rs + bx, rs, w, h) +
                     mv_sad_cost(e, by, bx, mv_ref);
+    /* Positions already measured (a small direct-mapped table; a collision only costs a
+     * measurement): one cannot beat the best, which has only improved since, so they
+     * are skipped (the same vector, about a third fewer SADs). */
+    uint32_t seen[64];
+    memset(seen, 0, sizeof(seen)); /* no key is 0: positions are within +-16384 */
+#define SEEN_KEY(x, y) (((uint32_t)((y) + 16384) << 16) | (uint32_t)((x) + 16384))
+#define SEEN_SLOT(x, y) ((((unsigned)(x) * 5u) ^ ((unsigned)(y) * 3u)) & 63u)
+    seen[SEEN_SLOT(bx, by)] = SEEN_KEY(bx, by);
     for (int step = first_step; step >= 1; step /= 2) {
         int improved = 1;
         while (improved) {
@@ -442,6 +450,9 @@ static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *r
             for (int i = 0; i < 8; i++) {
                 int x = bx + dirs[i][0] * step, y = by + dirs[i][1] * step;
                 if (x < minx || x > maxx || y < miny || y > maxy) continue;
+                uint32_t *slot = &seen[SEEN_SLOT(x, y)];
+                if (*slot == SEEN_KEY(x, y)) continue;
+                *slot = SEEN_KEY(x, y);
                 unsigned sd = e->d.dsp->sad_wh(src, m->ss[0], base + y * rs + x, rs, w, h);
                 if (sd >= best) continue;
                 sd += mv_sad_cost(e, y, x, mv_ref);
@@ -454,6 +465,8 @@ static vp8_mv search_fullpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *r
             }
         }
     }
+#undef SEEN_KEY
+#undef SEEN_SLOT
     if (best_sad) *best_sad = best;
     return (vp8_mv){(int16_t)(by * 8), (int16_t)(bx * 8)};
 }
@@ -828,9 +841,12 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
             unsigned sad, sad0;
             const int step = e->p->speed >= 6 ? 8 : e->p->speed >= 3 ? 16 : 32;
             vp8_mv mv = search_fullpel(e, m, ref, best_ref, &lim, 0, 0, 16, 16, step, best_ref, &sad);
-            vp8_mv mv0 = search_fullpel(e, m, ref, (vp8_mv){0, 0}, &lim, 0, 0, 16, 16, step,
-                                        best_ref, &sad0);
-            if (sad0 < sad) mv = mv0;
+            /* From (0, 0) too, unless that is where the first search started. */
+            if ((best_ref.row >> 3) != 0 || (best_ref.col >> 3) != 0) {
+                vp8_mv mv0 = search_fullpel(e, m, ref, (vp8_mv){0, 0}, &lim, 0, 0, 16, 16, step,
+                                            best_ref, &sad0);
+                if (sad0 < sad) mv = mv0;
+            }
             mv = refine_subpel(e, m, ref, mv, &lim, best_ref);
             tries[i].mv = new_mv = mv;
         }
