@@ -661,6 +661,17 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
     vp8_mb_info mbs[4];
     int rates[4], order[4], n = 0;
     int64_t pcost[4];
+    /* The 8x8 quadrants' vectors first (full-pel diamond from new_mv, sub-pel): the 8x8
+     * partitioning's, and the candidates of the 16x8 and 8x16 halves, which take the
+     * better of their two quadrants' vectors and refine it at sub-pel only, instead of
+     * a search of their own. Quick bench (4 clips, q 12..48, vs vpxenc --cpu-used=1):
+     * 0.92x -> 0.96x its speed, BD-rate PSNR +0.97% -> +0.31%, SSIM -0.10% -> -0.55%
+     * (the better quadrant's vector without refining: 1.00x, +0.98% / +0.05%). */
+    vp8_mv q8[4];
+    const int derive = e->p->speed >= 2;
+    if (derive)
+        for (int q = 0; q < 4; q++)
+            q8[q] = search_region(e, m, ref, new_mv, lim, (q & 1) * 8, (q >> 1) * 8, 8, 8, best_ref);
 
     for (int part = 0; part < nparts; part++) {
         const uint8_t *map = vp8_split_mv_map[part];
@@ -684,7 +695,17 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
             vp8_mv start = new_mv;
             if (part == 3) start = (k & 3) ? lmv : (k >= 4 ? amv : new_mv);
             if (!mv_inside(start, lim)) start = new_mv;
-            vp8_mv found = search_region(e, m, ref, start, lim, x0, y0, w, h, best_ref);
+            vp8_mv found;
+            if (derive && part == 2) {
+                found = q8[(y0 >> 3) * 2 + (x0 >> 3)];
+            } else if (derive && part < 2) {
+                int qa = (y0 >> 3) * 2 + (x0 >> 3), qb = part == 0 ? qa + 1 : qa + 2;
+                subpel_arg sa = {e, m, ref, x0, y0, w, h, best_ref, 0};
+                int64_t ca = subpel_sse(&sa, q8[qa]), cb = subpel_sse(&sa, q8[qb]);
+                found = subpel_steps(&sa, cb < ca ? q8[qb] : q8[qa], cb < ca ? cb : ca, lim);
+            } else {
+                found = search_region(e, m, ref, start, lim, x0, y0, w, h, best_ref);
+            }
             /* The sub-block mode: what the writer will choose for each vector. */
             struct { vp8_mv mv; int sub; } c[4] = {
                 {lmv, VP8_SUBMV_LEFT}, {amv, VP8_SUBMV_ABOVE}, {{0, 0}, VP8_SUBMV_ZERO},
