@@ -86,6 +86,7 @@ typedef struct vp8_encoder {
     int64_t skip_thresh;         /* early exit: a skipped MB with less error (speed >= 3) */
     int mb_done;                 /* the current MB's search ended early */
     int rebase_try;              /* rebase: the kept vector against ZERO/NEAREST/NEAR */
+    int64_t last_proxy;          /* the current MB's best whole-MB estimate on LAST */
     vp8_mv rebase_mv;            /* the kept vector */
     /* Rebase: the frame's header choices and macroblock modes, imposed (NULL: search). */
     const vp8_frame_header *forced_hdr;

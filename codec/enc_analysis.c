@@ -847,6 +847,17 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
                 int bi = 0;
                 for (int j = 1; j < npre; j++)
                     if (pre[j].proxy < pre[bi].proxy) bi = j;
+                /* Golden and alt-ref (speed >= 2): nothing more (no search, no coding)
+                 * unless one of ZERO, NEAREST and NEAR predicts within 1.5 times the
+                 * best estimate on LAST (ZERO..NEW): a golden frame as old as its
+                 * interval and no better than LAST seldom wins, a boosted one or an
+                 * alt-ref that predicts well is still tried. Quick bench (4 clips, q
+                 * 12..48, vs vpxenc --cpu-used=1): 0.98x -> 1.18x its speed, BD-rate
+                 * PSNR +0.31% -> +0.38%, SSIM -0.55% -> -0.47% (within 1x: 1.21x,
+                 * +0.45% / -0.39%; no golden and alt-ref at all: 1.24x, +0.62% / -0.28%). */
+                if (ref_frame != VP8_REF_LAST && e->last_proxy != INT64_MAX &&
+                    pre[bi].proxy * 2 >= e->last_proxy * 3)
+                    return;
                 code_pre(e, m, &pre[bi].mb, pre[bi].rate, pre[bi].pred, best, cd);
                 pre[bi].coded = 1;
             }
@@ -920,6 +931,9 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
         code_inter(e, m, cd, rate);
         if (cd->rd < best->rd) *best = *cd;
     }
+    if (ncode < 4 && !e->rebase_try && ref_frame == VP8_REF_LAST)
+        for (int j = 0; j < npre; j++)
+            if (pre[j].proxy < e->last_proxy) e->last_proxy = pre[j].proxy;
     if (ncode < 4 && !e->rebase_try) {
         int ncoded = 0;
         for (int j = 0; j < npre; j++)
@@ -1078,6 +1092,7 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
 
     e->coding_intra = 0;
     e->mb_done = 0;
+    e->last_proxy = INT64_MAX;
     if (!key) {
         static const int refs[3] = {VP8_REF_LAST, VP8_REF_GOLDEN, VP8_REF_ALTREF};
         for (int i = 0; i < 3; i++) {
