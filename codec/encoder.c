@@ -7,8 +7,9 @@
  * 2. the loop-filter level chosen on that reconstruction;
  * 3. token statistics gathered, coefficient probability updates chosen;
  * 4. the first partition (header, modes) and the token partitions written;
- * 5. the new state: the decoder run on the frame just written. It is therefore
- *    exactly the decoder's state, whatever the encoder did.
+ * 5. the new state: for a key frame, the decoder run on the frame just written; for
+ *    an inter frame, the encoder's reconstruction and probabilities finished as the
+ *    decoder finishes a frame (p->self_check compares that with the decoder's state).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -485,13 +486,15 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
                                                  : pick_filter_level(&e);
         err = write_frame(&e, frame, len);
     }
-    if (!err && out && e.forced_hdr) {
-        /* Rebase: the new state from the encoder's own reconstruction, as the decoder
-         * would finish the frame (decoder.c's decode_frame after its macroblocks): the
-         * probabilities the header left (restored if not refreshed), no segmentation or
-         * filter deltas, the picture loop-filtered into the references. Decoding the
-         * frame again cost about a tenth of a rebase (flower 720p: 2.5 of 21 ms a
-         * frame). With p->self_check the decoder's state must be the same. */
+    if (!err && out && (e.forced_hdr || !key)) {
+        /* Rebase and inter frames: the new state from the encoder's own reconstruction,
+         * as the decoder would finish the frame (decoder.c's decode_frame after its
+         * macroblocks): the probabilities the header left (restored if not refreshed),
+         * no segmentation or filter deltas, the picture loop-filtered into the
+         * references. Decoding the frame again cost about a tenth of a rebase (flower
+         * 720p: 2.5 of 21 ms a frame) and 5% of an encode at q 8. With p->self_check
+         * the decoder's state must be the same. Key frames are still decoded (the
+         * decoder resets the state they start). */
         excam_vp8_state *s = d->s;
         if (!d->hdr.refresh_entropy) s->ctx = in->ctx;
         s->segmentation_enabled = 0;
