@@ -521,12 +521,13 @@ static int64_t subpel_sse(const subpel_arg *a, vp8_mv c)
            subpel_mv_cost(a, c);
 }
 
-/* Half, then quarter pel around mv (whose SSE is best): the four neighbours along the
- * axes, then the diagonals (at quarter pel, libvpx's way, only the one between the
- * better of each pair: 13 filterings instead of 16). */
-static vp8_mv subpel_steps(const subpel_arg *a, vp8_mv mv, int64_t best, const vp8_mv_bounds *lim)
+/* Half (first_step 4), then quarter pel (2) around mv (whose SSE is best): the four
+ * neighbours along the axes, then the diagonals (at quarter pel, libvpx's way, only the
+ * one between the better of each pair: 13 filterings instead of 16). */
+static vp8_mv subpel_steps(const subpel_arg *a, vp8_mv mv, int64_t best, const vp8_mv_bounds *lim,
+                           int first_step)
 {
-    for (int step = 4; step >= 2; step /= 2) {
+    for (int step = first_step; step >= 2; step /= 2) {
         const vp8_mv center = mv;
         static const int dirs[4][2] = {{0, -1}, {0, 1}, {-1, 0}, {1, 0}}; /* row, col */
         int64_t c[4];
@@ -563,7 +564,7 @@ static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
                             const vp8_mv_bounds *lim, vp8_mv mv_ref)
 {
     subpel_arg a = {e, m, ref, 0, 0, 16, 16, mv_ref, 1};
-    return subpel_steps(&a, mv, subpel_sse(&a, mv), lim);
+    return subpel_steps(&a, mv, subpel_sse(&a, mv), lim, 4);
 }
 
 static int has_coeffs(const vp8_mb_coeffs *c, int has_y2);
@@ -610,7 +611,7 @@ static vp8_mv search_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
 {
     vp8_mv mv = search_fullpel(e, m, ref, start, lim, x0, y0, w, h, 4, mv_ref, NULL);
     subpel_arg a = {e, m, ref, x0, y0, w, h, mv_ref, 0};
-    return subpel_steps(&a, mv, subpel_sse(&a, mv), lim);
+    return subpel_steps(&a, mv, subpel_sse(&a, mv), lim, 4);
 }
 
 /* Luma without Y2 (B_PRED-like coding of an inter prediction): every block carries
@@ -663,10 +664,13 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
     int64_t pcost[4];
     /* The 8x8 quadrants' vectors first (full-pel diamond from new_mv, sub-pel): the 8x8
      * partitioning's, and the candidates of the 16x8 and 8x16 halves, which take the
-     * better of their two quadrants' vectors and refine it at sub-pel only, instead of
-     * a search of their own. Quick bench (4 clips, q 12..48, vs vpxenc --cpu-used=1):
+     * better of their two quadrants' vectors and refine it at quarter pel only, instead
+     * of a search of their own. Quick bench (4 clips, q 12..48, vs vpxenc --cpu-used=1):
      * 0.92x -> 0.96x its speed, BD-rate PSNR +0.97% -> +0.31%, SSIM -0.10% -> -0.55%
-     * (the better quadrant's vector without refining: 1.00x, +0.98% / +0.05%). */
+     * with a half- and quarter-pel refinement (without refining: 1.00x, +0.98% /
+     * +0.05%); later (with the gate on golden and alt-ref) quarter pel only: 1.18x ->
+     * 1.27x, +0.38% -> +0.58%, -0.47% -> -0.31% (foreman 299 + flower 90 frames:
+     * 1.35x -> 1.45x, +0.07% / +0.13%). */
     vp8_mv q8[4];
     const int derive = e->p->speed >= 2;
     if (derive)
@@ -702,7 +706,7 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
                 int qa = (y0 >> 3) * 2 + (x0 >> 3), qb = part == 0 ? qa + 1 : qa + 2;
                 subpel_arg sa = {e, m, ref, x0, y0, w, h, best_ref, 0};
                 int64_t ca = subpel_sse(&sa, q8[qa]), cb = subpel_sse(&sa, q8[qb]);
-                found = subpel_steps(&sa, cb < ca ? q8[qb] : q8[qa], cb < ca ? cb : ca, lim);
+                found = subpel_steps(&sa, cb < ca ? q8[qb] : q8[qa], cb < ca ? cb : ca, lim, 2);
             } else {
                 found = search_region(e, m, ref, start, lim, x0, y0, w, h, best_ref);
             }
