@@ -123,6 +123,12 @@ typedef struct vp8_dsp {
     uint32_t (*sad_wh)(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
                        int h);
     uint32_t (*sse[3])(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs);
+    /* Sub-pixel motion search (libvpx's vp8_sub_pixel_variance, without the mean): the
+     * SSE of the w x h block at a against the reference at ref predicted with the
+     * bilinear filter of §18.3 (as bilinear[]) at eighth-pel fraction mx, my in [0, 7];
+     * w and h in {4, 8, 16}. Reads ref one row and one column past the block. */
+    uint32_t (*sse_bilinear)(const uint8_t *a, ptrdiff_t as, const uint8_t *ref, ptrdiff_t rs,
+                             int mx, int my, int w, int h);
 
     /* Encoder transform and quantizer (dsp_enc.c), the encoder's hot path.
      * fdct4x4: libvpx's forward DCT (vp8_short_fdct4x4_c), the approximate inverse of

@@ -42,6 +42,28 @@ static uint32_t sse4x4_c(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdi
     return sse_wh(a, as, b, bs, 4, 4);
 }
 
+/* §18.3 bilinear filter taps for eighth-pel fraction k: 128 - 16k, 16k. */
+static uint32_t sse_bilinear_c(const uint8_t *a, ptrdiff_t as, const uint8_t *ref, ptrdiff_t rs,
+                               int mx, int my, int w, int h)
+{
+    const int fx0 = 128 - 16 * mx, fx1 = 16 * mx, fy0 = 128 - 16 * my, fy1 = 16 * my;
+    uint16_t tmp[17 * 16];
+    uint32_t s = 0;
+    /* First the horizontal pass on h + 1 rows, rounded and shifted by 7, then the
+     * vertical pass on that (the order of §18.3). */
+    for (int y = 0; y < h + 1; y++)
+        for (int x = 0; x < w; x++)
+            tmp[y * 16 + x] =
+                (uint16_t)((ref[y * rs + x] * fx0 + ref[y * rs + x + 1] * fx1 + 64) >> 7);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int p = (tmp[y * 16 + x] * fy0 + tmp[(y + 1) * 16 + x] * fy1 + 64) >> 7;
+            int d = a[y * as + x] - p;
+            s += (uint32_t)(d * d);
+        }
+    return s;
+}
+
 /* The forward DCT of the encoder: libvpx's vp8_short_fdct4x4_c, scaled so that the
  * decoder's inverse (§14.4) undoes it. The bitstream does not fix it. */
 static void fdct4x4_c(const int16_t *in, ptrdiff_t in_stride, int16_t out[16])
@@ -114,4 +136,5 @@ void vp8_dsp_init_enc_c(vp8_dsp *d)
     d->sse[VP8_PRED_16x16] = sse16x16_c;
     d->sse[VP8_PRED_8x8] = sse8x8_c;
     d->sse[VP8_PRED_4x4] = sse4x4_c;
+    d->sse_bilinear = sse_bilinear_c;
 }

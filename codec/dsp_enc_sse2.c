@@ -214,6 +214,61 @@ static int quantize_sse2(const int16_t coef[16], int first, const int16_t q[2],
     return nz ? 32 - __builtin_clz(nz) : first;
 }
 
+/* One row's horizontal bilinear pass on 8 pixels (16-bit lanes): (p[x] * f0 + p[x + 1] *
+ * f1 + 64) >> 7. The sums stay below 2^15 (taps sum to 128). */
+static inline __m128i bil_h8(__m128i p0, __m128i p1, __m128i f0, __m128i f1)
+{
+    const __m128i r = _mm_set1_epi16(64);
+    return _mm_srli_epi16(
+        _mm_add_epi16(_mm_add_epi16(_mm_mullo_epi16(p0, f0), _mm_mullo_epi16(p1, f1)), r), 7);
+}
+
+/* Loads n (4 or 8) pixels as 16-bit lanes, the rest zero. */
+static inline __m128i load_n16(const uint8_t *p, int n)
+{
+    const __m128i z = _mm_setzero_si128();
+    return _mm_unpacklo_epi8(n == 8 ? _mm_loadl_epi64((const __m128i *)p) : load4(p), z);
+}
+
+static uint32_t sse_bilinear_sse2(const uint8_t *a, ptrdiff_t as, const uint8_t *ref,
+                                  ptrdiff_t rs, int mx, int my, int w, int h)
+{
+    const __m128i fx0 = _mm_set1_epi16((short)(128 - 16 * mx)), fx1 = _mm_set1_epi16((short)(16 * mx));
+    const __m128i fy0 = _mm_set1_epi16((short)(128 - 16 * my)), fy1 = _mm_set1_epi16((short)(16 * my));
+    const __m128i z = _mm_setzero_si128();
+    __m128i acc = _mm_setzero_si128();
+    if (w == 16) {
+        __m128i r0 = _mm_loadu_si128((const __m128i *)ref), r1 = _mm_loadu_si128((const __m128i *)(ref + 1));
+        __m128i plo = bil_h8(_mm_unpacklo_epi8(r0, z), _mm_unpacklo_epi8(r1, z), fx0, fx1);
+        __m128i phi = bil_h8(_mm_unpackhi_epi8(r0, z), _mm_unpackhi_epi8(r1, z), fx0, fx1);
+        for (int y = 0; y < h; y++, a += as) {
+            ref += rs;
+            r0 = _mm_loadu_si128((const __m128i *)ref);
+            r1 = _mm_loadu_si128((const __m128i *)(ref + 1));
+            __m128i clo = bil_h8(_mm_unpacklo_epi8(r0, z), _mm_unpacklo_epi8(r1, z), fx0, fx1);
+            __m128i chi = bil_h8(_mm_unpackhi_epi8(r0, z), _mm_unpackhi_epi8(r1, z), fx0, fx1);
+            __m128i vlo = bil_h8(plo, clo, fy0, fy1), vhi = bil_h8(phi, chi, fy0, fy1);
+            __m128i va = _mm_loadu_si128((const __m128i *)a);
+            __m128i dlo = _mm_sub_epi16(_mm_unpacklo_epi8(va, z), vlo);
+            __m128i dhi = _mm_sub_epi16(_mm_unpackhi_epi8(va, z), vhi);
+            acc = _mm_add_epi32(acc, _mm_add_epi32(_mm_madd_epi16(dlo, dlo), _mm_madd_epi16(dhi, dhi)));
+            plo = clo;
+            phi = chi;
+        }
+    } else {
+        /* 8 or 4 pixels a row; with 4, the unused lanes are zero on both sides. */
+        __m128i p = bil_h8(load_n16(ref, w), load_n16(ref + 1, w), fx0, fx1);
+        for (int y = 0; y < h; y++, a += as) {
+            ref += rs;
+            __m128i c = bil_h8(load_n16(ref, w), load_n16(ref + 1, w), fx0, fx1);
+            __m128i d = _mm_sub_epi16(load_n16(a, w), bil_h8(p, c, fy0, fy1));
+            acc = _mm_add_epi32(acc, _mm_madd_epi16(d, d));
+            p = c;
+        }
+    }
+    return hsum32(acc);
+}
+
 void vp8_dsp_init_enc_sse2(vp8_dsp *d)
 {
     d->fdct4x4 = fdct4x4_sse2;
@@ -222,6 +277,7 @@ void vp8_dsp_init_enc_sse2(vp8_dsp *d)
     d->sse[VP8_PRED_16x16] = sse16x16_sse2;
     d->sse[VP8_PRED_8x8] = sse8x8_sse2;
     d->sse[VP8_PRED_4x4] = sse4x4_sse2;
+    d->sse_bilinear = sse_bilinear_sse2;
 }
 #else
 typedef int excam_dsp_unused; /* ISO C forbids an empty translation unit */

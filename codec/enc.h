@@ -3,10 +3,11 @@
  *
  * The encoder reuses the decoder's machinery wherever the two must agree: it fills a
  * vp8_decoder context (header, macroblock modes, dequantizers) as the decoder would,
- * reconstructs each macroblock with the decoder's own vp8_reconstruct_mb(), and takes
- * the new state by decoding the frame it wrote. So the state an encode returns is by
- * construction the one the decoder derives, and prediction during encoding uses
- * exactly the pixels a decoder will have.
+ * reconstructs each macroblock with the decoder's own vp8_reconstruct_mb(), and
+ * finishes the frame as the decoder does (a key frame's state by decoding the frame it
+ * wrote). So the state an encode returns is the one the decoder derives (p->self_check
+ * compares them), and prediction during encoding uses exactly the pixels a decoder
+ * will have.
  */
 #ifndef EXCAM_CODEC_ENC_H
 #define EXCAM_CODEC_ENC_H
@@ -86,6 +87,7 @@ typedef struct vp8_encoder {
     int64_t skip_thresh;         /* early exit: a skipped MB with less error (speed >= 3) */
     int mb_done;                 /* the current MB's search ended early */
     int rebase_try;              /* rebase: the kept vector against ZERO/NEAREST/NEAR */
+    int64_t last_proxy;          /* the current MB's best whole-MB estimate on LAST */
     vp8_mv rebase_mv;            /* the kept vector */
     /* Rebase: the frame's header choices and macroblock modes, imposed (NULL: search). */
     const vp8_frame_header *forced_hdr;

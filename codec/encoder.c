@@ -7,8 +7,9 @@
  * 2. the loop-filter level chosen on that reconstruction;
  * 3. token statistics gathered, coefficient probability updates chosen;
  * 4. the first partition (header, modes) and the token partitions written;
- * 5. the new state: the decoder run on the frame just written. It is therefore
- *    exactly the decoder's state, whatever the encoder did.
+ * 5. the new state: for a key frame, the decoder run on the frame just written; for
+ *    an inter frame, the encoder's reconstruction and probabilities finished as the
+ *    decoder finishes a frame (p->self_check compares that with the decoder's state).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -90,19 +91,86 @@ static void copy_frame(vp8_frame *dst, const vp8_frame *src)
     }
 }
 
-/* SSE against the source after filtering the reconstruction at `level`. */
+/* Rows of the level search (speed >= 2, frames of at least LF_BAND_PERIOD * 2
+ * macroblock rows): of every LF_BAND_PERIOD macroblock rows, the first LF_BAND_ROWS are
+ * filtered (from the reconstruction, with 4 pixel rows above for the first one's top
+ * edge) and the ones between the first and the last are measured: they are filtered as
+ * in the whole frame but for what reaches them through the band's first row. A
+ * quarter of the frame measured for half the filtering (libvpx's fast search measures
+ * an eighth). Quick bench (4 clips, q 12..48, vs vpxenc --cpu-used=1): 0.87x -> 0.92x
+ * its speed, BD-rate PSNR +0.95% -> +0.97%, SSIM +0.05% -> -0.10%. */
+#define LF_BAND_PERIOD 8
+#define LF_BAND_ROWS 4
+
+/* SSE of rows [y0, y1) of plane p. */
+static int64_t rows_sse(const vp8_frame *a, const vp8_frame *b, int p, int w, int y0, int y1)
+{
+    int64_t s = 0;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *ra = a->plane[p] + (ptrdiff_t)y * a->stride[p];
+        const uint8_t *rb = b->plane[p] + (ptrdiff_t)y * b->stride[p];
+        int32_t r = 0; /* a row: at most 255^2 * 8192 < 2^31 */
+        for (int x = 0; x < w; x++) {
+            int d = ra[x] - rb[x];
+            r += d * d;
+        }
+        s += r;
+    }
+    return s;
+}
+
+static void copy_rows(vp8_frame *dst, const vp8_frame *src, int p, int w, int y0, int y1)
+{
+    for (int y = y0; y < y1; y++)
+        memcpy(dst->plane[p] + (ptrdiff_t)y * dst->stride[p],
+               src->plane[p] + (ptrdiff_t)y * src->stride[p], (size_t)w);
+}
+
+static int lf_banded(const vp8_encoder *e)
+{
+    return e->p->speed >= 2 && e->d.s->mb_rows >= 2 * LF_BAND_PERIOD;
+}
+
+/* SSE against the source after filtering the reconstruction at `level`: the whole
+ * frame, or the bands' measured rows. */
 static int64_t try_filter_level(vp8_encoder *e, vp8_frame *work, int level)
 {
     vp8_decoder *d = &e->d;
     vp8_frame *saved = d->cur;
     int saved_level = d->hdr.filter_level;
-    copy_frame(work, saved);
+    const int rows = d->s->mb_rows, width = d->s->width, height = d->s->height;
+    int64_t sse = 0;
+    if (!lf_banded(e)) {
+        copy_frame(work, saved);
+        d->cur = work;
+        d->hdr.filter_level = level;
+        if (level) vp8_loop_filter_frame(d);
+        d->cur = saved;
+        d->hdr.filter_level = saved_level;
+        return frame_sse(work, e->srcf, width, height);
+    }
     d->cur = work;
     d->hdr.filter_level = level;
-    if (level) vp8_loop_filter_frame(d);
+    vp8_loop_filter_setup(d); /* the level's tables, for vp8_loop_filter_row */
+    for (int r0 = 0; r0 < rows; r0 += LF_BAND_PERIOD) {
+        const int r1 = r0 + LF_BAND_ROWS < rows ? r0 + LF_BAND_ROWS : rows;
+        for (int p = 0; p < 3; p++) {
+            const int sz = p ? 8 : 16, w = saved->mb_cols * sz;
+            copy_rows(work, saved, p, w, r0 ? r0 * sz - 4 : 0, r1 * sz);
+        }
+        if (level)
+            for (int r = r0; r < r1; r++)
+                vp8_loop_filter_row(d, r);
+        for (int p = 0; p < 3; p++) {
+            const int sz = p ? 8 : 16;
+            const int w = p ? (width + 1) / 2 : width, h = p ? (height + 1) / 2 : height;
+            const int y0 = (r0 + 1) * sz, y1 = (r1 - 1) * sz < h ? (r1 - 1) * sz : h;
+            if (y0 < y1) sse += rows_sse(work, e->srcf, p, w, y0, y1);
+        }
+    }
     d->cur = saved;
     d->hdr.filter_level = saved_level;
-    return frame_sse(work, e->srcf, d->s->width, d->s->height);
+    return sse;
 }
 
 /* libvpx's search (vp8cx_pick_filter_level): from a guess, step down and up while
@@ -419,13 +487,15 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
                                                  : pick_filter_level(&e);
         err = write_frame(&e, frame, len);
     }
-    if (!err && out && e.forced_hdr) {
-        /* Rebase: the new state from the encoder's own reconstruction, as the decoder
-         * would finish the frame (decoder.c's decode_frame after its macroblocks): the
-         * probabilities the header left (restored if not refreshed), no segmentation or
-         * filter deltas, the picture loop-filtered into the references. Decoding the
-         * frame again cost about a tenth of a rebase (flower 720p: 2.5 of 21 ms a
-         * frame). With p->self_check the decoder's state must be the same. */
+    if (!err && out && (e.forced_hdr || !key)) {
+        /* Rebase and inter frames: the new state from the encoder's own reconstruction,
+         * as the decoder would finish the frame (decoder.c's decode_frame after its
+         * macroblocks): the probabilities the header left (restored if not refreshed),
+         * no segmentation or filter deltas, the picture loop-filtered into the
+         * references. Decoding the frame again cost about a tenth of a rebase (flower
+         * 720p: 2.5 of 21 ms a frame) and 5% of an encode at q 8. With p->self_check
+         * the decoder's state must be the same. Key frames are still decoded (the
+         * decoder resets the state they start). */
         excam_vp8_state *s = d->s;
         if (!d->hdr.refresh_entropy) s->ctx = in->ctx;
         s->segmentation_enabled = 0;

@@ -390,6 +390,50 @@ static int test_metrics(const vp8_dsp *c, const vp8_dsp *o, int iters)
             mismatches++;
             bad = 1;
         }
+        /* sse_bilinear: w, h in {4, 8, 16}, every fraction; ref read one past the block. */
+        w = size[(it / 3) % 3];
+        h = size[(it / 9) % 3];
+        int mx = (int)(it / 27) % 8, my = (int)(rnd() % 8);
+        sb = dst_ref + rnd_range(0, ROWS - 17) * STRIDE + rnd_range(0, STRIDE - 17);
+        cases++;
+        if ((rc = c->sse_bilinear(sa, STRIDE, sb, STRIDE, mx, my, w, h)) !=
+            (ro = o->sse_bilinear(sa, STRIDE, sb, STRIDE, mx, my, w, h))) {
+            printf("MISMATCH sse_bilinear %dx%d (%d, %d), case %ld: C %u, optimized %u\n", w, h,
+                   mx, my, it, rc, ro);
+            mismatches++;
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+/* The C sse_bilinear against its definition: the C bilinear predictor (in 4x4 tiles,
+ * which the filter's position invariance allows) and the C SSE. */
+static int test_sse_bilinear_ref(const vp8_dsp *c, int iters)
+{
+    static const int size[3] = {16, 8, 4};
+    int bad = 0;
+    for (long it = 0; it < iters && !bad; it++) {
+        uint8_t pred[16 * 16];
+        fill(src, AREA, (int)it % 4);
+        fill(dst_ref, AREA, (int)(it / 4) % 4);
+        int w = size[it % 3], h = size[(it / 3) % 3], mx = (int)(it / 9) % 8, my = (int)(rnd() % 8);
+        const uint8_t *a = src + rnd_range(0, ROWS - 16) * STRIDE + rnd_range(0, STRIDE - 16);
+        const uint8_t *r = dst_ref + rnd_range(0, ROWS - 17) * STRIDE + rnd_range(0, STRIDE - 17);
+        uint32_t want = 0;
+        for (int y = 0; y < h; y += 4)
+            for (int x = 0; x < w; x += 4) {
+                c->bilinear[VP8_PRED_4x4](pred, 16, r + y * STRIDE + x, STRIDE, mx, my);
+                want += c->sse[VP8_PRED_4x4](a + y * STRIDE + x, STRIDE, pred, 16);
+            }
+        uint32_t got = c->sse_bilinear(a, STRIDE, r, STRIDE, mx, my, w, h);
+        cases++;
+        if (got != want) {
+            printf("MISMATCH sse_bilinear_c %dx%d (%d, %d), case %ld: %u, bilinear + sse %u\n", w,
+                   h, mx, my, it, got, want);
+            mismatches++;
+            bad = 1;
+        }
     }
     return bad;
 }
@@ -550,7 +594,7 @@ static int test_table(const vp8_dsp *c, const vp8_dsp *o, const vp8_dsp *below, 
     R(lf_mbedge_uv_h); R(lf_mbedge_uv_v); R(lf_inner_uv_h); R(lf_inner_uv_v);
     R(lf_simple_h); R(lf_simple_v); R(lf_normal_mb); R(lf_simple_mb);
     R(pred16); R(pred8); R(pred4);
-    R(sad_wh); R(sse[0]); R(sse[1]); R(sse[2]);
+    R(sad_wh); R(sse[0]); R(sse[1]); R(sse[2]); R(sse_bilinear);
     R(fdct4x4); R(quantize);
 #undef R
     if (listed != entries) {
@@ -615,6 +659,7 @@ int main(int argc, char **argv)
         below = o;
         tested++;
     }
+    bad |= test_sse_bilinear_ref(&c, iters);
     bad |= test_token_costs(iters);
     if (bad || mismatches) {
         printf("test_dsp: %ld mismatches in %ld cases\n", mismatches, cases);
