@@ -23,8 +23,10 @@ enum {
     VP8_NUM_BMODES
 };
 
-/* Sizes for the sub-pixel predictors: index into sixtap[] / bilinear[]. */
-enum { VP8_PRED_16x16 = 0, VP8_PRED_8x8 = 1, VP8_PRED_4x4 = 2 };
+/* Sizes for the sub-pixel predictors: index into sixtap[] / bilinear[]. 8x4: two
+ * side-by-side 4x4 subblocks with the same vector, predicted at once (libvpx's
+ * build_inter_predictors2b). */
+enum { VP8_PRED_16x16 = 0, VP8_PRED_8x8 = 1, VP8_PRED_4x4 = 2, VP8_PRED_8x4 = 3 };
 
 typedef void (*vp8_subpel_fn)(uint8_t *dst, ptrdiff_t dst_stride,
                               const uint8_t *src, ptrdiff_t src_stride, int mx, int my);
@@ -81,8 +83,8 @@ typedef struct vp8_dsp {
      * 2 rows/cols before to 3 after the block; bilinear reads 1 row/col after.
      * First the horizontal pass (on the rows the vertical pass needs), rounded, shifted
      * by 7 and clamped, then the vertical pass on that; mx = my = 0 is a plain copy. */
-    vp8_subpel_fn sixtap[3];
-    vp8_subpel_fn bilinear[3];
+    vp8_subpel_fn sixtap[4];
+    vp8_subpel_fn bilinear[4];
 
     /* §15.3 normal loop filter. `dst` points at q0, the first pixel after the edge.
      * *_h: a horizontal edge (p-pixels are rows above dst): filters `count` columns.

@@ -51,27 +51,31 @@ static inline void copy_block(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, pt
         memcpy(dst + y * ds, src + y * ss, (size_t)w);
 }
 
-#define SUBPEL(name, kind, n)                                                                    \
+#define SUBPEL(name, kind, w, h)                                                                 \
     static void name(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int mx, int my) \
     {                                                                                            \
         if (!mx && !my)                                                                          \
-            copy_block(dst, ds, src, ss, n, n);                                                  \
+            copy_block(dst, ds, src, ss, w, h);                                                  \
         else                                                                                     \
-            kind##_generic(dst, ds, src, ss, n, n, mx, my);                                      \
+            kind##_generic(dst, ds, src, ss, w, h, mx, my);                                      \
     }
-SUBPEL(sixtap16_c, sixtap, 16)
-SUBPEL(sixtap8_c, sixtap, 8)
-SUBPEL(sixtap4_c, sixtap, 4)
-SUBPEL(bilinear16_c, bilinear, 16)
-SUBPEL(bilinear8_c, bilinear, 8)
-SUBPEL(bilinear4_c, bilinear, 4)
+SUBPEL(sixtap16_c, sixtap, 16, 16)
+SUBPEL(sixtap8_c, sixtap, 8, 8)
+SUBPEL(sixtap4_c, sixtap, 4, 4)
+SUBPEL(sixtap8x4_c, sixtap, 8, 4)
+SUBPEL(bilinear16_c, bilinear, 16, 16)
+SUBPEL(bilinear8_c, bilinear, 8, 8)
+SUBPEL(bilinear4_c, bilinear, 4, 4)
+SUBPEL(bilinear8x4_c, bilinear, 8, 4)
 
 void vp8_dsp_init_inter_c(vp8_dsp *d)
 {
     d->sixtap[0] = sixtap16_c;
     d->sixtap[1] = sixtap8_c;
     d->sixtap[2] = sixtap4_c;
+    d->sixtap[3] = sixtap8x4_c;
     d->bilinear[0] = bilinear16_c;
     d->bilinear[1] = bilinear8_c;
     d->bilinear[2] = bilinear4_c;
+    d->bilinear[3] = bilinear8x4_c;
 }

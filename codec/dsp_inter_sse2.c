@@ -107,11 +107,18 @@ SIXTAP(16)
 SIXTAP(8)
 SIXTAP(4)
 
+static void sixtap8x4_sse2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int mx,
+                           int my)
+{
+    sixtap_sse2(dst, ds, src, ss, 8, 4, mx, my);
+}
+
 void vp8_dsp_init_inter_sse2(vp8_dsp *d)
 {
     d->sixtap[VP8_PRED_16x16] = sixtap16_sse2;
     d->sixtap[VP8_PRED_8x8] = sixtap8_sse2;
     d->sixtap[VP8_PRED_4x4] = sixtap4_sse2;
+    d->sixtap[VP8_PRED_8x4] = sixtap8x4_sse2;
 }
 #else
 typedef int excam_dsp_unused; /* ISO C forbids an empty translation unit */

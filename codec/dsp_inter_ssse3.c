@@ -347,14 +347,29 @@ SUBPEL(bilinear, 16)
 SUBPEL(bilinear, 8)
 SUBPEL(bilinear, 4)
 
+/* 8 wide, 4 high: two 4x4 subblocks with one vector. */
+static void sixtap8x4_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int mx,
+                            int my)
+{
+    sixtap_ssse3(dst, ds, src, ss, 8, 4, mx, my);
+}
+
+static void bilinear8x4_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
+                              int mx, int my)
+{
+    bilinear_ssse3(dst, ds, src, ss, 8, 4, mx, my);
+}
+
 void vp8_dsp_init_inter_ssse3(vp8_dsp *d)
 {
     d->sixtap[VP8_PRED_16x16] = sixtap16_ssse3;
     d->sixtap[VP8_PRED_8x8] = sixtap8_ssse3;
     d->sixtap[VP8_PRED_4x4] = sixtap4_ssse3;
+    d->sixtap[VP8_PRED_8x4] = sixtap8x4_ssse3;
     d->bilinear[VP8_PRED_16x16] = bilinear16_ssse3;
     d->bilinear[VP8_PRED_8x8] = bilinear8_ssse3;
     d->bilinear[VP8_PRED_4x4] = bilinear4_ssse3;
+    d->bilinear[VP8_PRED_8x4] = bilinear8x4_ssse3;
 }
 
 EXCAM_TARGET_END

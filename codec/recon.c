@@ -106,28 +106,37 @@ static inline void subpel(const vp8_decoder *d, int size_index, uint8_t *dst, pt
 
 /* The rare block whose filter taps reach past the border: read through a copy with
  * clamped coordinates. Out of line, so that predict_block stays small. */
+/* A block's width and height by its size index (VP8_PRED_*). */
+static inline int pred_w(int size_index)
+{
+    return size_index == VP8_PRED_16x16 ? 16 : size_index == VP8_PRED_4x4 ? 4 : 8;
+}
+static inline int pred_h(int size_index)
+{
+    return size_index == VP8_PRED_16x16 ? 16 : size_index == VP8_PRED_8x8 ? 8 : 4;
+}
+
 RECON_NOINLINE void predict_block_clamped(const vp8_decoder *d, const vp8_frame *ref, int plane,
                                           int x, int y, int mx, int my, int size_index,
                                           uint8_t *dst, ptrdiff_t dst_stride)
 {
-    static const int sizes[3] = {16, 8, 4};
-    const int size = sizes[size_index];
+    const int bw = pred_w(size_index), bh = pred_h(size_index);
     const int w = plane ? ref->mb_cols * 8 : ref->mb_cols * 16;
     const int h = plane ? ref->mb_rows * 8 : ref->mb_rows * 16;
     const ptrdiff_t stride = ref->stride[plane];
     const uint8_t *base = ref->plane[plane];
     uint8_t tmp[(16 + 5) * (16 + 5)];
 
-    for (int j = 0; j < size + 5; j++) {
+    for (int j = 0; j < bh + 5; j++) {
         int yy = y - 2 + j;
         yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
-        for (int i = 0; i < size + 5; i++) {
+        for (int i = 0; i < bw + 5; i++) {
             int xx = x - 2 + i;
             xx = xx < 0 ? 0 : xx >= w ? w - 1 : xx;
-            tmp[j * (size + 5) + i] = base[yy * stride + xx];
+            tmp[j * (bw + 5) + i] = base[yy * stride + xx];
         }
     }
-    subpel(d, size_index, dst, dst_stride, tmp + 2 * (size + 5) + 2, size + 5, mx, my);
+    subpel(d, size_index, dst, dst_stride, tmp + 2 * (bw + 5) + 2, bw + 5, mx, my);
 }
 
 /*
@@ -142,13 +151,13 @@ RECON_INLINE void predict_block(const vp8_decoder *d, const vp8_frame *ref, int 
                                 int y, int mx, int my, int size_index, uint8_t *dst,
                                 ptrdiff_t dst_stride)
 {
-    const int size = size_index == VP8_PRED_16x16 ? 16 : size_index == VP8_PRED_8x8 ? 8 : 4;
+    const int bw = pred_w(size_index), bh = pred_h(size_index);
     const int border = plane ? VP8_BORDER / 2 : VP8_BORDER;
     const int w = plane ? ref->mb_cols * 8 : ref->mb_cols * 16;
     const int h = plane ? ref->mb_rows * 8 : ref->mb_rows * 16;
 
-    if (x - 2 < -border || y - 2 < -border || x + size + 3 > w + border ||
-        y + size + 3 > h + border) {
+    if (x - 2 < -border || y - 2 < -border || x + bw + 3 > w + border ||
+        y + bh + 3 > h + border) {
         predict_block_clamped(d, ref, plane, x, y, mx, my, size_index, dst, dst_stride);
         return;
     }
@@ -218,23 +227,42 @@ static void predict_inter(vp8_decoder *d, int mb_row, int mb_col, uint8_t *dst[3
                        VP8_PRED_8x8, dst[0] + oy * ys + ox, ys);
         }
     } else {
-        for (int b = 0; b < 16; b++) {
+        /* Side-by-side subblocks with one vector are predicted as one 8x4 block (the
+         * same pixels: each output depends only on its own position and the vector). */
+        for (int b = 0; b < 16; b += 2) {
             int ox = (b & 3) * 4, oy = (b >> 2) * 4;
-            predict_mv(d, ref, 0, x + ox, y + oy, mb->bmv[b], VP8_PRED_4x4,
-                       dst[0] + oy * ys + ox, ys);
+            if (vp8_mv_equal(mb->bmv[b], mb->bmv[b + 1])) {
+                predict_mv(d, ref, 0, x + ox, y + oy, mb->bmv[b], VP8_PRED_8x4,
+                           dst[0] + oy * ys + ox, ys);
+            } else {
+                predict_mv(d, ref, 0, x + ox, y + oy, mb->bmv[b], VP8_PRED_4x4,
+                           dst[0] + oy * ys + ox, ys);
+                predict_mv(d, ref, 0, x + ox + 4, y + oy, mb->bmv[b + 1], VP8_PRED_4x4,
+                           dst[0] + oy * ys + ox + 4, ys);
+            }
         }
     }
-    for (int j = 0; j < 2; j++)
+    /* §18.1: each chroma subblock takes the average of its four luma subblocks'
+     * vectors; a row's two subblocks are predicted at once when those agree. */
+    for (int j = 0; j < 2; j++) {
+        vp8_mv uv[2];
         for (int i = 0; i < 2; i++) {
             const vp8_mv *m = &mb->bmv[j * 8 + i * 2];
-            vp8_mv uv = {average4(m[0].row, m[1].row, m[4].row, m[5].row),
-                         average4(m[0].col, m[1].col, m[4].col, m[5].col)};
-            int ox = i * 4, oy = j * 4;
-            uv = chroma_fullpel(uv, d->hdr.version);
-            for (int p = 1; p < 3; p++)
-                predict_mv(d, ref, p, x / 2 + ox, y / 2 + oy, uv, VP8_PRED_4x4,
-                           dst[p] + oy * uvs + ox, uvs);
+            uv[i].row = average4(m[0].row, m[1].row, m[4].row, m[5].row);
+            uv[i].col = average4(m[0].col, m[1].col, m[4].col, m[5].col);
+            uv[i] = chroma_fullpel(uv[i], d->hdr.version);
         }
+        for (int p = 1; p < 3; p++) {
+            uint8_t *row = dst[p] + j * 4 * uvs;
+            if (vp8_mv_equal(uv[0], uv[1])) {
+                predict_mv(d, ref, p, x / 2, y / 2 + j * 4, uv[0], VP8_PRED_8x4, row, uvs);
+            } else {
+                predict_mv(d, ref, p, x / 2, y / 2 + j * 4, uv[0], VP8_PRED_4x4, row, uvs);
+                predict_mv(d, ref, p, x / 2 + 4, y / 2 + j * 4, uv[1], VP8_PRED_4x4, row + 4,
+                           uvs);
+            }
+        }
+    }
 }
 
 /* ------------------------------------------------------------ residue */

@@ -174,36 +174,37 @@ static void fill_subpel(int kind)
  * bilinear) in a buffer of its own, so that a read outside them fails under ASan. */
 static int test_subpel(const vp8_dsp *c, const vp8_dsp *o, int iters)
 {
-    static const char *names[2][3] = {{"sixtap16", "sixtap8", "sixtap4"},
-                                      {"bilinear16", "bilinear8", "bilinear4"}};
-    static const int size[3] = {16, 8, 4};
+    static const char *names[2][4] = {{"sixtap16", "sixtap8", "sixtap4", "sixtap8x4"},
+                                      {"bilinear16", "bilinear8", "bilinear4", "bilinear8x4"}};
+    static const int width[4] = {16, 8, 4, 8}, height[4] = {16, 8, 4, 4};
     int bad = 0;
     for (int filt = 0; filt < 2; filt++)
-        for (int s = 0; s < 3; s++)
+        for (int s = 0; s < 4; s++)
             for (long it = 0; it < iters && !bad; it++) {
                 vp8_subpel_fn fc = filt ? c->bilinear[s] : c->sixtap[s];
                 vp8_subpel_fn fo = filt ? o->bilinear[s] : o->sixtap[s];
-                int mx = (int)(it % 8), my = (int)((it / 8) % 8), n = size[s];
+                int mx = (int)(it % 8), my = (int)((it / 8) % 8), w = width[s], h = height[s];
                 fill_subpel((int)(it / 64) % 5);
                 fill(dst_ref, AREA, 0);
                 memcpy(dst_opt, dst_ref, AREA);
                 /* Source block with room for 2 rows/cols before and 3 after. */
-                int sx = rnd_range(2, STRIDE - n - 3), sy = rnd_range(2, ROWS - n - 3);
-                int dx = rnd_range(0, STRIDE - n), dy = rnd_range(0, ROWS - n);
+                int sx = rnd_range(2, STRIDE - w - 3), sy = rnd_range(2, ROWS - h - 3);
+                int dx = rnd_range(0, STRIDE - w), dy = rnd_range(0, ROWS - h);
                 const uint8_t *sp = src + sy * STRIDE + sx;
                 ptrdiff_t ss = STRIDE;
                 uint8_t *tight = NULL;
-                if (rnd() & 1) {
-                    int before = filt ? 0 : 2, span = filt ? n + 1 : n + 5;
-                    tight = malloc((size_t)(span * span));
+                if (rnd() & 1) { /* exactly the pixels the reference reads */
+                    int before = filt ? 0 : 2, spanw = filt ? w + 1 : w + 5;
+                    int spanh = filt ? h + 1 : h + 5;
+                    tight = malloc((size_t)(spanw * spanh));
                     if (!tight) {
                         printf("out of memory\n");
                         return 1;
                     }
-                    for (int y = 0; y < span; y++)
-                        memcpy(tight + y * span, sp + (y - before) * STRIDE - before, (size_t)span);
-                    sp = tight + before * span + before;
-                    ss = span;
+                    for (int y = 0; y < spanh; y++)
+                        memcpy(tight + y * spanw, sp + (y - before) * STRIDE - before, (size_t)spanw);
+                    sp = tight + before * spanw + before;
+                    ss = spanw;
                 }
                 fc(dst_ref + dy * STRIDE + dx, STRIDE, sp, ss, mx, my);
                 fo(dst_opt + dy * STRIDE + dx, STRIDE, sp, ss, mx, my);
@@ -588,8 +589,8 @@ static int test_table(const vp8_dsp *c, const vp8_dsp *o, const vp8_dsp *below, 
     printf("level %s:\n", vp8_cpu_name(o->cpu_flags));
 #define R(f) (listed++, report_kernel(#f, (const void *)c->f, (const void *)o->f, (const void *)below->f))
     R(iwht); R(idct_add); R(idct_dc_add); R(idct_dc_add_y4); R(idct_dc_add_uv4);
-    R(sixtap[0]); R(sixtap[1]); R(sixtap[2]);
-    R(bilinear[0]); R(bilinear[1]); R(bilinear[2]);
+    R(sixtap[0]); R(sixtap[1]); R(sixtap[2]); R(sixtap[3]);
+    R(bilinear[0]); R(bilinear[1]); R(bilinear[2]); R(bilinear[3]);
     R(lf_mbedge_h); R(lf_mbedge_v); R(lf_inner_h); R(lf_inner_v);
     R(lf_mbedge_uv_h); R(lf_mbedge_uv_v); R(lf_inner_uv_h); R(lf_inner_uv_v);
     R(lf_simple_h); R(lf_simple_v); R(lf_normal_mb); R(lf_simple_mb);
