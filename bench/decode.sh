@@ -125,7 +125,7 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted chan
     done
     awk -v e="$(tr ' ' '\n' <<<"${times[start.excam]}" | grep . | median)" \
         -v v="$(tr ' ' '\n' <<<"${times[start.vpxdec]}" | grep . | median)" -v l="$(ldd "$EXCAM" 2>/dev/null | wc -l)" \
-        'BEGIN { printf "\nProcess start-up, included in the times above (median of `excam --version` and `vpxdec --help`): excam %.1f ms (ldd lists %d libraries; libavformat and libcurl are loaded only by the commands that use them), vpxdec %.1f ms (excam/vpxdec %.2f).\n", e * 1000, l, v * 1000, e / v }'
+        'BEGIN { printf "\nProcess start-up, included in the times above (median of `excam --version` and `vpxdec --help`): excam %.1f ms (ldd lists %d libraries; libavformat, libcurl and OpenSSL are loaded only by the commands that use them), vpxdec %.1f ms (excam/vpxdec %.2f).\n", e * 1000, l, v * 1000, e / v }'
     # The mean ratio over the streams (geometric): the headline number.
     awk '{ l += log($4); k++ } END { if (k) printf "\nexcam/vpxdec decode speed: %.2fx (geometric mean over the %d streams; above 1 excam is faster).\n", exp(l / k), k }' "$DAT"
     if command -v gnuplot >/dev/null; then
