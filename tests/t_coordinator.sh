@@ -65,10 +65,16 @@ start_coordinator() {
 }
 
 # usage: start_workers N: N more worker processes, named w-<pid>.
+# Every fourth worker holds its rebases 0.2 s (EXCAM_WORKER_SLOW_KIND): a rebase takes a
+# few milliseconds, too short for the fault check below to kill a worker in the middle
+# of one; with these it finds one.
 start_workers() {
-    local i
+    local i slow
     for ((i = 0; i < $1; i++)); do
-        bash -c 'exec "$0" worker --coordinator "$1" --name "w-$$" --retry-for 60' \
+        slow=0
+        ((i % 4 == 3)) && slow=0.2
+        EXCAM_WORKER_SLOW=$slow EXCAM_WORKER_SLOW_KIND=rebase \
+            bash -c 'exec "$0" worker --coordinator "$1" --name "w-$$" --retry-for 60' \
             "$EXCAM" "127.0.0.1:$PORT" 2>>"$SCRATCH/workers.log" &
         WORKERS+=($!)
         disown $! # killed on purpose: no "Killed" notices from the shell
@@ -118,6 +124,7 @@ kill_running() {
     [[ $name == w-* ]] || return 1
     tail -n +"$from" "$LOG" | grep -qE ": $kind of chunk $chunk done by worker $worker " && return 1
     pid=${name#w-}
+    [[ " ${killed[*]} " == *":$pid "* ]] && return 1 # killed already (a zombie takes signals)
     kill -KILL "$pid" 2>/dev/null || return 1
     echo "$pid"
 }
@@ -130,7 +137,13 @@ for kind in encode re-encode rebase; do
     for _ in $(seq 200); do
         if pid=$(kill_running "$kind" "$from"); then
             killed+=("$kind:$pid")
-            break
+            # The race can still be lost (a rebase takes milliseconds: done as it was
+            # killed, no task to give back): then another worker of the same kind.
+            for _ in $(seq 20); do
+                grep -qE "job [0-9]+: $kind of chunk [0-9]+ goes back in the queue" \
+                    <(tail -n +"$from" "$LOG") && break 2
+                sleep 0.05
+            done
         fi
         sleep 0.02
     done

@@ -286,9 +286,13 @@ static int handle_task(wlink *l, runner *rn, const worker_opts *o, const Excam__
     l->running = *ta->task;
     pthread_mutex_unlock(&l->lock);
     double t0 = cpu_seconds(), w0 = now_s();
-    /* A test hook: a straggler (it keeps sending heartbeats while it dawdles). */
-    const char *slow = getenv("EXCAM_WORKER_SLOW");
-    if (slow && atof(slow) > 0) usleep((useconds_t)(atof(slow) * 1e6));
+    /* A test hook: a straggler (it keeps sending heartbeats while it dawdles), on every
+     * task or, with EXCAM_WORKER_SLOW_KIND=rebase (encode, re-encode), on that kind's. */
+    const char *slow = getenv("EXCAM_WORKER_SLOW"), *slow_kind = getenv("EXCAM_WORKER_SLOW_KIND");
+    static const char *const kind_names[] = {"?", "encode", "re-encode", "rebase", "no-op"};
+    if (slow && atof(slow) > 0 &&
+        (!slow_kind || ((unsigned)ta->kind < 5 && !strcmp(slow_kind, kind_names[ta->kind]))))
+        usleep((useconds_t)(atof(slow) * 1e6));
     /* And another (tests/t_pipeline.sh): up to 30 ms before each task, at random, so
      * that tasks finish in an order of their own. */
     const char *shuffle = getenv("EXCAM_PIPELINE_SHUFFLE");
@@ -329,7 +333,6 @@ static int handle_task(wlink *l, runner *rn, const worker_opts *o, const Excam__
         }
         res.outputs = outp;
         if (o->verbose) {
-            static const char *const kinds[] = {"?", "encode", "re-encode", "rebase", "no-op"};
             unsigned k = (unsigned)ta->kind;
             uint64_t hits, misses;
             size_t held;
@@ -337,7 +340,7 @@ static int handle_task(wlink *l, runner *rn, const worker_opts *o, const Excam__
             wlog(o, "task %llu/%llu (%s, %u frames) done in %.3f s; CPU %.3f s: inputs %.3f, "
                     "codec %.3f, outputs %.3f; cache %llu hits, %llu misses, %.1f MiB",
                  (unsigned long long)ta->task->job_id, (unsigned long long)ta->task->task_id,
-                 k < 5 ? kinds[k] : "?", ta->frame_count, now_s() - w0, cpu, r.cpu_in,
+                 k < 5 ? kind_names[k] : "?", ta->frame_count, now_s() - w0, cpu, r.cpu_in,
                  r.cpu_codec, cpu - r.cpu_in - r.cpu_codec, (unsigned long long)hits,
                  (unsigned long long)misses, held / 1048576.0);
         }
