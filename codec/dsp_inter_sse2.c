@@ -97,21 +97,16 @@ static inline void sixtap_sse2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, p
     }
 }
 
-#define SIXTAP(n)                                                                              \
-    static void sixtap##n##_sse2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, \
-                                 int mx, int my)                                               \
+#define SIXTAP(name, w, h)                                                                     \
+    static void sixtap##name##_sse2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src,            \
+                                    ptrdiff_t ss, int mx, int my)                              \
     {                                                                                          \
-        sixtap_sse2(dst, ds, src, ss, n, n, mx, my);                                           \
+        sixtap_sse2(dst, ds, src, ss, w, h, mx, my);                                           \
     }
-SIXTAP(16)
-SIXTAP(8)
-SIXTAP(4)
-
-static void sixtap8x4_sse2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int mx,
-                           int my)
-{
-    sixtap_sse2(dst, ds, src, ss, 8, 4, mx, my);
-}
+SIXTAP(16, 16, 16)
+SIXTAP(8, 8, 8)
+SIXTAP(4, 4, 4)
+SIXTAP(8x4, 8, 4) /* two 4x4 subblocks with one vector */
 
 void vp8_dsp_init_inter_sse2(vp8_dsp *d)
 {

@@ -334,31 +334,21 @@ static inline void bilinear_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src
     }
 }
 
-#define SUBPEL(kind, n)                                                                        \
-    static void kind##n##_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,  \
-                                int mx, int my)                                                \
+/* One function per block size (8x4: two 4x4 subblocks with one vector). */
+#define SUBPEL(kind, name, w, h)                                                               \
+    static void kind##name##_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src,             \
+                                   ptrdiff_t ss, int mx, int my)                               \
     {                                                                                          \
-        kind##_ssse3(dst, ds, src, ss, n, n, mx, my);                                          \
+        kind##_ssse3(dst, ds, src, ss, w, h, mx, my);                                          \
     }
-SUBPEL(sixtap, 16)
-SUBPEL(sixtap, 8)
-SUBPEL(sixtap, 4)
-SUBPEL(bilinear, 16)
-SUBPEL(bilinear, 8)
-SUBPEL(bilinear, 4)
-
-/* 8 wide, 4 high: two 4x4 subblocks with one vector. */
-static void sixtap8x4_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int mx,
-                            int my)
-{
-    sixtap_ssse3(dst, ds, src, ss, 8, 4, mx, my);
-}
-
-static void bilinear8x4_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
-                              int mx, int my)
-{
-    bilinear_ssse3(dst, ds, src, ss, 8, 4, mx, my);
-}
+SUBPEL(sixtap, 16, 16, 16)
+SUBPEL(sixtap, 8, 8, 8)
+SUBPEL(sixtap, 4, 4, 4)
+SUBPEL(sixtap, 8x4, 8, 4)
+SUBPEL(bilinear, 16, 16, 16)
+SUBPEL(bilinear, 8, 8, 8)
+SUBPEL(bilinear, 4, 4, 4)
+SUBPEL(bilinear, 8x4, 8, 4)
 
 void vp8_dsp_init_inter_ssse3(vp8_dsp *d)
 {

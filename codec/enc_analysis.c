@@ -177,6 +177,18 @@ static int uvmode_cost(vp8_encoder *e, int uvmode)
 
 /* ------------------------------------------------------------ intra */
 
+/* Insert item into order[0..n-1], kept sorted by key[] ascending (ties: earlier first):
+ * the ranking of candidates by their quick estimate. */
+static void rank_insert(int *order, int n, const int64_t *key, int item)
+{
+    int i = n;
+    while (i > 0 && key[order[i - 1]] > key[item]) {
+        order[i] = order[i - 1];
+        i--;
+    }
+    order[i] = item;
+}
+
 /* Intra modes of inter frames at speed >= 2 (16x16 luma, chroma): ranked by their
  * prediction's SSE plus lambda times the mode's rate, only the first is coded (key
  * frames and lower speeds: all four). Quick bench (4 clips, q 12..48, vs vpxenc
@@ -202,12 +214,7 @@ static int64_t pick_intra16(vp8_encoder *e, const mb_ctx *m, candidate *best)
         est[mode] = ncode < 4 ? vp8_rdcost(e, ymode_cost(e, mode),
                                            sse_block(e->d.dsp, m->src[0], m->ss[0], pred[mode], 16, 16))
                               : 0;
-        int i = mode;
-        while (i > 0 && est[order[i - 1]] > est[mode]) {
-            order[i] = order[i - 1];
-            i--;
-        }
-        order[i] = mode;
+        rank_insert(order, mode, est, mode);
     }
     for (int k = 0; k < ncode; k++) {
         const int mode = order[k];
@@ -328,12 +335,7 @@ static int64_t pick_intra_uv(vp8_encoder *e, const mb_ctx *m, candidate *cd)
                 est[mode] += sse_block(e->d.dsp, m->src[1 + p], m->ss[1], pred[mode][p], 8, 8);
         }
         if (ncode < 4) est[mode] = vp8_rdcost(e, uvmode_cost(e, mode), est[mode]);
-        int i = mode;
-        while (i > 0 && est[order[i - 1]] > est[mode]) {
-            order[i] = order[i - 1];
-            i--;
-        }
-        order[i] = mode;
+        rank_insert(order, mode, est, mode);
     }
     for (int k = 0; k < ncode; k++) {
         const int mode = order[k];
@@ -748,13 +750,7 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
         mb->mv = mb->bmv[15];
         rates[part] = rate;
         pcost[part] = cost + vp8_rdcost(e, rate - rate_hdr, 0);
-        /* insertion into order[] by pcost */
-        int i = n++;
-        while (i > 0 && pcost[order[i - 1]] > pcost[part]) {
-            order[i] = order[i - 1];
-            i--;
-        }
-        order[i] = part;
+        rank_insert(order, n++, pcost, part);
     }
 
     for (int i = 0; i < n && i < ncode; i++) {
