@@ -841,7 +841,20 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
     for (int i = 0; i < n; i++) {
         int mode = tries[i].mode;
         if (mode == VP8_MV_NEW && e->rebase_try) {
-            tries[i].mv = new_mv = e->rebase_mv; /* rebase: the kept vector, no search */
+            /* Rebase: no search, but the kept vector is refined to half and quarter
+             * pel on the new base (its reference differs from stage 1's by coding
+             * noise, which moves the best sub-pel position). [6,16] at fixed q 12..48,
+             * BD-rate vs the serial encode by SSIM: foreman 299 frames 7.96% -> 5.77%,
+             * flower 720p 120 frames 15.4% -> 12.1% (its SSIM loss in the rebased
+             * frames: 0.10 -> 0.02 dB), for half again the rebase time (1.0 -> 1.4 ms
+             * a CIF frame). Skipping it where the kept vector already predicts within
+             * the quantization noise lost most of the gain (flat areas: SSIM). */
+            new_mv = e->rebase_mv;
+            if (mv_inside(new_mv, &lim)) {
+                subpel_arg a = {e, m, ref, 0, 0, 16, 16, best_ref, 1};
+                new_mv = subpel_steps(&a, new_mv, subpel_sse(&a, new_mv), &lim, 4);
+            }
+            tries[i].mv = new_mv;
         } else if (mode == VP8_MV_NEW) {
             if (ncode < 4 && npre > 0) {
                 int bi = 0;
@@ -950,7 +963,11 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
     }
     if (e->rebase_try) {
         /* Rebase: the kept vector against the best of the others by that estimate,
-         * each coded, the better by rate and distortion. */
+         * each coded, the better by rate and distortion. Where the refinement moved
+         * the kept vector, the refined one is among the others and only the best by
+         * the estimate is coded (coding the refined one as well: foreman [6,16]
+         * BD-rate by SSIM 5.8% -> 6.5%; coding every candidate: -0.4% for 50% more
+         * rebase time). */
         int kept = -1, other = -1;
         for (int i = 0; i < npre; i++) {
             if (vp8_mv_equal(pre[i].mb.mv, e->rebase_mv)) kept = i;

@@ -453,8 +453,8 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
                  * -1.5/-3.7, -1.2/-2.7%; without the sub-pel term -1.9/-2.0%). */
                 int r = 0;
                 while ((r + 1) * (r + 1) <= e.rdmult) r++;
-                /* (Key frames and rebases search no vectors.) */
-                if (!key && !forced_mbi) {
+                /* (Key frames search no vectors; rebases refine the kept ones.) */
+                if (!key) {
                     e.mv_sad_lambda = 4 * r;
                     vp8_mv_cost_table(&d->s->ctx, e.mv_cost);
                 }

@@ -349,9 +349,22 @@ int task_rebase(excam_image *const *src, int n, const uint8_t *re_frames, size_t
     if (!(old = excam_vp8_state_new())) goto nomem;
 
     /* The re-encoded first frame was made on encode(k-1)'s final state: rebased onto the
-     * real state of chunk k-1 (the same state when chunk k-1 starts a group, and then
-     * rebase gives the frame back unchanged). */
-    e = excam_vp8_rebase(stage1, prev, src[0], re.data[0], re.len[0], &p, &data, &len, &base);
+     * real state of chunk k-1, unless that is the same state (chunk k-1 starts a group):
+     * then the frame is already on the chain (a rebase would only refine its vectors). */
+    if (stage1_prev_len == real_prev_len && !memcmp(stage1_prev, real_prev, real_prev_len)) {
+        len = re.len[0];
+        e = (data = malloc(len ? len : 1)) ? EXCAM_OK : EXCAM_ERR_NOMEM;
+        if (!e) {
+            memcpy(data, re.data[0], len);
+            if ((e = excam_vp8_decode(prev, data, len, &base, NULL, NULL))) {
+                free(data);
+                data = NULL;
+            }
+        }
+    } else {
+        e = excam_vp8_rebase(stage1, prev, src[0], re.data[0], re.len[0], &p, &data, &len,
+                             &base);
+    }
     if (e) {
         snprintf(err, errlen, "frame %d: rebase failed: %s", t->first_frame + 1,
                  excam_strerror(e));
