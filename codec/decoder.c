@@ -318,13 +318,19 @@ static int modes_of(const excam_vp8_state *in, const uint8_t *data, size_t len, 
 }
 
 int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
-                     vp8_frame_header *hdr, vp8_mb_info **mbi, int *mbi_stride)
+                     vp8_frame_header *hdr, vp8_seg_values *seg, vp8_mb_info **mbi,
+                     int *mbi_stride)
 {
     vp8_decoder d;
     vp8_entropy saved;
     int err = modes_of(in, data, len, &d, &saved);
 
     *mbi = NULL;
+    if (!err && seg && d.s) {
+        seg->abs_delta = d.s->seg_abs_delta;
+        memcpy(seg->quant, d.s->seg_quant, sizeof(seg->quant));
+        memcpy(seg->lf, d.s->seg_lf, sizeof(seg->lf));
+    }
     excam_vp8_state_free(d.s);
     if (err) {
         free(d.mbi);

@@ -93,6 +93,8 @@ typedef struct vp8_encoder {
     const vp8_frame_header *forced_hdr;
     const vp8_mb_info *forced_mbi;
     int forced_stride;
+    const vp8_seg_values *forced_seg; /* rebase: the frame's segment values (if enabled) */
+    int quant_seg;               /* the segment e->q etc. are set up for */
     int coding_intra;            /* the candidate being coded is intra (trellis lambda) */
     /* Per-frame statistics for the header's probabilities. */
     uint32_t skip_count[2];      /* MBs with / without coefficients */
@@ -117,7 +119,9 @@ void vp8_fwht4x4(const int16_t in[16], int16_t out[16]);
  * levels (zigzag order) and dequantized coefficients (natural order) for the
  * reconstruction. kind: 0 Y1, 1 Y2, 2 UV. Returns the eob (index after the last
  * nonzero level in zigzag order, or `first` if none). */
-void vp8_enc_init_quant(vp8_encoder *e);
+/* vp8_enc_init_quant: the tables for segment seg's quantizers (d.dequant[seg]); the
+ * encoder sets segment 0's, a rebase with segmentation each macroblock's. */
+void vp8_enc_init_quant(vp8_encoder *e, int seg);
 int vp8_quantize_block(const vp8_encoder *e, int kind, int first, const int16_t coef[16],
                        int16_t levels[16], int16_t dq[16]);
 

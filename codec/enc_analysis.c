@@ -1082,9 +1082,15 @@ void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col)
     m.above = vp8_mbi(d, mb_row - 1, mb_col);
     m.left = vp8_mbi(d, mb_row, mb_col - 1);
 
+    int segment = 0;
     if (e->forced_mbi) {
-        code_forced(e, &m, &best,
-                    &e->forced_mbi[(mb_row + 1) * e->forced_stride + mb_col + 1]);
+        const vp8_mb_info *fm = &e->forced_mbi[(mb_row + 1) * e->forced_stride + mb_col + 1];
+        /* §9.3: a segment's own quantizer (the rebase keeps the frame's segments). */
+        if (d->hdr.segmentation_enabled) {
+            segment = fm->segment & 3;
+            if (segment != e->quant_seg) vp8_enc_init_quant(e, segment);
+        }
+        code_forced(e, &m, &best, fm);
         goto commit;
     }
 
@@ -1145,7 +1151,7 @@ commit:;
     int has_y2 = best.mb.ymode != VP8_B_PRED && best.mb.ymode != VP8_MV_SPLIT;
     int nz = has_coeffs(&best.c, has_y2);
     *mb = best.mb;
-    mb->segment = 0;
+    mb->segment = (uint8_t)segment;
     if (mb->ref_frame == VP8_REF_INTRA) {
         mb->mv = (vp8_mv){0, 0};
         for (int b = 0; b < 16; b++)

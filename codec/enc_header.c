@@ -1,7 +1,7 @@
 /*
  * The frame header in the first partition (RFC 6386 §9.2-§9.11, §19.2), written in
- * the order header.c reads it. excam sends no segmentation and no loop-filter delta
- * updates yet, and no quantizer deltas. The intra-mode (§16.2) and MV (§17.2)
+ * the order header.c reads it. The encoder sends no segmentation, loop-filter deltas or
+ * quantizer deltas; a rebase carries its frame's segmentation and quantizer deltas. The intra-mode (§16.2) and MV (§17.2)
  * probabilities of inter frames are updated where this frame's own counts
  * (e->mode_counts, from a counting pass over the modes) save more than the update
  * costs; like the coefficient updates they then persist in the state.
@@ -65,6 +65,15 @@ static void mv_prob_updates(vp8_bool_writer *w, uint8_t mv[2][19], const vp8_mod
         }
 }
 
+/* §9.3, §9.6, §19.2: a flag, then (if nonzero) the magnitude in `bits` bits and a sign. */
+static void write_optional_signed(vp8_bool_writer *w, int v, int bits)
+{
+    vp8_write_bit(w, v != 0);
+    if (!v) return;
+    vp8_write_literal(w, (uint32_t)(v < 0 ? -v : v), bits);
+    vp8_write_bit(w, v < 0);
+}
+
 void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w)
 {
     vp8_frame_header *h = &e->d.hdr;
@@ -73,7 +82,25 @@ void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w)
         vp8_write_bit(w, h->color_space);
         vp8_write_bit(w, h->clamping_type);
     }
-    vp8_write_bit(w, 0); /* §9.3 segmentation_enabled */
+    /* §9.3 segmentation (a rebase's: the frame's values and map, sent whole) */
+    vp8_write_bit(w, h->segmentation_enabled);
+    if (h->segmentation_enabled) {
+        const excam_vp8_state *s = e->d.s;
+        vp8_write_bit(w, h->update_mb_seg_map);
+        vp8_write_bit(w, h->update_seg_data);
+        if (h->update_seg_data) {
+            vp8_write_bit(w, s->seg_abs_delta);
+            for (int i = 0; i < 4; i++)
+                write_optional_signed(w, s->seg_quant[i], 7);
+            for (int i = 0; i < 4; i++)
+                write_optional_signed(w, s->seg_lf[i], 6);
+        }
+        if (h->update_mb_seg_map)
+            for (int i = 0; i < 3; i++) {
+                vp8_write_bit(w, h->seg_tree_probs[i] != 255);
+                if (h->seg_tree_probs[i] != 255) vp8_write_literal(w, h->seg_tree_probs[i], 8);
+            }
+    }
     /* §9.6 loop filter */
     vp8_write_bit(w, h->filter_type);
     vp8_write_literal(w, (uint32_t)h->filter_level, 6);
@@ -81,10 +108,13 @@ void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w)
     vp8_write_bit(w, 0); /* loop_filter_adj_enable */
     vp8_write_literal(w, h->num_partitions == 8 ? 3 : h->num_partitions == 4 ? 2 :
                          h->num_partitions == 2 ? 1 : 0, 2);
-    /* §9.6 quantizer indices: the base and no deltas */
+    /* §9.6 quantizer indices: the base and its deltas (a rebase's) */
     vp8_write_literal(w, (uint32_t)h->q_index, 7);
-    for (int i = 0; i < 5; i++)
-        vp8_write_bit(w, 0);
+    write_optional_signed(w, h->y1dc_delta, 4);
+    write_optional_signed(w, h->y2dc_delta, 4);
+    write_optional_signed(w, h->y2ac_delta, 4);
+    write_optional_signed(w, h->uvdc_delta, 4);
+    write_optional_signed(w, h->uvac_delta, 4);
     /* §9.7, §9.8 references */
     if (h->key_frame) {
         vp8_write_bit(w, h->refresh_entropy);

@@ -104,6 +104,8 @@ void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_c
     const vp8_mb_info *above = vp8_mbi(d, mb_row - 1, mb_col);
     const vp8_mb_info *left = vp8_mbi(d, mb_row, mb_col - 1);
 
+    if (h->update_mb_seg_map) /* §10 (rebase only: the encoder makes no segments) */
+        vp8_write_tree(w, vp8_segment_tree, h->seg_tree_probs, mb->segment);
     vp8_write_bool(w, h->prob_skip_false, mb->skip);
     if (h->key_frame) {
         /* §11.2-§11.4 */

@@ -12,9 +12,10 @@
  * little: this drops them. */
 static const uint8_t zrun_boost[16] = {0, 0, 8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 40, 44, 44, 44};
 
-void vp8_enc_init_quant(vp8_encoder *e)
+void vp8_enc_init_quant(vp8_encoder *e, int seg)
 {
-    const int16_t (*dq)[2] = (const int16_t (*)[2])e->d.dequant[0];
+    const int16_t (*dq)[2] = (const int16_t (*)[2])e->d.dequant[seg];
+    e->quant_seg = seg;
     for (int k = 0; k < 3; k++)
         for (int j = 0; j < 2; j++) {
             int q = dq[k][j];

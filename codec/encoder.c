@@ -329,6 +329,15 @@ static int self_check(vp8_encoder *e, const excam_vp8_state *out)
 
 /* ------------------------------------------------------------ the API */
 
+/* A segment tree probability (§9.3: of a 0 branch) from its branches' counts. */
+static int seg_prob(uint32_t n0, uint32_t n1)
+{
+    uint64_t n = (uint64_t)n0 + n1;
+    if (!n) return 255;
+    int pr = (int)(((uint64_t)n0 * 256 + n / 2) / n);
+    return pr < 1 ? 1 : pr > 255 ? 255 : pr;
+}
+
 static void set_header(vp8_encoder *e, const excam_vp8_state *in, int key, int w, int h)
 {
     const excam_vp8_enc_params *p = e->p;
@@ -369,6 +378,18 @@ static void set_header(vp8_encoder *e, const excam_vp8_state *in, int key, int w
         hd->copy_to_altref = f->copy_to_altref;
         hd->sign_bias[VP8_REF_GOLDEN] = f->sign_bias[VP8_REF_GOLDEN];
         hd->sign_bias[VP8_REF_ALTREF] = f->sign_bias[VP8_REF_ALTREF];
+        /* §9.6 quantizer deltas, and §9.3 segmentation: the segment values and the
+         * whole map are sent again (update_seg_data, update_mb_seg_map), as they
+         * persist in a state and the new base's may not be the old one's. */
+        hd->y1dc_delta = f->y1dc_delta;
+        hd->y2dc_delta = f->y2dc_delta;
+        hd->y2ac_delta = f->y2ac_delta;
+        hd->uvdc_delta = f->uvdc_delta;
+        hd->uvac_delta = f->uvac_delta;
+        if (f->segmentation_enabled && e->forced_seg) {
+            hd->segmentation_enabled = hd->update_mb_seg_map = hd->update_seg_data = 1;
+            hd->seg_tree_probs[0] = hd->seg_tree_probs[1] = hd->seg_tree_probs[2] = 255;
+        }
     }
     /* Estimates for the analysis; the header's values come from the final counts. */
     hd->prob_skip_false = 128;
@@ -381,7 +402,8 @@ static void set_header(vp8_encoder *e, const excam_vp8_state *in, int key, int w
  * macroblock's modes are imposed, only the residual is coded anew. */
 static int encode_frame(const excam_vp8_state *in, const excam_image *src,
                         const excam_vp8_enc_params *p, const vp8_frame_header *forced_hdr,
-                        const vp8_mb_info *forced_mbi, int forced_stride, uint8_t **frame,
+                        const vp8_seg_values *forced_seg, const vp8_mb_info *forced_mbi,
+                        int forced_stride, uint8_t **frame,
                         size_t *len, excam_vp8_state **out)
 {
     vp8_encoder e;
@@ -406,6 +428,7 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
     e.forced_hdr = forced_hdr;
     e.forced_mbi = forced_mbi;
     e.forced_stride = forced_stride;
+    e.forced_seg = forced_seg;
     d->dsp = vp8_get_dsp();
     d->in = in;
     set_header(&e, in, key, src->width, src->height);
@@ -418,6 +441,24 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
     }
     if (!d->s) return EXCAM_ERR_NOMEM;
     if (err) goto done;
+    if (d->hdr.segmentation_enabled) {
+        /* Rebase with segmentation (§9.3, §10): the frame's segment values, its map
+         * (into the state, where it persists) and tree probabilities that fit it. */
+        excam_vp8_state *s = d->s;
+        uint32_t n[4] = {0, 0, 0, 0};
+        s->seg_abs_delta = forced_seg->abs_delta;
+        memcpy(s->seg_quant, forced_seg->quant, sizeof(s->seg_quant));
+        memcpy(s->seg_lf, forced_seg->lf, sizeof(s->seg_lf));
+        for (int r = 0; r < s->mb_rows; r++)
+            for (int c = 0; c < s->mb_cols; c++) {
+                uint8_t sg = forced_mbi[(r + 1) * forced_stride + c + 1].segment & 3;
+                s->seg_map[r * s->mb_cols + c] = sg;
+                n[sg]++;
+            }
+        d->hdr.seg_tree_probs[0] = (uint8_t)seg_prob(n[0] + n[1], n[2] + n[3]);
+        d->hdr.seg_tree_probs[1] = (uint8_t)seg_prob(n[0], n[1]);
+        d->hdr.seg_tree_probs[2] = (uint8_t)seg_prob(n[2], n[3]);
+    }
 
     {
         const int rows = d->s->mb_rows, cols = d->s->mb_cols;
@@ -432,7 +473,7 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
             goto done;
         }
         vp8_setup_dequant(d);
-        vp8_enc_init_quant(&e);
+        vp8_enc_init_quant(&e, 0);
         vp8_token_costs_init(&e.tc, &d->s->ctx);
         {
             /* Lambda per bit = rdmult = qa^2 / 64 (qa: the luma AC step). Measured on
@@ -498,7 +539,7 @@ static int encode_frame(const excam_vp8_state *in, const excam_image *src,
          * decoder resets the state they start). */
         excam_vp8_state *s = d->s;
         if (!d->hdr.refresh_entropy) s->ctx = in->ctx;
-        s->segmentation_enabled = 0;
+        s->segmentation_enabled = d->hdr.segmentation_enabled;
         s->lf_delta_enabled = 0;
         if (d->hdr.filter_level) vp8_loop_filter_frame(d);
         vp8_frame_extend(d->cur);
@@ -554,7 +595,7 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
                                const excam_vp8_enc_params *p, uint8_t **frame, size_t *len,
                                excam_vp8_state **out)
 {
-    return encode_frame(in, src, p, NULL, NULL, 0, frame, len, out);
+    return encode_frame(in, src, p, NULL, NULL, NULL, 0, frame, len, out);
 }
 
 /* ------------------------------------------------------------ rebase */
@@ -565,6 +606,7 @@ EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_
                                size_t *rebased_len, excam_vp8_state **out)
 {
     vp8_frame_header h;
+    vp8_seg_values seg;
     vp8_mb_info *mbi = NULL;
     int stride = 0, err;
 
@@ -575,7 +617,7 @@ EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_
         !check_params(p))
         return EXCAM_ERR_INVALID_ARG;
     if (new_base->no_pictures) return EXCAM_ERR_INVALID_ARG;
-    if ((err = vp8_decode_modes(old_base, frame, len, &h, &mbi, &stride))) return err;
+    if ((err = vp8_decode_modes(old_base, frame, len, &h, &seg, &mbi, &stride))) return err;
     if (h.key_frame) {
         /* A key frame depends on no state: it is its own rebase. */
         free(mbi);
@@ -590,12 +632,12 @@ EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_
         }
         return err;
     }
-    /* Segmentation, quantizer deltas and other filter versions are not carried yet.
-     * Loop-filter deltas (libvpx's frames have them) are dropped: the rebased frame is
-     * filtered at its base level throughout, a valid frame with a slightly different
+    /* Segmentation (its values and map) and quantizer deltas are carried; other
+     * filter versions (bilinear, simple loop filter) not yet. Loop-filter deltas
+     * (libvpx's frames have them) are dropped: the rebased frame is filtered at its
+     * base level (per segment) throughout, a valid frame with a slightly different
      * filter (its residual is coded against whatever the prediction is). */
-    if (h.version != 0 || h.segmentation_enabled || h.y1dc_delta || h.y2dc_delta ||
-        h.y2ac_delta || h.uvdc_delta || h.uvac_delta) {
+    if (h.version != 0) {
         free(mbi);
         return EXCAM_ERR_UNSUPPORTED;
     }
@@ -607,7 +649,7 @@ EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_
     }
     excam_vp8_enc_params q = *p;
     q.frame_type = EXCAM_FRAME_INTER;
-    err = encode_frame(new_base, src, &q, &h, mbi, stride, rebased, rebased_len, out);
+    err = encode_frame(new_base, src, &q, &h, &seg, mbi, stride, rebased, rebased_len, out);
     free(mbi);
     return err;
 }

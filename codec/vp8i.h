@@ -167,11 +167,19 @@ static inline vp8_mb_info *vp8_mbi(vp8_decoder *d, int mb_row, int mb_col)
     return &d->mbi[(mb_row + 1) * d->mbi_stride + mb_col + 1];
 }
 
-/* decoder.c: decode `data` against `in` and keep what the frame decided: its header
- * and every macroblock's modes (*mbi: (mb_cols + 1) * (mb_rows + 1) with the border
- * row and column, as vp8_decoder's; free() it). For rebase. */
+/* §9.3 segment values in force for a frame (they persist in the state). */
+typedef struct vp8_seg_values {
+    int abs_delta;
+    int8_t quant[4], lf[4];
+} vp8_seg_values;
+
+/* decoder.c: decode `data` against `in` and keep what the frame decided: its header,
+ * the segment values in force for it (`seg`, may be NULL) and every macroblock's modes
+ * and segment (*mbi: (mb_cols + 1) * (mb_rows + 1) with the border row and column, as
+ * vp8_decoder's; free() it). For rebase. */
 int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
-                     vp8_frame_header *hdr, vp8_mb_info **mbi, int *mbi_stride);
+                     vp8_frame_header *hdr, vp8_seg_values *seg, vp8_mb_info **mbi,
+                     int *mbi_stride);
 
 /* header.c: §9 / §19.2. `bd` is positioned after the frame header on return. */
 struct vp8_bool_decoder;

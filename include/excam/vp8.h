@@ -254,10 +254,13 @@ EXCAM_API int excam_vp8_temporal_filter(const excam_image *const *frames, int n,
  * frame (free with excam_free) and, if `out` is not NULL, *out the state a decoder
  * reaches by decoding it on new_base. From p: speed (as in encoding), self_check, and
  * filter_level (-1: keep the frame's loop-filter level; 0..63: use that one). A key frame
- * is returned unchanged. A frame's loop-filter deltas (libvpx uses them) are not carried:
- * the rebased frame is filtered at its base level throughout. old_base may come from
- * excam_vp8_advance_modes (only its probabilities are read). Frames with segmentation,
- * quantizer deltas or a bitstream version other than 0 give EXCAM_ERR_UNSUPPORTED for now.
+ * is returned unchanged. Segmentation (RFC 6386 §9.3: the segment of every macroblock,
+ * the per-segment quantizers and filter levels in force for the frame) and quantizer
+ * deltas are kept; the rebased frame sends its segment values and map whole, whatever
+ * new_base holds. A frame's loop-filter deltas (libvpx uses them) are not carried: the
+ * rebased frame is filtered at its base (or segment) level throughout. old_base may come
+ * from excam_vp8_advance_modes (only its probabilities and segmentation are read). Frames
+ * of a bitstream version other than 0 give EXCAM_ERR_UNSUPPORTED for now.
  */
 EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
                                const excam_image *src, const uint8_t *frame, size_t len,
