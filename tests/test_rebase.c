@@ -150,8 +150,11 @@ static void segmentation_vector(const char *name)
     CHECK(kept_seg == seg_frames, "%s: %d of %d rebased frames kept their segmentation", name,
           kept_seg, seg_frames);
     CHECK(onto_prev > 0, "%s: no frame rebased onto another base", name);
-    /* The residual is coded again at the frame's quantizers, on the same prediction. */
-    CHECK(worst > 40, "%s: a frame rebased onto its own base is %.2f dB from its picture", name,
+    printf("segmentation rebase: %s: %d frames, the worst %.2f dB from its picture\n", name,
+           seg_frames, worst);
+    /* The residual is coded again at the frame's quantizers (split macroblocks may become
+     * whole ones where that costs less): close to the picture, not equal. */
+    CHECK(worst > 35, "%s: a frame rebased onto its own base is %.2f dB from its picture", name,
           worst);
     excam_vp8_state_free(prev);
     excam_vp8_state_free(s);

@@ -244,10 +244,11 @@ EXCAM_API int excam_vp8_temporal_filter(const excam_image *const *frames, int n,
  * Rebase (ExCamera, NSDI '17 §4): `frame` was encoded against `old_base`; make it valid
  * against `new_base` instead. The frame's decisions are kept (macroblock modes, split
  * partitions, reference choices, quantizer, reference updates), and so are motion
- * vectors, except that a whole-macroblock inter vector is refined to half and quarter
- * pel on the new base and then competes with the ZERO, NEAREST and NEAR vectors of its
- * reference there (no search beyond that; rebased onto the base it was made on, a frame
- * may still change where the refinement finds a better vector);
+ * vectors, except that an inter macroblock's vector is refined to half and quarter pel
+ * on the new base and then competes with the ZERO, NEAREST and NEAR vectors of its
+ * reference there, and a split macroblock (kept as it was) competes with those whole-MB
+ * candidates, by rate and distortion (no search beyond that; rebased onto the base it
+ * was made on, a frame may still change where the refinement finds a better vector);
  * the prediction is recomputed from new_base's references and the residual of the
  * source picture `src` (the frame's original, not its decoded output) is quantized
  * again, with skip flags and probability updates derived anew. *rebased gets the new
