@@ -164,6 +164,29 @@ int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref);    /* 1/256 bits 
  * VP8_MV_COST_MAX). */
 void vp8_mv_cost_table(const vp8_entropy *en, uint16_t tab[2][VP8_MV_COST_SIZE]);
 
+/* enc_lumacache.c: 16x16 six-tap luma predictions of one macroblock from one
+ * reference, sharing the horizontal pass between vectors of one column. */
+#define VP8_LC_ENTRIES 8
+typedef struct vp8_luma_cache {
+    const vp8_dsp *dsp;
+    const uint8_t *ref;    /* the reference's luma at the macroblock's top-left */
+    ptrdiff_t rs;
+    vp8_mv_bounds bounds;  /* vectors it predicts (the border covers their taps) */
+    int n, next;
+    struct {
+        int col, top;      /* column (eighth pels), full-pel block top it was made for */
+        _Alignas(16) uint8_t buf[16 + 24 * 16 + 16];
+    } e[VP8_LC_ENTRIES];
+} vp8_luma_cache;
+/* bounds: as vp8_mv_bounds_init's for the macroblock (or inside them). */
+void vp8_luma_cache_init(vp8_luma_cache *c, const vp8_dsp *dsp, const uint8_t *ref,
+                         ptrdiff_t rs, const vp8_mv_bounds *bounds);
+/* The six-tap prediction of the macroblock's luma with mv: a pointer to its 16x16
+ * pixels (rows *stride apart) in the reference, the cache or tmp; NULL if mv is
+ * outside the bounds (predict it the decoder's way). Valid until the next call. */
+const uint8_t *vp8_luma_cache_pred(vp8_luma_cache *c, vp8_mv mv, uint8_t tmp[256],
+                                   ptrdiff_t *stride);
+
 /* enc_analysis.c: choose the modes of one macroblock, quantize its residual and
  * reconstruct it into e->d.cur. */
 void vp8_encode_mb(vp8_encoder *e, int mb_row, int mb_col);
