@@ -100,7 +100,7 @@ typedef struct vp8_encoder {
     uint32_t skip_count[2];      /* MBs with / without coefficients */
     uint32_t ref_count[4];       /* MBs per reference (intra, last, golden, altref) */
     vp8_coef_counts coef_counts;
-    vp8_mode_counts *mode_counts; /* when set, vp8_write_mb_modes counts its branches */
+    vp8_mode_counts *mode_counts; /* the frame's, for the header (vp8_count_mb_modes) */
     /* Quantizer tables of the frame: [Y1, Y2, UV][DC, AC]. */
     int16_t q[3][2], zbin[3][2], round[3][2];
     uint32_t iq[3][2];           /* 2^16 / q */
@@ -159,6 +159,9 @@ void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w);
 
 /* enc_modes.c: §10, §11, §16, §17 macroblock headers. */
 void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_col);
+/* The branch counts of what vp8_write_mb_modes writes with probabilities the header
+ * can update (modes of intra macroblocks, vectors), into mc (inter frames). */
+void vp8_count_mb_modes(vp8_encoder *e, vp8_mode_counts *mc, int mb_row, int mb_col);
 int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref);    /* 1/256 bits */
 /* The same per component (row 0, column 1), for the motion search (see
  * VP8_MV_COST_MAX). */
