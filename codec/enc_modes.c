@@ -61,9 +61,19 @@ int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref)
 
 void vp8_mv_cost_table(const vp8_entropy *en, uint16_t tab[2][VP8_MV_COST_SIZE])
 {
-    for (int c = 0; c < 2; c++)
-        for (int v = -VP8_MV_COST_MAX; v <= VP8_MV_COST_MAX; v++)
-            tab[c][v + VP8_MV_COST_MAX] = (uint16_t)mv_component(NULL, en->mv[c], v, NULL);
+    /* A component's cost is its magnitude's and, if not 0, its sign's: the magnitudes
+     * are costed once for both signs (the table was 1.5% of a CIF rebase's time). */
+    for (int c = 0; c < 2; c++) {
+        const uint8_t *p = en->mv[c];
+        const int pos = vp8_cost_bool(p[SIGN], 0), neg = vp8_cost_bool(p[SIGN], 1);
+        uint16_t *t = tab[c] + VP8_MV_COST_MAX;
+        t[0] = (uint16_t)mv_component(NULL, p, 0, NULL);
+        for (int x = 1; x <= VP8_MV_COST_MAX; x++) {
+            int m = mv_component(NULL, p, x, NULL) - pos;
+            t[x] = (uint16_t)(m + pos);
+            t[-x] = (uint16_t)(m + neg);
+        }
+    }
 }
 
 /* §16.4: SPLITMV, mirror of read_split_mv. */
