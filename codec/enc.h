@@ -100,7 +100,7 @@ typedef struct vp8_encoder {
     uint32_t skip_count[2];      /* MBs with / without coefficients */
     uint32_t ref_count[4];       /* MBs per reference (intra, last, golden, altref) */
     vp8_coef_counts coef_counts;
-    vp8_mode_counts *mode_counts; /* when set, vp8_write_mb_modes counts its branches */
+    vp8_mode_counts *mode_counts; /* the frame's, for the header (vp8_count_mb_modes) */
     /* Quantizer tables of the frame: [Y1, Y2, UV][DC, AC]. */
     int16_t q[3][2], zbin[3][2], round[3][2];
     uint32_t iq[3][2];           /* 2^16 / q */
@@ -159,10 +159,36 @@ void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w);
 
 /* enc_modes.c: §10, §11, §16, §17 macroblock headers. */
 void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_col);
+/* The branch counts of what vp8_write_mb_modes writes with probabilities the header
+ * can update (modes of intra macroblocks, vectors), into mc (inter frames). */
+void vp8_count_mb_modes(vp8_encoder *e, vp8_mode_counts *mc, int mb_row, int mb_col);
 int vp8_mv_cost(const vp8_entropy *en, vp8_mv mv, vp8_mv ref);    /* 1/256 bits */
 /* The same per component (row 0, column 1), for the motion search (see
  * VP8_MV_COST_MAX). */
 void vp8_mv_cost_table(const vp8_entropy *en, uint16_t tab[2][VP8_MV_COST_SIZE]);
+
+/* enc_lumacache.c: 16x16 six-tap luma predictions of one macroblock from one
+ * reference, sharing the horizontal pass between vectors of one column. */
+#define VP8_LC_ENTRIES 8
+typedef struct vp8_luma_cache {
+    const vp8_dsp *dsp;
+    const uint8_t *ref;    /* the reference's luma at the macroblock's top-left */
+    ptrdiff_t rs;
+    vp8_mv_bounds bounds;  /* vectors it predicts (the border covers their taps) */
+    int n, next;
+    struct {
+        int col, top;      /* column (eighth pels), full-pel block top it was made for */
+        _Alignas(16) uint8_t buf[16 + 24 * 16 + 16];
+    } e[VP8_LC_ENTRIES];
+} vp8_luma_cache;
+/* bounds: as vp8_mv_bounds_init's for the macroblock (or inside them). */
+void vp8_luma_cache_init(vp8_luma_cache *c, const vp8_dsp *dsp, const uint8_t *ref,
+                         ptrdiff_t rs, const vp8_mv_bounds *bounds);
+/* The six-tap prediction of the macroblock's luma with mv: a pointer to its 16x16
+ * pixels (rows *stride apart) in the reference, the cache or tmp; NULL if mv is
+ * outside the bounds (predict it the decoder's way). Valid until the next call. */
+const uint8_t *vp8_luma_cache_pred(vp8_luma_cache *c, vp8_mv mv, uint8_t tmp[256],
+                                   ptrdiff_t *stride);
 
 /* enc_analysis.c: choose the modes of one macroblock, quantize its residual and
  * reconstruct it into e->d.cur. */

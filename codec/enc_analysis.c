@@ -492,6 +492,7 @@ typedef struct subpel_arg {
     int x0, y0, w, h;
     vp8_mv mv_ref;       /* vectors cost their bits against this one */
     int exact;           /* measure with the frame's own filter, not bilinear */
+    vp8_luma_cache *lc;  /* exact whole-MB (16x16) predictions, or NULL */
 } subpel_arg;
 
 /* A vector's bits against a->mv_ref at lambda (when the search counts them). */
@@ -511,6 +512,12 @@ static int64_t subpel_sse(const subpel_arg *a, vp8_mv c)
 {
     const mb_ctx *m = a->m;
     const ptrdiff_t rs = a->ref->stride[0];
+    if (a->exact && a->lc) {
+        uint8_t tmp[256];
+        ptrdiff_t ps;
+        const uint8_t *p = vp8_luma_cache_pred(a->lc, c, tmp, &ps);
+        if (p) return sse_block(a->e->d.dsp, m->src[0], m->ss[0], p, ps, 16) + subpel_mv_cost(a, c);
+    }
     if (a->exact) {
         uint8_t pred[256];
         predict_region(a->e, a->m, a->ref, c, a->x0, a->y0, a->w, a->h, pred);
@@ -563,9 +570,9 @@ static vp8_mv subpel_steps(const subpel_arg *a, vp8_mv mv, int64_t best, const v
 
 /* Sub-pel refinement (half, then quarter pel) of a whole-MB vector, by SSE. */
 static vp8_mv refine_subpel(vp8_encoder *e, const mb_ctx *m, const vp8_frame *ref, vp8_mv mv,
-                            const vp8_mv_bounds *lim, vp8_mv mv_ref)
+                            const vp8_mv_bounds *lim, vp8_mv mv_ref, vp8_luma_cache *lc)
 {
-    subpel_arg a = {e, m, ref, 0, 0, 16, 16, mv_ref, 1};
+    subpel_arg a = {e, m, ref, 0, 0, 16, 16, mv_ref, 1, lc};
     return subpel_steps(&a, mv, subpel_sse(&a, mv), lim, 4);
 }
 
@@ -612,7 +619,7 @@ static vp8_mv search_region(vp8_encoder *e, const mb_ctx *m, const vp8_frame *re
                             const vp8_mv_bounds *lim, int x0, int y0, int w, int h, vp8_mv mv_ref)
 {
     vp8_mv mv = search_fullpel(e, m, ref, start, lim, x0, y0, w, h, 4, mv_ref, NULL);
-    subpel_arg a = {e, m, ref, x0, y0, w, h, mv_ref, 0};
+    subpel_arg a = {e, m, ref, x0, y0, w, h, mv_ref, 0, NULL};
     return subpel_steps(&a, mv, subpel_sse(&a, mv), lim, 4);
 }
 
@@ -706,7 +713,7 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
                 found = q8[(y0 >> 3) * 2 + (x0 >> 3)];
             } else if (derive && part < 2) {
                 int qa = (y0 >> 3) * 2 + (x0 >> 3), qb = part == 0 ? qa + 1 : qa + 2;
-                subpel_arg sa = {e, m, ref, x0, y0, w, h, best_ref, 0};
+                subpel_arg sa = {e, m, ref, x0, y0, w, h, best_ref, 0, NULL};
                 int64_t ca = subpel_sse(&sa, q8[qa]), cb = subpel_sse(&sa, q8[qb]);
                 found = subpel_steps(&sa, cb < ca ? q8[qb] : q8[qa], cb < ca ? cb : ca, lim, 2);
             } else {
@@ -771,6 +778,26 @@ static void try_split(vp8_encoder *e, const mb_ctx *m, int ref_frame, int rate_h
     }
 }
 
+/* The luma prediction of a whole-MB candidate into pred (stride 16): from the cache
+ * when it has one and the vector is inside its bounds, else the decoder's way. */
+static void predict_luma16(vp8_encoder *e, const mb_ctx *m, vp8_luma_cache *lc,
+                           const vp8_mb_info *mb, uint8_t pred[256])
+{
+    if (lc) {
+        ptrdiff_t ps;
+        const uint8_t *p = vp8_luma_cache_pred(lc, mb->mv, pred, &ps);
+        if (p) {
+            if (p != pred)
+                for (int y = 0; y < 16; y++)
+                    memcpy(pred + 16 * y, p + y * ps, 16);
+            return;
+        }
+    }
+    uint8_t *dst[3] = {pred, NULL, NULL};
+    const ptrdiff_t strides[3] = {16, 0, 0};
+    vp8_predict_inter_whole(&e->d, m->row, m->col, mb, 1, 0, dst, strides);
+}
+
 /* Code a whole-MB inter candidate whose luma prediction is in pred (changed): chroma
  * predicted here; the better of it and *best kept in *best. */
 static void code_pre(vp8_encoder *e, const mb_ctx *m, const vp8_mb_info *mb, int rate,
@@ -810,6 +837,16 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
         probs[i] = vp8_mode_contexts[cnt[i]][i];
     vp8_mv_bounds_init(&bounds, m->row, m->col, d->s->mb_rows, d->s->mb_cols);
     vp8_mv best_ref = vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds);
+    /* The six-tap's whole-MB luma predictions, shared (enc_lumacache.c): in the
+     * rebase, refining the kept vector (up to 14 predictions) and ranking the
+     * candidates (4) were about a third of its time. */
+    vp8_luma_cache lcache, *lc = NULL;
+    if (h->version == 0) {
+        lc = &lcache;
+        vp8_luma_cache_init(lc, d->dsp,
+                            ref->plane[0] + (ptrdiff_t)m->row * 16 * ref->stride[0] + m->col * 16,
+                            ref->stride[0], &bounds);
+    }
 
     /* Search limits: inside the frame's border (with room for the filter taps) and
      * within reach of the MV coding from best_ref (|delta| <= 1023 quarter pels). */
@@ -851,7 +888,7 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
              * the quantization noise lost most of the gain (flat areas: SSIM). */
             new_mv = e->rebase_mv;
             if (mv_inside(new_mv, &lim)) {
-                subpel_arg a = {e, m, ref, 0, 0, 16, 16, best_ref, 1};
+                subpel_arg a = {e, m, ref, 0, 0, 16, 16, best_ref, 1, lc};
                 new_mv = subpel_steps(&a, new_mv, subpel_sse(&a, new_mv), &lim, 4);
             }
             tries[i].mv = new_mv;
@@ -892,7 +929,7 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
                                             best_ref, &sad0);
                 if (sad0 < sad) mv = mv0;
             }
-            mv = refine_subpel(e, m, ref, mv, &lim, best_ref);
+            mv = refine_subpel(e, m, ref, mv, &lim, best_ref, lc);
             tries[i].mv = new_mv = mv;
         }
         /* The same vector through a cheaper mode is tried by that mode. */
@@ -918,9 +955,7 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
             /* Rebase: rank by the prediction's luma error (luma predicted alone) and
              * the header's rate; only the kept vector and the best other are coded
              * (below), with that luma prediction. */
-            uint8_t *dst[3] = {pre[npre].pred, NULL, NULL};
-            const ptrdiff_t strides[3] = {16, 0, 0};
-            vp8_predict_inter_whole(d, m->row, m->col, &cd->mb, 1, 0, dst, strides);
+            predict_luma16(e, m, lc, &cd->mb, pre[npre].pred);
             pre[npre].mb = cd->mb;
             pre[npre].rate = rate;
             pre[npre].proxy = sse_block(d->dsp, m->src[0], m->ss[0], pre[npre].pred, 16, 16) +
@@ -929,9 +964,7 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
             continue;
         }
         if (ncode < 4) {
-            uint8_t *dst[3] = {pre[npre].pred, NULL, NULL};
-            const ptrdiff_t strides[3] = {16, 0, 0};
-            vp8_predict_inter_whole(d, m->row, m->col, &cd->mb, 1, 0, dst, strides);
+            predict_luma16(e, m, lc, &cd->mb, pre[npre].pred);
             pre[npre].mb = cd->mb;
             pre[npre].rate = rate;
             pre[npre].proxy = sse_block(d->dsp, m->src[0], m->ss[0], pre[npre].pred, 16, 16) +

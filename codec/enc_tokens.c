@@ -12,6 +12,16 @@
 enum { TYPE_Y_AFTER_Y2 = 0, TYPE_Y2 = 1, TYPE_UV = 2, TYPE_Y_WITH_DC = 3 };
 enum { WALK_WRITE, WALK_COUNT, WALK_COST };
 
+/* The traversal is inlined into one copy per mode (walk_block_count, _write), so that
+ * `mode` is a constant there and emit() is a single operation: the counting and
+ * writing passes were 11% of a rebase's time with the mode switched on every
+ * decision (foreman CIF, perf); this copy made the rebase 1.6% faster. */
+#if defined(__GNUC__)
+#define WALK_INLINE static inline __attribute__((always_inline))
+#else
+#define WALK_INLINE static inline
+#endif
+
 typedef struct walker {
     int mode;
     vp8_bool_writer *w;
@@ -20,9 +30,9 @@ typedef struct walker {
 } walker;
 
 /* One tree decision at node `node` of the (band, ctx) context. */
-static inline void emit(walker *k, const uint8_t *p, int band, int ctx, int node, int bit)
+WALK_INLINE void emit(walker *k, int mode, const uint8_t *p, int band, int ctx, int node, int bit)
 {
-    switch (k->mode) {
+    switch (mode) {
     case WALK_WRITE: vp8_write_bool(k->w, p[node], bit); break;
     case WALK_COUNT: k->counts[band][ctx][node][bit]++; break;
     default: k->cost += vp8_cost_bool(p[node], bit); break;
@@ -30,38 +40,38 @@ static inline void emit(walker *k, const uint8_t *p, int band, int ctx, int node
 }
 
 /* A bool outside the adaptive contexts (sign, extra bits). */
-static inline void emit_fixed(walker *k, int prob, int bit)
+WALK_INLINE void emit_fixed(walker *k, int mode, int prob, int bit)
 {
-    if (k->mode == WALK_WRITE)
+    if (mode == WALK_WRITE)
         vp8_write_bool(k->w, prob, bit);
-    else if (k->mode == WALK_COST)
+    else if (mode == WALK_COST)
         k->cost += vp8_cost_bool(prob, bit);
 }
 
 /* §13.2: the magnitude a >= 2 of a token (mirror of read_magnitude). */
-static void emit_magnitude(walker *k, const uint8_t *p, int band, int ctx, int a)
+WALK_INLINE void emit_magnitude(walker *k, int mode, const uint8_t *p, int band, int ctx, int a)
 {
     int cat;
     if (a <= 4) {
-        emit(k, p, band, ctx, 3, 0);
+        emit(k, mode, p, band, ctx, 3, 0);
         if (a == 2) {
-            emit(k, p, band, ctx, 4, 0);
+            emit(k, mode, p, band, ctx, 4, 0);
         } else {
-            emit(k, p, band, ctx, 4, 1);
-            emit(k, p, band, ctx, 5, a - 3);
+            emit(k, mode, p, band, ctx, 4, 1);
+            emit(k, mode, p, band, ctx, 5, a - 3);
         }
         return;
     }
-    emit(k, p, band, ctx, 3, 1);
+    emit(k, mode, p, band, ctx, 3, 1);
     cat = a >= 67 ? 5 : a >= 35 ? 4 : a >= 19 ? 3 : a >= 11 ? 2 : a >= 7 ? 1 : 0;
     if (cat < 2) {
-        emit(k, p, band, ctx, 6, 0);
-        emit(k, p, band, ctx, 7, cat);
+        emit(k, mode, p, band, ctx, 6, 0);
+        emit(k, mode, p, band, ctx, 7, cat);
     } else {
         int b1 = (cat - 2) >> 1, b0 = (cat - 2) & 1;
-        emit(k, p, band, ctx, 6, 1);
-        emit(k, p, band, ctx, 8, b1);
-        emit(k, p, band, ctx, 9 + b1, b0);
+        emit(k, mode, p, band, ctx, 6, 1);
+        emit(k, mode, p, band, ctx, 8, b1);
+        emit(k, mode, p, band, ctx, 9 + b1, b0);
     }
     {
         const uint8_t *ep = vp8_pcat_probs[cat];
@@ -69,52 +79,64 @@ static void emit_magnitude(walker *k, const uint8_t *p, int band, int ctx, int a
         while (ep[n])
             n++;
         for (int i = 0; i < n; i++)
-            emit_fixed(k, ep[i], (extra >> (n - 1 - i)) & 1);
+            emit_fixed(k, mode, ep[i], (extra >> (n - 1 - i)) & 1);
     }
 }
 
 /* The tokens of one block: levels in zigzag order, from `first` to eob. */
-static void walk_block(walker *k, const uint8_t (*probs)[3][11], int ctx, int first,
-                       const int16_t *levels, int eob)
+WALK_INLINE void walk_block(walker *k, int mode, const uint8_t (*probs)[3][11], int ctx,
+                            int first, const int16_t *levels, int eob)
 {
     int i = first, band = vp8_coef_bands[i];
     const uint8_t *p = probs[band][ctx];
 
     if (eob <= first) {
-        emit(k, p, band, ctx, 0, 0); /* EOB at once */
+        emit(k, mode, p, band, ctx, 0, 0); /* EOB at once */
         return;
     }
-    emit(k, p, band, ctx, 0, 1);
+    emit(k, mode, p, band, ctx, 0, 1);
     for (;;) {
         int v = levels[i], a = v < 0 ? -v : v;
         if (!a) {
-            emit(k, p, band, ctx, 1, 0); /* DCT_0: no EOB check follows */
+            emit(k, mode, p, band, ctx, 1, 0); /* DCT_0: no EOB check follows */
             i++;
             band = vp8_coef_bands[i];
             ctx = 0;
             p = probs[band][0];
             continue;
         }
-        emit(k, p, band, ctx, 1, 1);
+        emit(k, mode, p, band, ctx, 1, 1);
         if (a == 1) {
-            emit(k, p, band, ctx, 2, 0);
+            emit(k, mode, p, band, ctx, 2, 0);
             ctx = 1;
         } else {
-            emit(k, p, band, ctx, 2, 1);
-            emit_magnitude(k, p, band, ctx, a);
+            emit(k, mode, p, band, ctx, 2, 1);
+            emit_magnitude(k, mode, p, band, ctx, a);
             ctx = 2;
         }
-        emit_fixed(k, 128, v < 0);
+        emit_fixed(k, mode, 128, v < 0);
         if (++i == 16)
             return;
         band = vp8_coef_bands[i];
         p = probs[band][ctx];
         if (i == eob) {
-            emit(k, p, band, ctx, 0, 0);
+            emit(k, mode, p, band, ctx, 0, 0);
             return;
         }
-        emit(k, p, band, ctx, 0, 1);
+        emit(k, mode, p, band, ctx, 0, 1);
     }
+}
+
+static void walk_block_count(walker *k, const uint8_t (*probs)[3][11], int ctx, int first,
+                             const int16_t *levels, int eob)
+{
+    walk_block(k, WALK_COUNT, probs, ctx, first, levels, eob);
+}
+
+static void walk_block_write(walker *k, const uint8_t (*probs)[3][11], int ctx, int first,
+                             const int16_t *levels, int eob)
+{
+    walk_block(k, WALK_WRITE, probs, ctx, first, levels, eob);
 }
 
 /* WALK_COST without the walker (the rate search calls it for every block it tries):
@@ -240,10 +262,11 @@ static void walk_mb(walker *k, vp8_encoder *e, const vp8_entropy *en, const vp8_
     int first = 0, ytype = TYPE_Y_WITH_DC;
 #define PROBS(t) ((const uint8_t (*)[3][11])en->coef[t])
 #define COUNTS(t) (e ? e->coef_counts[t] : NULL)
+#define WALK(...) (k->mode == WALK_COUNT ? walk_block_count(k, __VA_ARGS__) : walk_block_write(k, __VA_ARGS__))
 
     if (has_y2) {
         k->counts = COUNTS(TYPE_Y2);
-        walk_block(k, PROBS(TYPE_Y2), nz_left[8] + nz_above[8], 0, c->levels[24], c->eobs[24]);
+        WALK(PROBS(TYPE_Y2), nz_left[8] + nz_above[8], 0, c->levels[24], c->eobs[24]);
         nz_left[8] = nz_above[8] = c->eobs[24] > 0;
         first = 1;
         ytype = TYPE_Y_AFTER_Y2;
@@ -252,7 +275,7 @@ static void walk_mb(walker *k, vp8_encoder *e, const vp8_entropy *en, const vp8_
     for (int y = 0; y < 4; y++)
         for (int x = 0; x < 4; x++) {
             int b = y * 4 + x, eob = c->eobs[b] > first ? c->eobs[b] : first;
-            walk_block(k, PROBS(ytype), nz_left[y] + nz_above[x], first, c->levels[b], eob);
+            WALK(PROBS(ytype), nz_left[y] + nz_above[x], first, c->levels[b], eob);
             nz_left[y] = nz_above[x] = eob > first;
         }
     k->counts = COUNTS(TYPE_UV);
@@ -261,11 +284,12 @@ static void walk_mb(walker *k, vp8_encoder *e, const vp8_entropy *en, const vp8_
             for (int x = 0; x < 2; x++) {
                 int b = 16 + plane * 4 + y * 2 + x;
                 uint8_t *l = &nz_left[4 + plane * 2 + y], *a = &nz_above[4 + plane * 2 + x];
-                walk_block(k, PROBS(TYPE_UV), *l + *a, 0, c->levels[b], c->eobs[b]);
+                WALK(PROBS(TYPE_UV), *l + *a, 0, c->levels[b], c->eobs[b]);
                 *l = *a = c->eobs[b] > 0;
             }
 #undef PROBS
 #undef COUNTS
+#undef WALK
 }
 
 /* §13.1: a skipped macroblock resets the contexts (Y2's only if it has a Y2 block). */

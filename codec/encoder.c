@@ -229,20 +229,13 @@ static int write_frame(vp8_encoder *e, uint8_t **frame, size_t *len)
                                 e->nz_above + 9 * c);
     }
 
-    /* Branch counts of the modes and vectors, for their probability updates: the
-     * modes written once into a scratch writer (the first partition is small). */
+    /* Branch counts of the modes and vectors, for their probability updates. */
     vp8_mode_counts mc;
     memset(&mc, 0, sizeof(mc));
-    if (!h->key_frame) {
-        vp8_bool_writer scratch;
-        vp8_bw_init(&scratch, (size_t)rows * cols * 8 + 1024);
-        e->mode_counts = &mc;
+    if (!h->key_frame)
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
-                vp8_write_mb_modes(e, &scratch, r, c);
-        e->mode_counts = NULL;
-        vp8_bw_free(&scratch);
-    }
+                vp8_count_mb_modes(e, &mc, r, c);
 
     vp8_bw_init(&first, (size_t)rows * cols * 8 + 1024);
     e->mode_counts = h->key_frame ? NULL : &mc;

@@ -1,0 +1,80 @@
+/*
+ * Whole-macroblock luma predictions of one macroblock from one reference, for the
+ * sub-pel refinement of its vector and the ranking of its candidates (enc_analysis.c).
+ *
+ * The six-tap filter of §18.3 is separable: a horizontal pass (rounded, clamped) on
+ * the rows the vertical pass reads, then the vertical pass, and a pass with fraction 0
+ * is the identity. The half-pel step of the refinement measures 8 vectors in 3
+ * columns and the quarter-pel step 5 in 3 more (one shared): the horizontal pass of a
+ * column, kept for the rows of three full-pel block tops, serves every vector in it,
+ * and each vector then costs one vertical pass. The pixels are those of the
+ * decoder's predictor (the same kernels, in two calls instead of one); only the work
+ * is shared.
+ */
+#include <string.h>
+
+#include "enc.h"
+
+/* Entry rows: source rows top - 3 .. top + 20 of a column, for blocks whose top is
+ * within one row of `top` (a vertical pass reads 2 rows above a block's top and 3
+ * after its 16 rows). */
+enum { LC_ROWS = 24 };
+
+void vp8_luma_cache_init(vp8_luma_cache *c, const vp8_dsp *dsp, const uint8_t *ref,
+                         ptrdiff_t rs, const vp8_mv_bounds *bounds)
+{
+    c->dsp = dsp;
+    c->ref = ref;
+    c->rs = rs;
+    c->bounds = *bounds;
+    c->n = c->next = 0;
+}
+
+/* The entry holding the horizontal pass of column `col` (eighth pels, fraction not 0)
+ * for a block at full-pel row `top`, made if missing (the oldest one replaced). */
+static const uint8_t *column(vp8_luma_cache *c, int col, int top)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->e[i].col == col && top >= c->e[i].top - 1 && top <= c->e[i].top + 1)
+            return c->e[i].buf + 16 + (top - c->e[i].top + 3) * 16;
+    int i = c->n < VP8_LC_ENTRIES ? c->n++ : c->next;
+    c->next = (i + 1) % VP8_LC_ENTRIES;
+    c->e[i].col = col;
+    c->e[i].top = top;
+    /* The horizontal pass alone is the predictor with a vertical fraction of 0: 16
+     * rows as a 16x16 block, the last 8 as two 8x8 blocks. */
+    uint8_t *b = c->e[i].buf + 16; /* 16 bytes before the rows: the C vertical pass
+                                    * reads (and multiplies by 0) two columns left */
+    const uint8_t *s = c->ref + (ptrdiff_t)(top - 3) * c->rs + (col >> 3);
+    const int mx = col & 7;
+    c->dsp->sixtap[VP8_PRED_16x16](b, 16, s, c->rs, mx, 0);
+    c->dsp->sixtap[VP8_PRED_8x8](b + 16 * 16, 16, s + 16 * c->rs, c->rs, mx, 0);
+    c->dsp->sixtap[VP8_PRED_8x8](b + 16 * 16 + 8, 16, s + 16 * c->rs + 8, c->rs, mx, 0);
+    return b + 3 * 16;
+}
+
+const uint8_t *vp8_luma_cache_pred(vp8_luma_cache *c, vp8_mv mv, uint8_t tmp[256],
+                                   ptrdiff_t *stride)
+{
+    const vp8_mv_bounds *b = &c->bounds;
+    if (mv.col < b->to_left || mv.col > b->to_right || mv.row < b->to_top ||
+        mv.row > b->to_bottom)
+        return NULL;
+    const int top = mv.row >> 3, mx = mv.col & 7, my = mv.row & 7;
+    const uint8_t *p;
+    ptrdiff_t ps;
+    if (mx) {
+        p = column(c, mv.col, top);
+        ps = 16;
+    } else {
+        p = c->ref + (ptrdiff_t)top * c->rs + (mv.col >> 3);
+        ps = c->rs;
+    }
+    if (my) {
+        c->dsp->sixtap[VP8_PRED_16x16](tmp, 16, p, ps, 0, my);
+        p = tmp;
+        ps = 16;
+    }
+    *stride = ps;
+    return p;
+}
