@@ -219,6 +219,7 @@ static int encode_params(check *c, const Excam__EncodeParams *p)
     FIELD(c, "token_partitions", range(c, p->token_partitions, 0, 3));
     FIELD(c, "sharpness", range(c, p->sharpness, 0, 7));
     FIELD(c, "stage1", range(c, p->stage1, 0, 1));
+    FIELD(c, "first_boost", range(c, p->first_boost, 0, p->q_key));
     return WIRE_OK;
 }
 

@@ -99,6 +99,7 @@ static void sample_parts(sample *s)
     }
     excam__encode_params__init(&s->params);
     s->params.q_key = 30;
+    s->params.first_boost = 5;
     s->params.q_inter = 40;
     s->params.speed = 2;
     s->params.token_partitions = 1;
@@ -878,6 +879,9 @@ static void test_validate(void)
     m = sample_make(&s, EXCAM__ENVELOPE__BODY_TASK_ASSIGN);
     s.params.q_key = 128;
     expect_invalid(m, "q_key 128", "task_assign.params.q_key");
+    m = sample_make(&s, EXCAM__ENVELOPE__BODY_TASK_ASSIGN);
+    s.params.first_boost = s.params.q_key + 1; /* a first frame below quantizer 0 */
+    expect_invalid(m, "first_boost above q_key", "task_assign.params.first_boost");
     m = sample_make(&s, EXCAM__ENVELOPE__BODY_TASK_ASSIGN);
     s.params.token_partitions = 4;
     expect_invalid(m, "token partitions", "task_assign.params.token_partitions");

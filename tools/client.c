@@ -314,6 +314,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         }
         params.q_inter = q;
         params.q_key = q * 3 / 4 < o->min_qi ? o->min_qi : q * 3 / 4;
+        params.q_first = task_first_q(params.q_key, q, o->min_qi);
         res->q_index = q;
         res->predicted_kbps = pred;
         if (!o->quiet) firstpass_report(fp, q, pred, o->target_kbps);
@@ -339,6 +340,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         ep.sharpness = (uint32_t)o->params.sharpness;
         ep.verify = o->params.verify;
         ep.stage1 = o->params.stage1_libvpx ? 1 : 0;
+        ep.first_boost = (uint32_t)(params.q_key - params.q_first);
         man.name = "manifest";
         man.hash.data = man_hash;
         man.hash.len = 32;

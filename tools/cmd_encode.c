@@ -611,6 +611,8 @@ int cmd_encode(int argc, char **argv)
         ratectl_init(&rc);
         co.params.q_key = ratectl_next_q(&rc, 1);
         co.params.q_inter = ratectl_next_q(&rc, 0);
+        co.params.q_first = task_first_q(co.params.q_key, co.params.q_inter,
+                                         ratectl_index(rc.mode == RC_CQ ? rc.cq : rc.min_q));
         if (rc.mode != RC_Q && rc.target_kbps > 0) {
             /* Every task of the job gets the same quantizers: a first pass picks them
              * for the bitrate (firstpass.h). cbr's buffer cannot be kept by chunks

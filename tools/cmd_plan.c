@@ -405,6 +405,7 @@ int cmd_plan(int argc, char **argv)
     task_params tp = {0};
     tp.q_key = ratectl_next_q(&rc, 1);
     tp.q_inter = ratectl_next_q(&rc, 0);
+    tp.q_first = task_first_q(tp.q_key, tp.q_inter, ratectl_index(rc.min_q));
     tp.speed = speed;
 
     const int n = (int)chunk, x = (int)rebase;

@@ -32,6 +32,7 @@
 /* What the tasks of one job share, plus where the chunk sits in it. */
 typedef struct task_params {
     int q_key, q_inter;   /* quantizer indices 0..127 */
+    int q_first;          /* reencode(k)'s frame (task_first_q), 0..q_key */
     int speed, token_partitions, sharpness;
     int verify;           /* encoder self-check */
     int group_start;      /* encode(k): this chunk starts a group (its key frame is final) */
@@ -62,6 +63,13 @@ int task_source_pack(excam_image *const *frames, int n, task_buf *out);
  * array with free()); 0, or -1 with the reason in err. */
 int task_source_unpack(const uint8_t *blob, size_t len, excam_image ***frames, int *n,
                        char *err, size_t errlen);
+
+/* The quantizer of the re-encoded first frame of a chunk: finer than the key frames' by
+ * half their step from the inter frames' (q_key - (q_inter - q_key) / 2), not below
+ * min_q. Every chunk's first frame refreshes golden and is what its other frames and the
+ * next chunk's first frame predict from, as a golden frame does in the serial encode.
+ * The same as q_key when that equals q_inter (a fixed quantizer). */
+int task_first_q(int q_key, int q_inter, int min_q);
 
 /* The tasks. Each returns 0 and fills its outputs (malloc'd), or -1 with a message in err
  * (naming the video's frame where there is one). */

@@ -202,7 +202,8 @@ static int run_task(runner *rn, const Excam__TaskAssign *ta, result *r)
     }
     const Excam__EncodeParams *ep = ta->params;
     if (!ep) return fail(r, EXCAM__ERROR_CODE__ERR_BAD_REQUEST, "no encode parameters");
-    task_params p = {(int)ep->q_key,     (int)ep->q_inter,          (int)ep->speed,
+    task_params p = {(int)ep->q_key,     (int)ep->q_inter,
+                     (int)ep->q_key - (int)ep->first_boost,     (int)ep->speed,
                      (int)ep->token_partitions, (int)ep->sharpness, ep->verify,
                      ta->group_start,    ep->stage1 == 1,           (int)ta->first_frame};
     double c0 = cpu_seconds();
