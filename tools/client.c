@@ -307,7 +307,8 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         /* The quantizers for the bitrate: one key frame per group of x chunks. */
         double fps = in->fps_num && in->fps_den ? (double)in->fps_num / in->fps_den : 30.0, pred;
         long keys = (chunks + o->rebase - 1) / o->rebase;
-        int q = firstpass_pick(fp, frames, keys, fps, o->target_kbps, o->min_qi, o->max_qi, &pred);
+        int q = firstpass_pick(fp, frames, keys, chunks - keys, fps, o->target_kbps, o->min_qi,
+                               o->max_qi, &pred);
         if (q < 0) {
             cli_error("%s: the first pass took no sample", in->name);
             goto done;

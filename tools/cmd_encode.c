@@ -297,8 +297,8 @@ static int first_pass(const char *input, int skip, int limit, int speed, int kf_
     }
     double pred;
     long keys = 1 + (frames > 0 ? (frames - 1) / kf_max : 0);
-    int q = firstpass_pick(fp, frames, keys, rc->fps, rc->target_kbps, ratectl_index(rc->min_q),
-                           ratectl_index(rc->max_q), &pred);
+    int q = firstpass_pick(fp, frames, keys, 0, rc->fps, rc->target_kbps,
+                           ratectl_index(rc->min_q), ratectl_index(rc->max_q), &pred);
     if (q >= 0) {
         ratectl_start(rc, q);
         if (!quiet) firstpass_report(fp, q, pred, rc->target_kbps);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tables.h" /* the quantizer steps (RFC 6386 §14.1) */
+#include "tasks.h"  /* task_first_q */
 
 /* The quantizer indices the samples are coded at, spread over the range targets land in.
  * Bits against log(step) are close to a line, bits against the index are not: with two
@@ -155,8 +156,8 @@ static double model(const double b[NQ], int q)
     return exp2(y0 + (y1 - y0) * (lstep(q) - x0) / (x1 - x0));
 }
 
-int firstpass_pick(const firstpass *fp, long frames, long keys, double fps, double target_kbps,
-                   int lo, int hi, double *pred_kbps)
+int firstpass_pick(const firstpass *fp, long frames, long keys, long firsts, double fps,
+                   double target_kbps, int lo, int hi, double *pred_kbps)
 {
     double key[NQ] = {0}, inter[NQ] = {0};
     int ninter = 0;
@@ -170,12 +171,16 @@ int firstpass_pick(const firstpass *fp, long frames, long keys, double fps, doub
         }
     if (keys < 1) keys = 1;
     if (keys > frames) keys = frames;
+    if (firsts < 0) firsts = 0;
+    if (firsts > frames - keys) firsts = frames - keys;
     int q = hi;
     double pred = 0;
     for (int i = lo; i <= hi; i++) {
-        double ki = model(key, i * 3 / 4);
+        int qk = i * 3 / 4 < lo ? lo : i * 3 / 4;
+        double ki = model(key, qk);
         double ii = ninter ? model(inter, i) : ki;
-        pred = (keys * ki + (frames - keys) * ii) * fps / frames / 1000.0;
+        double fi = ninter ? model(inter, task_first_q(qk, i, lo)) : ki;
+        pred = (keys * ki + firsts * fi + (frames - keys - firsts) * ii) * fps / frames / 1000.0;
         if (pred <= target_kbps) {
             q = i;
             break;

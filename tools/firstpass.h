@@ -41,11 +41,13 @@ int firstpass_want(firstpass *fp, long frame);
 int firstpass_add(firstpass *fp, long frame, excam_image *const *frames, int n);
 
 /* The quantizer index (0..127) for a job of `frames` frames of which `keys` are key
- * frames (coded at 3/4 of the index, as ratectl.c does) at `fps`: the smallest index in
- * [lo, hi] whose predicted bitrate is at most target_kbps (hi if none is). *pred_kbps:
- * the prediction at that index. -1 if no sample was taken. */
-int firstpass_pick(const firstpass *fp, long frames, long keys, double fps, double target_kbps,
-                   int lo, int hi, double *pred_kbps);
+ * frames (coded at 3/4 of the index, not below lo, as ratectl.c and the pipeline do) and
+ * `firsts` are the pipeline's re-encoded first frames (inter frames at task_first_q's
+ * quantizer; 0 for a serial encode) at `fps`: the smallest index in [lo, hi] whose
+ * predicted bitrate is at most target_kbps (hi if none is). *pred_kbps: the prediction
+ * at that index. -1 if no sample was taken. */
+int firstpass_pick(const firstpass *fp, long frames, long keys, long firsts, double fps,
+                   double target_kbps, int lo, int hi, double *pred_kbps);
 
 /* The samples taken: groups and frames encoded (each at every model quantizer). */
 void firstpass_stats(const firstpass *fp, int *groups, int *frames);
