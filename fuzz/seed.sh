@@ -3,6 +3,7 @@
 #   build/fuzz/corpus-fuzz_ivf           whole IVF files (conformance vectors, corrupt streams)
 #   build/fuzz/corpus-fuzz_decode_frame  mode byte + the first frames of each stream,
 #                                        each with a 2-byte little-endian length
+#   build/fuzz/corpus-fuzz_rebase        the same for inter frames (after the key frame)
 #   build/fuzz/corpus-fuzz_state         serialized states (`excam state dump`)
 #   build/fuzz/corpus-fuzz_y4m           small Y4M files: every accepted header form, odd
 #                                        sizes, FRAME tags, and a few decoded vectors
@@ -28,7 +29,8 @@ frame_dir=$OUT/corpus-fuzz_decode_frame
 state_dir=$OUT/corpus-fuzz_state
 y4m_dir=$OUT/corpus-fuzz_y4m
 wire_dir=$OUT/corpus-fuzz_wire
-mkdir -p "$ivf_dir" "$frame_dir" "$state_dir" "$y4m_dir" "$wire_dir"
+rebase_dir=$OUT/corpus-fuzz_rebase
+mkdir -p "$ivf_dir" "$frame_dir" "$state_dir" "$y4m_dir" "$wire_dir" "$rebase_dir"
 
 le_uint() { od -An -tu"$3" -j "$2" -N "$3" "$1" | tr -d ' \n'; }
 
@@ -69,8 +71,9 @@ for ivf in "${streams[@]}"; do
     # first error / play on / also round-trip the state).
     frame_seed "$ivf" 0 0 3 "$frame_dir/$name-0"
     frame_seed "$ivf" 6 0 3 "$frame_dir/$name-6"
-    # Inter frames against the built-in 16x16 key frame's state.
+    # Inter frames against the built-in 16x16 key frame's state (fuzz_rebase's too).
     frame_seed "$ivf" 3 1 2 "$frame_dir/$name-3"
+    cp "$frame_dir/$name-3" "$rebase_dir/$name"
 done
 
 if [[ -x $EXCAM ]]; then
