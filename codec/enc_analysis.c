@@ -513,10 +513,8 @@ static int64_t subpel_sse(const subpel_arg *a, vp8_mv c)
     const mb_ctx *m = a->m;
     const ptrdiff_t rs = a->ref->stride[0];
     if (a->exact && a->lc) {
-        uint8_t tmp[256];
-        ptrdiff_t ps;
-        const uint8_t *p = vp8_luma_cache_pred(a->lc, c, tmp, &ps);
-        if (p) return sse_block(a->e->d.dsp, m->src[0], m->ss[0], p, ps, 16) + subpel_mv_cost(a, c);
+        int64_t sse = vp8_luma_cache_sse(a->lc, c, m->src[0], m->ss[0]);
+        if (sse >= 0) return sse + subpel_mv_cost(a, c);
     }
     if (a->exact) {
         uint8_t pred[256];
