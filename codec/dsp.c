@@ -30,6 +30,7 @@ void vp8_dsp_init(vp8_dsp *d, unsigned flags)
     if (flags & VP8_CPU_SSSE3)
         vp8_dsp_init_inter_ssse3(d);
     if (flags & VP8_CPU_AVX2) {
+        vp8_dsp_init_inter_avx2(d);
         vp8_dsp_init_lf_avx2(d);
         vp8_dsp_init_enc_avx2(d);
     }

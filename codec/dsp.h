@@ -85,6 +85,18 @@ typedef struct vp8_dsp {
      * by 7 and clamped, then the vertical pass on that; mx = my = 0 is a plain copy. */
     vp8_subpel_fn sixtap[4];
     vp8_subpel_fn bilinear[4];
+    /* The two passes of sixtap[VP8_PRED_16x16] apart, for the encoder's whole-MB
+     * predictions (enc_lumacache.c: one horizontal pass serves the vectors of a column).
+     * sixtap_h16: the horizontal pass with filter mx in [1, 7] of `rows` rows (>= 1),
+     * 16 wide: reads src[-2] .. src[18] of each row. sixtap_v16_sse: the SSE of the
+     * 16x16 block at a against the vertical pass with filter my in [1, 7] of the
+     * 16-wide rows at p, which is not stored: reads rows -2 .. 18 of p, columns 0..15.
+     * Both give the pixels of sixtap[VP8_PRED_16x16] (the same rounding and clamping
+     * after each pass). */
+    void (*sixtap_h16)(uint8_t *dst, ptrdiff_t dst_stride, const uint8_t *src,
+                       ptrdiff_t src_stride, int mx, int rows);
+    uint32_t (*sixtap_v16_sse)(const uint8_t *a, ptrdiff_t as, const uint8_t *p, ptrdiff_t ps,
+                               int my);
 
     /* §15.3 normal loop filter. `dst` points at q0, the first pixel after the edge.
      * *_h: a horizontal edge (p-pixels are rows above dst): filters `count` columns.

@@ -42,6 +42,7 @@ void vp8_dsp_init_idct_sse2(struct vp8_dsp *d);
 void vp8_dsp_init_enc_sse2(struct vp8_dsp *d);
 void vp8_dsp_init_intra_sse2(struct vp8_dsp *d);
 void vp8_dsp_init_inter_ssse3(struct vp8_dsp *d);
+void vp8_dsp_init_inter_avx2(struct vp8_dsp *d);
 void vp8_dsp_init_lf_avx2(struct vp8_dsp *d);
 void vp8_dsp_init_enc_avx2(struct vp8_dsp *d);
 

@@ -29,6 +29,35 @@ static inline void sixtap_generic(uint8_t *dst, ptrdiff_t ds, const uint8_t *src
         }
 }
 
+/* The horizontal pass alone (mx > 0), 16 wide, as sixtap_generic's first. */
+static void sixtap_h16_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int mx,
+                         int rows)
+{
+    const int *f = sixtap_filters[mx];
+    for (int y = 0; y < rows; y++, src += ss, dst += ds)
+        for (int x = 0; x < 16; x++)
+            dst[x] = clamp255((src[x - 2] * f[0] + src[x - 1] * f[1] + src[x] * f[2] +
+                               src[x + 1] * f[3] + src[x + 2] * f[4] + src[x + 3] * f[5] + 64) >> 7);
+}
+
+/* The vertical pass alone (my > 0), as sixtap_generic's second, compared with a
+ * instead of stored. */
+static uint32_t sixtap_v16_sse_c(const uint8_t *a, ptrdiff_t as, const uint8_t *p, ptrdiff_t ps,
+                                 int my)
+{
+    const int *f = sixtap_filters[my];
+    uint32_t sse = 0;
+    for (int y = 0; y < 16; y++, a += as, p += ps)
+        for (int x = 0; x < 16; x++) {
+            const uint8_t *t = p + x;
+            int v = clamp255((t[-2 * ps] * f[0] + t[-ps] * f[1] + t[0] * f[2] + t[ps] * f[3] +
+                              t[2 * ps] * f[4] + t[3 * ps] * f[5] + 64) >> 7);
+            int d = a[x] - v;
+            sse += (uint32_t)(d * d);
+        }
+    return sse;
+}
+
 static const int bilinear_filters[8][2] = {{128, 0}, {112, 16}, {96, 32}, {80, 48},
                                            {64, 64}, {48, 80}, {32, 96}, {16, 112}};
 
@@ -74,6 +103,8 @@ void vp8_dsp_init_inter_c(vp8_dsp *d)
     d->sixtap[1] = sixtap8_c;
     d->sixtap[2] = sixtap4_c;
     d->sixtap[3] = sixtap8x4_c;
+    d->sixtap_h16 = sixtap_h16_c;
+    d->sixtap_v16_sse = sixtap_v16_sse_c;
     d->bilinear[0] = bilinear16_c;
     d->bilinear[1] = bilinear8_c;
     d->bilinear[2] = bilinear4_c;

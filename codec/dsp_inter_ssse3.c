@@ -334,6 +334,57 @@ static inline void bilinear_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src
     }
 }
 
+/* ------------------------------------------------------------ the passes apart */
+
+static void sixtap_h16_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
+                             int mx, int rows)
+{
+    hpass_f(dst, ds, src, ss, 16, rows, mx);
+}
+
+/* The squared differences of 16 pixels (bytes of p and a), added to acc as 4 int32:
+ * the bytes interleaved (p, a) times (1, -1) by pmaddubsw give p - a exactly. */
+static inline __m128i sse_acc16(__m128i acc, __m128i p, __m128i a)
+{
+    const __m128i pm = _mm_set1_epi16(-255); /* bytes 1, -1 (0xff01) */
+    __m128i d0 = _mm_maddubs_epi16(_mm_unpacklo_epi8(p, a), pm);
+    __m128i d1 = _mm_maddubs_epi16(_mm_unpackhi_epi8(p, a), pm);
+    return _mm_add_epi32(acc, _mm_add_epi32(_mm_madd_epi16(d0, d0), _mm_madd_epi16(d1, d1)));
+}
+
+static inline uint32_t hsum32(__m128i v)
+{
+    v = _mm_add_epi32(v, _mm_srli_si128(v, 8));
+    v = _mm_add_epi32(v, _mm_srli_si128(v, 4));
+    return (uint32_t)_mm_cvtsi128_si32(v);
+}
+
+/* vpass's 16-wide row, compared instead of stored. */
+static inline uint32_t v16_sse(const uint8_t *a, ptrdiff_t as, const uint8_t *src, ptrdiff_t ss,
+                               int f, int four)
+{
+    const filt6 k = make_filt6(f);
+    __m128i acc = _mm_setzero_si128();
+    for (int y = 0; y < 16; y++, src += ss, a += as) {
+        __m128i r0 = four ? _mm_setzero_si128() : load16(src - 2 * ss);
+        __m128i r5 = four ? _mm_setzero_si128() : load16(src + 3 * ss);
+        __m128i r1 = load16(src - ss), r2 = load16(src), r3 = load16(src + ss);
+        __m128i r4 = load16(src + 2 * ss);
+        __m128i lo = sum6(_mm_unpacklo_epi8(r0, r5), _mm_unpacklo_epi8(r1, r3),
+                          _mm_unpacklo_epi8(r2, r4), &k, four);
+        __m128i hi = sum6(_mm_unpackhi_epi8(r0, r5), _mm_unpackhi_epi8(r1, r3),
+                          _mm_unpackhi_epi8(r2, r4), &k, four);
+        acc = sse_acc16(acc, _mm_packus_epi16(lo, hi), load16(a));
+    }
+    return hsum32(acc);
+}
+
+static uint32_t sixtap_v16_sse_ssse3(const uint8_t *a, ptrdiff_t as, const uint8_t *p,
+                                     ptrdiff_t ps, int my)
+{
+    return my & 1 ? v16_sse(a, as, p, ps, my, 1) : v16_sse(a, as, p, ps, my, 0);
+}
+
 /* One function per block size (8x4: two 4x4 subblocks with one vector). */
 #define SUBPEL(kind, name, w, h)                                                               \
     static void kind##name##_ssse3(uint8_t *dst, ptrdiff_t ds, const uint8_t *src,             \
@@ -356,6 +407,8 @@ void vp8_dsp_init_inter_ssse3(vp8_dsp *d)
     d->sixtap[VP8_PRED_8x8] = sixtap8_ssse3;
     d->sixtap[VP8_PRED_4x4] = sixtap4_ssse3;
     d->sixtap[VP8_PRED_8x4] = sixtap8x4_ssse3;
+    d->sixtap_h16 = sixtap_h16_ssse3;
+    d->sixtap_v16_sse = sixtap_v16_sse_ssse3;
     d->bilinear[VP8_PRED_16x16] = bilinear16_ssse3;
     d->bilinear[VP8_PRED_8x8] = bilinear8_ssse3;
     d->bilinear[VP8_PRED_4x4] = bilinear4_ssse3;

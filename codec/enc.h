@@ -189,6 +189,9 @@ void vp8_luma_cache_init(vp8_luma_cache *c, const vp8_dsp *dsp, const uint8_t *r
  * outside the bounds (predict it the decoder's way). Valid until the next call. */
 const uint8_t *vp8_luma_cache_pred(vp8_luma_cache *c, vp8_mv mv, uint8_t tmp[256],
                                    ptrdiff_t *stride);
+/* The SSE of that prediction against the 16x16 block at src, without storing it; -1
+ * if mv is outside the bounds. */
+int64_t vp8_luma_cache_sse(vp8_luma_cache *c, vp8_mv mv, const uint8_t *src, ptrdiff_t ss);
 
 /* enc_analysis.c: choose the modes of one macroblock, quantize its residual and
  * reconstruct it into e->d.cur. */

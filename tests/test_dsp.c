@@ -214,6 +214,99 @@ static int test_subpel(const vp8_dsp *c, const vp8_dsp *o, int iters)
     return bad;
 }
 
+/* The six-tap's passes apart (sixtap_h16, sixtap_v16_sse): every fraction, any row
+ * count, the source now and then in a buffer of exactly the pixels the reference reads
+ * (so that an over-read fails under ASan). */
+static int test_sixtap_passes(const vp8_dsp *c, const vp8_dsp *o, int iters)
+{
+    int bad = 0;
+    for (long it = 0; it < iters && !bad; it++) {
+        int f = 1 + (int)(it % 7), rows = rnd_range(1, 24), tight = (int)(rnd() & 1);
+        fill_subpel((int)(it / 7) % 5);
+        fill(dst_ref, AREA, 0);
+        memcpy(dst_opt, dst_ref, AREA);
+        /* sixtap_h16: columns -2 .. 18 of each row. */
+        const uint8_t *sp = src + rnd_range(0, ROWS - rows) * STRIDE + rnd_range(2, STRIDE - 19);
+        ptrdiff_t ss = STRIDE;
+        uint8_t *buf = NULL;
+        if (tight) {
+            buf = malloc((size_t)(21 * rows));
+            if (!buf) return 1;
+            for (int y = 0; y < rows; y++)
+                memcpy(buf + 21 * y, sp + y * STRIDE - 2, 21);
+            sp = buf + 2;
+            ss = 21;
+        }
+        uint8_t *d = dst_ref + rnd_range(0, ROWS - rows) * STRIDE + rnd_range(0, STRIDE - 16);
+        c->sixtap_h16(d, STRIDE, sp, ss, f, rows);
+        o->sixtap_h16(dst_opt + (d - dst_ref), STRIDE, sp, ss, f, rows);
+        free(buf);
+        bad |= compare("sixtap_h16", it, dst_ref, dst_opt, AREA);
+
+        /* sixtap_v16_sse: rows -2 .. 18, columns 0 .. 15. */
+        const uint8_t *a = dst_ref + rnd_range(0, ROWS - 16) * STRIDE + rnd_range(0, STRIDE - 16);
+        sp = src + rnd_range(2, ROWS - 19) * STRIDE + rnd_range(0, STRIDE - 16);
+        ss = STRIDE;
+        buf = NULL;
+        if (tight) {
+            buf = malloc(21 * 16);
+            if (!buf) return 1;
+            for (int y = 0; y < 21; y++)
+                memcpy(buf + 16 * y, sp + (y - 2) * STRIDE, 16);
+            sp = buf + 2 * 16;
+            ss = 16;
+        }
+        uint32_t rc = c->sixtap_v16_sse(a, STRIDE, sp, ss, f),
+                 ro = o->sixtap_v16_sse(a, STRIDE, sp, ss, f);
+        free(buf);
+        cases++;
+        if (rc != ro) {
+            printf("MISMATCH sixtap_v16_sse (%d), case %ld: C %u, optimized %u\n", f, it, rc, ro);
+            mismatches++;
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+/* The C passes against their definition: sixtap[VP8_PRED_16x16] and sse[VP8_PRED_16x16]
+ * (one pass or both, every fraction). */
+static int test_sixtap_passes_ref(const vp8_dsp *c, int iters)
+{
+    int bad = 0;
+    for (long it = 0; it < iters && !bad; it++) {
+        uint8_t pred[16 * 16], h[21 * 16];
+        int mx = (int)(it % 8), my = 1 + (int)((it / 8) % 7);
+        fill_subpel((int)(it / 56) % 5);
+        fill(dst_ref, AREA, (int)(it / 4) % 4);
+        const uint8_t *a = dst_ref + rnd_range(0, ROWS - 16) * STRIDE + rnd_range(0, STRIDE - 16);
+        const uint8_t *r = src + rnd_range(2, ROWS - 19) * STRIDE + rnd_range(2, STRIDE - 19);
+        c->sixtap[VP8_PRED_16x16](pred, 16, r, STRIDE, mx, my);
+        uint32_t want = c->sse[VP8_PRED_16x16](a, STRIDE, pred, 16), got;
+        if (mx) {
+            c->sixtap_h16(h, 16, r - 2 * STRIDE, STRIDE, mx, 21);
+            got = c->sixtap_v16_sse(a, STRIDE, h + 2 * 16, 16, my);
+            c->sixtap[VP8_PRED_16x16](pred, 16, r, STRIDE, mx, 0);
+            cases++;
+            if (memcmp(pred, h + 2 * 16, sizeof(pred))) {
+                printf("MISMATCH sixtap_h16_c (%d), case %ld: not sixtap16's first pass\n", mx, it);
+                mismatches++;
+                bad = 1;
+            }
+        } else {
+            got = c->sixtap_v16_sse(a, STRIDE, r, STRIDE, my);
+        }
+        cases++;
+        if (got != want) {
+            printf("MISMATCH sixtap_v16_sse_c (%d, %d), case %ld: %u, sixtap + sse %u\n", mx, my,
+                   it, got, want);
+            mismatches++;
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
 /* ------------------------------------------------------------ loop filters */
 
 /* Limits as the decoder derives them (RFC 6386 §15.2, §15.3): level 0..63,
@@ -590,6 +683,7 @@ static int test_table(const vp8_dsp *c, const vp8_dsp *o, const vp8_dsp *below, 
 #define R(f) (listed++, report_kernel(#f, (const void *)c->f, (const void *)o->f, (const void *)below->f))
     R(iwht); R(idct_add); R(idct_dc_add); R(idct_dc_add_y4); R(idct_dc_add_uv4);
     R(sixtap[0]); R(sixtap[1]); R(sixtap[2]); R(sixtap[3]);
+    R(sixtap_h16); R(sixtap_v16_sse);
     R(bilinear[0]); R(bilinear[1]); R(bilinear[2]); R(bilinear[3]);
     R(lf_mbedge_h); R(lf_mbedge_v); R(lf_inner_h); R(lf_inner_v);
     R(lf_mbedge_uv_h); R(lf_mbedge_uv_v); R(lf_inner_uv_h); R(lf_inner_uv_v);
@@ -607,6 +701,7 @@ static int test_table(const vp8_dsp *c, const vp8_dsp *o, const vp8_dsp *below, 
     kernels = listed;
     bad |= test_transforms(c, o, iters);
     bad |= test_subpel(c, o, iters);
+    bad |= test_sixtap_passes(c, o, iters);
     bad |= test_loopfilters(c, o, iters);
     bad |= test_intra(c, o, iters);
     bad |= test_metrics(c, o, iters);
@@ -661,6 +756,7 @@ int main(int argc, char **argv)
         tested++;
     }
     bad |= test_sse_bilinear_ref(&c, iters);
+    bad |= test_sixtap_passes_ref(&c, iters);
     bad |= test_token_costs(iters);
     if (bad || mismatches) {
         printf("test_dsp: %ld mismatches in %ld cases\n", mismatches, cases);
