@@ -34,9 +34,9 @@ WORKERS=${WORKERS:-$(nproc)}
 read -ra CONFS <<<"${CONFIGS:-6,1 6,2 6,4 6,8 6,16 12,16 24,16}"
 RESULTS_DIR=${BENCH_RESULTS:-$ROOT/bench/results}
 case ${CLIP:-foreman} in
-foreman) CLIP=$DATA/clips/camera/BA1_FT_C.264 NAME=foreman SUFFIX="" ;;
-flower) CLIP=$DATA/clips/camera/VID_1280x720_cabac_temporal_direct.264 NAME=flower SUFFIX=-flower ;;
-street) CLIP=$DATA/clips/camera/VID_1920x1080_cabac_temporal_direct.264 NAME="street (played to and fro)" SUFFIX=-street ;;
+foreman) CLIP=$DATA/clips/camera/BA1_FT_C.264 NAME=foreman SUFFIX="" CLIP_ENV="" ;;
+flower) CLIP=$DATA/clips/camera/VID_1280x720_cabac_temporal_direct.264 NAME=flower SUFFIX=-flower CLIP_ENV="CLIP=flower " ;;
+street) CLIP=$DATA/clips/camera/VID_1920x1080_cabac_temporal_direct.264 NAME="street (played to and fro)" SUFFIX=-street CLIP_ENV="CLIP=street " ;;
 *) echo "pipeline.sh: CLIP is foreman, flower or street" >&2; exit 2 ;;
 esac
 
@@ -51,7 +51,8 @@ trap 'rm -rf "$TMP"' EXIT
 cp "$SRC_BIN" "$TMP/excam" || die "cannot copy $SRC_BIN"
 EXCAM=$TMP/excam
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit+=" with uncommitted changes"
+# (Results of earlier runs in bench/results are not code.)
+git -C "$ROOT" diff --quiet HEAD -- . ':!bench/results' 2>/dev/null || commit+=" with uncommitted changes"
 START=$SECONDS
 
 # street has 54 frames: forward (0..53), back (52..1), forward ..., no frame twice in a row.
@@ -152,6 +153,7 @@ OUT=$RESULTS_DIR/pipeline$SUFFIX.md
     echo "pipelines with \`--workers $WORKERS\`; vpxenc \`--good --cpu-used=1\`. Decoded with vpxdec; PSNR and SSIM"
     echo "by ffmpeg, frames paired by index. BD-rate: bench/bdrate.py (positive = more bits for the same quality)."
     echo "Wall time: the sum over the $((${#QLIST[@]})) quantizers. The benchmark took $((SECONDS - START)) s."
+    echo "Rerun: \`${CLIP_ENV}CONFIGS=\"${CONFS[*]}\" QS=\"${QLIST[*]}\" FRAMES=$FRAMES bash bench/pipeline.sh\`"
     echo
     echo "Issue bars (#18): [6,16] within +5% of excam's serial encode at equal SSIM (BD-rate); the"
     echo "rebase at most 0.1x the encode time per frame. Configurations run: ${CONFS[*]} (\`CONFIGS\`)."
