@@ -192,6 +192,20 @@ static inline void hpass_f(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdi
         hpass(dst, ds, src, ss, w, rows, f, 0);
 }
 
+/* One 16-wide row of the vertical pass at src (rows src - 2 ss .. src + 3 ss), packed. */
+static inline __m128i vrow16(const uint8_t *src, ptrdiff_t ss, const filt6 *k, int four)
+{
+    __m128i r0 = four ? _mm_setzero_si128() : load16(src - 2 * ss);
+    __m128i r5 = four ? _mm_setzero_si128() : load16(src + 3 * ss);
+    __m128i r1 = load16(src - ss), r2 = load16(src), r3 = load16(src + ss);
+    __m128i r4 = load16(src + 2 * ss);
+    __m128i lo = sum6(_mm_unpacklo_epi8(r0, r5), _mm_unpacklo_epi8(r1, r3),
+                      _mm_unpacklo_epi8(r2, r4), k, four);
+    __m128i hi = sum6(_mm_unpackhi_epi8(r0, r5), _mm_unpackhi_epi8(r1, r3),
+                      _mm_unpackhi_epi8(r2, r4), k, four);
+    return _mm_packus_epi16(lo, hi);
+}
+
 /* The vertical pass: h rows of w outputs; reads rows -2 .. h+2 of src (-1 .. h+1
  * for the odd filters). */
 static inline void vpass(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int w,
@@ -214,15 +228,7 @@ static inline void vpass(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff
     }
     for (int y = 0; y < h; y++, src += ss, dst += ds) {
         if (w == 16) {
-            __m128i r0 = four ? _mm_setzero_si128() : load16(src - 2 * ss);
-            __m128i r5 = four ? _mm_setzero_si128() : load16(src + 3 * ss);
-            __m128i r1 = load16(src - ss), r2 = load16(src), r3 = load16(src + ss);
-            __m128i r4 = load16(src + 2 * ss);
-            __m128i lo = sum6(_mm_unpacklo_epi8(r0, r5), _mm_unpacklo_epi8(r1, r3),
-                              _mm_unpacklo_epi8(r2, r4), &k, four);
-            __m128i hi = sum6(_mm_unpackhi_epi8(r0, r5), _mm_unpackhi_epi8(r1, r3),
-                              _mm_unpackhi_epi8(r2, r4), &k, four);
-            _mm_storeu_si128((__m128i *)dst, _mm_packus_epi16(lo, hi));
+            _mm_storeu_si128((__m128i *)dst, vrow16(src, ss, &k, four));
         } else {
 #define LOADW(p) (w == 8 ? load8(p) : load4(p))
             __m128i r0 = four ? _mm_setzero_si128() : LOADW(src - 2 * ss);
@@ -365,17 +371,8 @@ static inline uint32_t v16_sse(const uint8_t *a, ptrdiff_t as, const uint8_t *sr
 {
     const filt6 k = make_filt6(f);
     __m128i acc = _mm_setzero_si128();
-    for (int y = 0; y < 16; y++, src += ss, a += as) {
-        __m128i r0 = four ? _mm_setzero_si128() : load16(src - 2 * ss);
-        __m128i r5 = four ? _mm_setzero_si128() : load16(src + 3 * ss);
-        __m128i r1 = load16(src - ss), r2 = load16(src), r3 = load16(src + ss);
-        __m128i r4 = load16(src + 2 * ss);
-        __m128i lo = sum6(_mm_unpacklo_epi8(r0, r5), _mm_unpacklo_epi8(r1, r3),
-                          _mm_unpacklo_epi8(r2, r4), &k, four);
-        __m128i hi = sum6(_mm_unpackhi_epi8(r0, r5), _mm_unpackhi_epi8(r1, r3),
-                          _mm_unpackhi_epi8(r2, r4), &k, four);
-        acc = sse_acc16(acc, _mm_packus_epi16(lo, hi), load16(a));
-    }
+    for (int y = 0; y < 16; y++, src += ss, a += as)
+        acc = sse_acc16(acc, vrow16(src, ss, &k, four), load16(a));
     return hsum32(acc);
 }
 

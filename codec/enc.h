@@ -158,6 +158,16 @@ int vp8_trellis_block(const vp8_encoder *e, int kind, int type, int ctx, int fir
 void vp8_write_frame_header(vp8_encoder *e, vp8_bool_writer *w);
 
 /* enc_modes.c: §10, §11, §16, §17 macroblock headers. */
+/* §16.4: partition j of a SPLITMV macroblock as the writer codes it: its vector, its
+ * sub-block mode (from its left and above neighbours' vectors) and that mode's
+ * probabilities. */
+typedef struct vp8_split_part {
+    vp8_mv mv;
+    int sub;              /* VP8_SUBMV_* */
+    const uint8_t *probs; /* vp8_sub_mv_ref_probs[context] */
+} vp8_split_part;
+vp8_split_part vp8_split_part_of(const vp8_mb_info *mb, const vp8_mb_info *above,
+                                 const vp8_mb_info *left, int j);
 void vp8_write_mb_modes(vp8_encoder *e, vp8_bool_writer *w, int mb_row, int mb_col);
 /* The branch counts of what vp8_write_mb_modes writes with probabilities the header
  * can update (modes of intra macroblocks, vectors), into mc (inter frames). */

@@ -1071,23 +1071,11 @@ static void code_forced_split(vp8_encoder *e, const mb_ctx *m, candidate *cd, co
         rate += vp8_cost_bool(h->prob_last, 1) +
                 vp8_cost_bool(h->prob_golden, f->ref_frame == VP8_REF_ALTREF);
     rate += vp8_cost_tree(vp8_mv_ref_tree, probs, VP8_MV_SPLIT);
-    const int part = f->partitioning;
-    const uint8_t *map = vp8_split_mv_map[part];
-    rate += vp8_cost_tree(vp8_split_mv_tree, vp8_split_mv_probs, part);
-    for (int j = 0; j < vp8_split_mv_count[part]; j++) {
-        int k = 0;
-        while (map[k] != j)
-            k++;
-        vp8_mv lmv = (k & 3) ? f->bmv[k - 1] : m->left->bmv[k + 3];
-        vp8_mv amv = k >= 4 ? f->bmv[k - 4] : m->above->bmv[k + 12];
-        vp8_mv v = f->bmv[k];
-        int sub = vp8_mv_equal(v, lmv)   ? VP8_SUBMV_LEFT
-                  : vp8_mv_equal(v, amv) ? VP8_SUBMV_ABOVE
-                  : vp8_mv_is_zero(v)    ? VP8_SUBMV_ZERO
-                                         : VP8_SUBMV_NEW;
-        rate += vp8_cost_tree(vp8_sub_mv_ref_tree,
-                              vp8_sub_mv_ref_probs[vp8_submv_context(lmv, amv)], sub);
-        if (sub == VP8_SUBMV_NEW) rate += vp8_mv_cost(en, v, best_ref);
+    rate += vp8_cost_tree(vp8_split_mv_tree, vp8_split_mv_probs, f->partitioning);
+    for (int j = 0; j < vp8_split_mv_count[f->partitioning]; j++) {
+        vp8_split_part sp_j = vp8_split_part_of(f, m->above, m->left, j);
+        rate += vp8_cost_tree(vp8_sub_mv_ref_tree, sp_j.probs, sp_j.sub);
+        if (sp_j.sub == VP8_SUBMV_NEW) rate += vp8_mv_cost(en, sp_j.mv, best_ref);
     }
     predict_inter(e, m, &cd->mb);
     copy_prediction(m, pred, upred);

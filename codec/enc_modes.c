@@ -76,46 +76,35 @@ void vp8_mv_cost_table(const vp8_entropy *en, uint16_t tab[2][VP8_MV_COST_SIZE])
     }
 }
 
-/* §16.4: SPLITMV, mirror of read_split_mv. */
+vp8_split_part vp8_split_part_of(const vp8_mb_info *mb, const vp8_mb_info *above,
+                                 const vp8_mb_info *left, int j)
+{
+    const uint8_t *map = vp8_split_mv_map[mb->partitioning];
+    int k = 0;
+    while (map[k] != j)
+        k++;
+    vp8_mv lmv = (k & 3) ? mb->bmv[k - 1] : left->bmv[k + 3];
+    vp8_mv amv = k >= 4 ? mb->bmv[k - 4] : above->bmv[k + 12];
+    vp8_split_part p;
+    p.mv = mb->bmv[k];
+    p.sub = vp8_mv_equal(p.mv, lmv)   ? VP8_SUBMV_LEFT
+            : vp8_mv_equal(p.mv, amv) ? VP8_SUBMV_ABOVE
+            : vp8_mv_is_zero(p.mv)    ? VP8_SUBMV_ZERO
+                                      : VP8_SUBMV_NEW;
+    p.probs = vp8_sub_mv_ref_probs[vp8_submv_context(lmv, amv)];
+    return p;
+}
+
+/* §16.4: SPLITMV, mirror of read_split_mv (w NULL: count the vectors coded as NEW). */
 static void write_split_mv(vp8_bool_writer *w, const vp8_entropy *en, vp8_mode_counts *mc,
                            const vp8_mb_info *mb, const vp8_mb_info *above,
                            const vp8_mb_info *left, vp8_mv best)
 {
-    if (!w) { /* counting only: the vectors coded as NEW */
-        const uint8_t *map = vp8_split_mv_map[mb->partitioning];
-        for (int j = 0; j < vp8_split_mv_count[mb->partitioning]; j++) {
-            int k = 0;
-            while (map[k] != j)
-                k++;
-            vp8_mv lmv = (k & 3) ? mb->bmv[k - 1] : left->bmv[k + 3];
-            vp8_mv amv = k >= 4 ? mb->bmv[k - 4] : above->bmv[k + 12];
-            vp8_mv mv = mb->bmv[k];
-            if (!vp8_mv_equal(mv, lmv) && !vp8_mv_equal(mv, amv) && !vp8_mv_is_zero(mv))
-                write_mv(NULL, en, mc, mv, best);
-        }
-        return;
-    }
-    const uint8_t *map = vp8_split_mv_map[mb->partitioning];
-    vp8_write_tree(w, vp8_split_mv_tree, vp8_split_mv_probs, mb->partitioning);
+    if (w) vp8_write_tree(w, vp8_split_mv_tree, vp8_split_mv_probs, mb->partitioning);
     for (int j = 0; j < vp8_split_mv_count[mb->partitioning]; j++) {
-        int k = 0;
-        while (map[k] != j)
-            k++;
-        vp8_mv lmv = (k & 3) ? mb->bmv[k - 1] : left->bmv[k + 3];
-        vp8_mv amv = k >= 4 ? mb->bmv[k - 4] : above->bmv[k + 12];
-        vp8_mv mv = mb->bmv[k];
-        int sub;
-        if (vp8_mv_equal(mv, lmv))
-            sub = VP8_SUBMV_LEFT;
-        else if (vp8_mv_equal(mv, amv))
-            sub = VP8_SUBMV_ABOVE;
-        else if (vp8_mv_is_zero(mv))
-            sub = VP8_SUBMV_ZERO;
-        else
-            sub = VP8_SUBMV_NEW;
-        vp8_write_tree(w, vp8_sub_mv_ref_tree, vp8_sub_mv_ref_probs[vp8_submv_context(lmv, amv)],
-                       sub);
-        if (sub == VP8_SUBMV_NEW) write_mv(w, en, mc, mv, best);
+        vp8_split_part p = vp8_split_part_of(mb, above, left, j);
+        if (w) vp8_write_tree(w, vp8_sub_mv_ref_tree, p.probs, p.sub);
+        if (p.sub == VP8_SUBMV_NEW) write_mv(w, en, mc, p.mv, best);
     }
 }
 
