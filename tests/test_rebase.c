@@ -72,11 +72,11 @@ static void hash_of(const excam_vp8_state *s, uint8_t d[32])
     excam_vp8_state_hash(s, d);
 }
 
-static void write_ivf(const char *path, const frame *f, int n)
+static void write_ivf(const char *path, const frame *f, int n, int w, int h_)
 {
     FILE *o = fopen(path, "wb");
-    uint8_t h[32] = {'D', 'K', 'I', 'F', 0, 0, 32, 0, 'V', 'P', '8', '0', W & 255, W >> 8,
-                     H & 255, H >> 8, 30, 0, 0, 0, 1, 0, 0, 0, (uint8_t)n, 0, 0, 0, 0, 0, 0, 0};
+    uint8_t h[32] = {'D', 'K', 'I', 'F', 0, 0, 32, 0, 'V', 'P', '8', '0', (uint8_t)w, (uint8_t)(w >> 8),
+                     (uint8_t)h_, (uint8_t)(h_ >> 8), 30, 0, 0, 0, 1, 0, 0, 0, (uint8_t)n, (uint8_t)(n >> 8), 0, 0, 0, 0, 0, 0};
     if (!CHECK(o != NULL, "cannot write %s", path)) return;
     fwrite(h, 1, 32, o);
     for (int i = 0; i < n; i++) {
@@ -90,8 +90,10 @@ static void write_ivf(const char *path, const frame *f, int n)
 
 /* Rebase every inter frame of a conformance vector with segmentation onto the base it
  * was made on and onto the state before that, each self-checked (the encoder's
- * reconstruction must be the decoder's). The source is the frame's decoded picture. */
-static void segmentation_vector(const char *name)
+ * reconstruction must be the decoder's). The source is the frame's decoded picture.
+ * Also a chain: each frame rebased onto the state the rebased frames before it reach
+ * (key frames as they are), written to `out` (if not NULL) for libvpx to decode. */
+static void segmentation_vector(const char *name, const char *out)
 {
     char path[1024];
     tu_ivf v;
@@ -104,9 +106,12 @@ static void segmentation_vector(const char *name)
     excam_vp8_enc_params p;
     excam_vp8_enc_params_default(&p);
     p.self_check = 1;
-    int seg_frames = 0, kept_seg = 0, onto_prev = 0, bad = 0;
+    int seg_frames = 0, kept_seg = 0, onto_prev = 0, bad = 0, nchain = 0;
     double worst = 99;
-    for (size_t i = 0; i < v.nframes && s; i++) {
+    excam_vp8_state *chain = excam_vp8_state_new();
+    frame *cf = calloc(v.nframes ? v.nframes : 1, sizeof(*cf));
+    int cw = 0, ch = 0;
+    for (size_t i = 0; i < v.nframes && s && chain && cf; i++) {
         excam_vp8_state *next = NULL;
         excam_image *shown = NULL;
         excam_vp8_frame_info info;
@@ -140,11 +145,37 @@ static void segmentation_vector(const char *name)
                 if (!err) excam_free(r);
             }
         }
+        /* The chain. */
+        if (shown) {
+            excam_vp8_state *cn = NULL;
+            uint8_t *r = NULL;
+            size_t rl = 0;
+            err = info.key_frame ? excam_vp8_decode(chain, v.frame[i], v.size[i], &cn, NULL, NULL)
+                                 : excam_vp8_rebase(s, chain, shown, v.frame[i], v.size[i], &p,
+                                                    &r, &rl, &cn);
+            CHECK(!err, "%s frame %zu: onto the chain: %s", name, i, excam_strerror(err));
+            if (!err) {
+                if (!r) {
+                    r = malloc(v.size[i]);
+                    if (r) memcpy(r, v.frame[i], rl = v.size[i]);
+                }
+                cf[nchain].data = r;
+                cf[nchain++].len = rl;
+                excam_vp8_state_free(chain);
+                chain = cn;
+                excam_vp8_state_size(chain, &cw, &ch);
+            }
+        }
         excam_image_free(shown);
         excam_vp8_state_free(prev);
         prev = s;
         s = next;
     }
+    if (out && nchain) write_ivf(out, cf, nchain, cw, ch);
+    for (int i = 0; i < nchain; i++)
+        free(cf[i].data);
+    free(cf);
+    excam_vp8_state_free(chain);
     CHECK(seg_frames > 0 && !bad, "%s: %d frames with segmentation, %d rebases failed", name,
           seg_frames, bad);
     CHECK(kept_seg == seg_frames, "%s: %d of %d rebased frames kept their segmentation", name,
@@ -367,7 +398,7 @@ int main(int argc, char **argv)
         CHECK(ok && !memcmp(h1, h2, 32), "stitched stream: final state differs from the chain's");
         excam_vp8_state_free(s);
     }
-    if (argc > 1) write_ivf(argv[1], out, 2 * N);
+    if (argc > 1) write_ivf(argv[1], out, 2 * N, W, H);
 
     /* Refusals. */
     {
@@ -398,9 +429,9 @@ int main(int argc, char **argv)
     excam_vp8_state_free(sa);
     excam_vp8_state_free(base);
     /* libvpx's segmentation streams: one and eight token partitions. */
-    segmentation_vector("vp80-03-segmentation-1437.ivf");
-    segmentation_vector("vp80-03-segmentation-1441.ivf");
-    segmentation_vector("vp80-03-segmentation-1410.ivf");
+    segmentation_vector("vp80-03-segmentation-1437.ivf", argc > 2 ? argv[2] : NULL);
+    segmentation_vector("vp80-03-segmentation-1441.ivf", NULL);
+    segmentation_vector("vp80-03-segmentation-1410.ivf", NULL);
     printf("rebase: %d passed, %d failed\n", tu_passed, tu_failed);
     return tu_failed ? 1 : 0;
 }
