@@ -247,8 +247,10 @@ EXCAM_API int excam_vp8_temporal_filter(const excam_image *const *frames, int n,
  * vectors, except that an inter macroblock's vector is refined to half and quarter pel
  * on the new base and then competes with the ZERO, NEAREST and NEAR vectors of its
  * reference there, and a split macroblock (kept as it was) competes with those whole-MB
- * candidates, by rate and distortion (no search beyond that; rebased onto the base it
- * was made on, a frame may still change where the refinement finds a better vector);
+ * candidates, by rate and distortion, and a 16x16 intra macroblock's luma and chroma
+ * modes are chosen again from its new neighbours (no search beyond that; rebased onto the
+ * base it was made on, a frame may still change where the refinement finds a better
+ * vector);
  * the prediction is recomputed from new_base's references and the residual of the
  * source picture `src` (the frame's original, not its decoded output) is quantized
  * again, with skip flags and probability updates derived anew. *rebased gets the new
