@@ -86,6 +86,7 @@ struct cjob {
     blobstore *bs;
     uint8_t manifest[32];         /* the input manifest blob */
     uint8_t (*src)[32];           /* [chunks] source blobs */
+    uint8_t (*quant)[3];          /* [chunks] q_key, q_inter, first_boost, or NULL: params' */
     ctask *tasks;                 /* [3 * chunks]: encode, re-encode, rebase of chunk k */
     int *heap, nheap;             /* ready tasks, by priority */
     uint32_t done[3], total[3];   /* per stage */

@@ -170,6 +170,7 @@ static void job_free(cjob *j)
 {
     if (!j) return;
     free(j->src);
+    free(j->quant);
     free(j->tasks);
     free(j->heap);
     if (j->bs) blobstore_close(j->bs);
@@ -183,9 +184,11 @@ static void job_shrink(coord *c, cjob *j)
     free(j->tasks);
     free(j->heap);
     free(j->src);
+    free(j->quant);
     j->tasks = NULL;
     j->heap = NULL;
     j->src = NULL;
+    j->quant = NULL;
     j->nheap = 0;
 }
 
@@ -291,6 +294,24 @@ int job_submit(coord *c, const Excam__JobSubmit *s, uint64_t id, int journal, cj
                  j->chunks);
         goto fail;
     }
+    if (s->chunk_quantizers) {
+        /* Each chunk's quantizers (a bitrate target's allocation), checked as params. */
+        uint8_t *q = NULL;
+        size_t q_len = 0;
+        if ((e = blobstore_get(j->bs, s->chunk_quantizers->hash.data, &q, &q_len, err, errlen)))
+            goto fail;
+        int bad = q_len != (size_t)j->chunks * 3;
+        for (size_t i = 0; !bad && i < q_len; i += 3)
+            bad = q[i] > 127 || q[i + 1] > 127 || q[i + 2] > q[i];
+        if (bad) {
+            snprintf(err, errlen, "the chunk quantizers (%zu bytes for %u chunks) are not 3 "
+                     "bytes a chunk of q_key, q_inter <= 127 and first_boost <= q_key", q_len,
+                     j->chunks);
+            free(q);
+            goto fail;
+        }
+        j->quant = (uint8_t(*)[3])q;
+    }
 graph:
     j->src = malloc((size_t)j->chunks * 32);
     j->tasks = calloc((size_t)j->chunks * 3, sizeof(*j->tasks));
@@ -330,9 +351,11 @@ fail:
         /* Replay of a job that cannot resume (its input is gone, say): it stays known,
          * as failed, so that its id is not given again and clients learn why. */
         free(j->src);
+        free(j->quant);
         free(j->tasks);
         free(j->heap);
         j->src = NULL;
+        j->quant = NULL;
         j->tasks = NULL;
         j->heap = NULL;
         j->state = EXCAM__JOB_STATE__FAILED;
@@ -513,6 +536,14 @@ static int assign(coord *c, conn *w, cjob *j, int idx)
     ta.task = &ref;
     ta.kind = t->kind;
     ta.params = j->noop ? NULL : &j->params;
+    Excam__EncodeParams own;
+    if (j->quant) { /* this chunk's own quantizers */
+        own = j->params;
+        own.q_key = j->quant[k][0];
+        own.q_inter = j->quant[k][1];
+        own.first_boost = j->quant[k][2];
+        ta.params = &own;
+    }
     ta.first_frame = chunk_first(j, k);
     ta.frame_count = j->noop ? 0 : chunk_len(j, k);
     ta.n_inputs = (size_t)nin;

@@ -329,6 +329,16 @@ static int manifest_size(check *c, uint64_t size, uint64_t frames, uint64_t chun
     return WIRE_OK;
 }
 
+/* The per-chunk quantizers: 3 bytes per chunk. */
+static int quantizers_size(check *c, uint64_t size, uint64_t frames, uint64_t chunk_frames)
+{
+    uint64_t chunks = (frames + chunk_frames - 1) / chunk_frames;
+    if (size != chunks * 3)
+        return fail(c, "%llu bytes for %llu chunks, not %llu", (unsigned long long)size,
+                    (unsigned long long)chunks, (unsigned long long)(chunks * 3));
+    return WIRE_OK;
+}
+
 static int job_submit(check *c, const Excam__JobSubmit *j)
 {
     FIELD(c, "name", text(c, j->name, 0, WIRE_MAX_NAME));
@@ -344,6 +354,11 @@ static int job_submit(check *c, const Excam__JobSubmit *j)
     FIELD(c, "input_manifest.size",
           manifest_size(c, j->input_manifest->size, j->frame_count, j->chunk_frames));
     FIELD(c, "storage_uri", text(c, j->storage_uri, 0, WIRE_MAX_TEXT));
+    if (j->chunk_quantizers) {
+        FIELD(c, "chunk_quantizers", blob_ref(c, j->chunk_quantizers));
+        FIELD(c, "chunk_quantizers.size",
+              quantizers_size(c, j->chunk_quantizers->size, j->frame_count, j->chunk_frames));
+    }
     return WIRE_OK;
 }
 

@@ -137,6 +137,32 @@ for target in 150 600; do
     fi
 done
 
+# Per-chunk quantizers (--bias-pct below 100: complexity.h measures every frame,
+# firstpass_pick_chunks spreads the quantizers): the same bytes with any worker count
+# (run), the chunks' inter frames at more quantizers than the job's and its re-encoded
+# first frames' (task_first_q), the bitrate still within 25% of the target, and
+# --bias-pct 100 one quantizer for all (those two).
+run vbr-chunks clip 6 4 --end-usage vbr --target-bitrate 300 --bias-pct 0
+for bias in 0 100; do
+    if ! "$EXCAM" encode "$SCRATCH/clip.y4m" --chunk 6 --rebase 16 --workers 2 --end-usage vbr \
+        --target-bitrate 300 --bias-pct $bias -o "$SCRATCH/vbrc.ivf" 2>"$SCRATCH/vbrc.log"; then
+        fail "vbr --bias-pct $bias: excam encode failed: $(tail -n 1 "$SCRATCH/vbrc.log")"
+        continue
+    fi
+    got=$(grep -o '[0-9.]* kbit/s,' "$SCRATCH/vbrc.log" | tail -n 1 | cut -d' ' -f1)
+    qs=$("$EXCAM" info "$SCRATCH/vbrc.ivf" | awk '$5 == "inter" { sub("q=", "", $8); print $8 }' | sort -u | wc -l)
+    said=$(grep -c 'per-chunk quantizers' "$SCRATCH/vbrc.log" || true)
+    if ! awk -v g="${got:-0}" 'BEGIN { exit !(g > 225 && g < 375) }'; then
+        fail "vbr --bias-pct $bias: ${got:-?} kbit/s for 300"
+    elif ((bias == 0 && (qs <= 2 || said != 1))); then
+        fail "vbr --bias-pct 0: the inter frames have $qs quantizer(s): $(cat "$SCRATCH/vbrc.log")"
+    elif ((bias == 100 && (qs > 2 || said != 0))); then
+        fail "vbr --bias-pct 100: the inter frames have $qs quantizers, not one (and the first frames')"
+    else
+        ok "vbr --bias-pct $bias: $got kbit/s for 300, the inter frames at $qs quantizer(s)"
+    fi
+done
+
 # Y4M on stdin gives the same bytes as the file.
 if "$EXCAM" encode - -q --chunk 6 --rebase 4 --workers 2 -o "$SCRATCH/stdin.ivf" \
     <"$SCRATCH/clip.y4m" && cmp -s "$SCRATCH/stdin.ivf" "$SCRATCH/chunk6-rebase4-1.ivf"; then

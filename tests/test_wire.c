@@ -903,6 +903,19 @@ static void test_validate(void)
     m = sample_make(&s, EXCAM__ENVELOPE__BODY_JOB_SUBMIT);
     s.blobs[0].size -= 32;
     expect_invalid(m, "manifest size", "job_submit.input_manifest.size");
+    /* Per-chunk quantizers: 3 bytes a chunk, a proper blob reference. */
+    m = sample_make(&s, EXCAM__ENVELOPE__BODY_JOB_SUBMIT);
+    s.blobs[1].size = 3 * 6250;
+    s.submit.chunk_quantizers = &s.blobs[1];
+    {
+        char why[256] = "";
+        CHECK(wire_validate(m, why, sizeof(why)) == WIRE_OK, "chunk quantizers: refused: %s", why);
+    }
+    s.blobs[1].size = 3 * 6250 - 1;
+    expect_invalid(m, "chunk quantizers size", "job_submit.chunk_quantizers.size");
+    s.blobs[1].size = 3 * 6250;
+    s.blobs[1].hash.len = 31;
+    expect_invalid(m, "chunk quantizers hash", "job_submit.chunk_quantizers.hash");
     m = sample_make(&s, EXCAM__ENVELOPE__BODY_TASK_RESULT);
     s.result.code = EXCAM__ERROR_CODE__ERR_CODEC;
     expect_invalid(m, "failure without message", "task_result.message");

@@ -19,6 +19,7 @@
 #include "blobstore.h"
 #include "cli.h"
 #include "container.h"
+#include "complexity.h"
 #include "firstpass.h"
 #include "link.h"
 #include "outfile.h"
@@ -110,9 +111,11 @@ static void show_progress(const Excam__JobStatus *st, double t0, int final)
     cli_progress_shown = !final;
 }
 
-/* Read the input chunk by chunk into storage; the manifest's hash in man_hash. */
+/* Read the input chunk by chunk into storage; the manifest's hash in man_hash. With cx,
+ * each chunk's measures (complexity.h, the sums of its frames') are appended to *cx_err. */
 static int upload(y4m_reader *in, int skip, int limit, int chunk, blobstore *bs, firstpass *fp,
-                  uint8_t man_hash[32], int *frames_out, int *chunks_out)
+                  complexity *cx, double **cx_err, uint8_t man_hash[32], int *frames_out,
+                  int *chunks_out)
 {
     char err[512];
     excam_image **f = calloc((size_t)chunk, sizeof(*f));
@@ -145,6 +148,14 @@ static int upload(y4m_reader *in, int skip, int limit, int chunk, blobstore *bs,
                 cli_error("%s: first pass at frame %d: %s", in->name, frames + 1, excam_strerror(e));
                 goto done;
             }
+        }
+        if (cx) {
+            double *p = realloc(*cx_err, (size_t)(chunks + 1) * sizeof(*p));
+            if (!p) goto nomem;
+            *cx_err = p;
+            p[chunks] = 0;
+            for (int i = 0; i < n; i++)
+                p[chunks] += complexity_frame(cx, f[i]);
         }
         task_buf src;
         if (task_source_pack(f, n, &src)) goto nomem;
@@ -278,6 +289,12 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
     Excam__Envelope *rep = NULL;
     double t0 = now_s();
     firstpass *fp = NULL;
+    complexity *cx = NULL;
+    double *cx_err = NULL;
+    int *cx_frames = NULL;
+    uint8_t *qs = NULL;
+    uint8_t q_hash[32];
+    int per_chunk = 0;
     task_params params = o->params;
 
     memset(res, 0, sizeof(*res));
@@ -300,7 +317,12 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         goto done;
     }
     if (fp) firstpass_set_length(fp, y4m_frames_to_encode(in, skip, limit));
-    if (upload(in, skip, limit, o->chunk, bs, fp, man_hash, &frames, &chunks)) goto done;
+    if (fp && o->bias_pct != 100 && !(cx = complexity_new(in->width, in->height))) {
+        cli_error("out of memory");
+        goto done;
+    }
+    if (upload(in, skip, limit, o->chunk, bs, fp, cx, &cx_err, man_hash, &frames, &chunks))
+        goto done;
     res->frames = frames;
     res->chunks = chunks;
     if (fp) {
@@ -316,9 +338,48 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         params.q_inter = q;
         params.q_key = q * 3 / 4 < o->min_qi ? o->min_qi : q * 3 / 4;
         params.q_first = task_first_q(params.q_key, q, o->min_qi);
-        res->q_index = q;
+        res->q_index = res->q_min = res->q_max = q;
         res->predicted_kbps = pred;
         if (!o->quiet) firstpass_report(fp, q, pred, o->target_kbps);
+        if (cx && chunks > 1) {
+            /* Each chunk its own quantizers around q (firstpass.h), sent as a blob. */
+            if (!(cx_frames = malloc((size_t)chunks * sizeof(*cx_frames))) ||
+                !(qs = malloc((size_t)chunks * 3))) {
+                cli_error("out of memory");
+                goto done;
+            }
+            for (int c = 0; c < chunks; c++)
+                cx_frames[c] = c + 1 < chunks ? o->chunk : frames - (chunks - 1) * o->chunk;
+            int e = firstpass_pick_chunks(fp, cx_err, cx_frames, chunks, o->rebase, fps,
+                                          o->target_kbps, o->min_qi, o->max_qi, q, o->bias_pct,
+                                          o->min_section_pct, o->max_section_pct, qs, &pred);
+            if (e) {
+                if (e == -2) cli_error("out of memory");
+                else cli_error("%s: cannot spread the quantizers over the chunks", in->name);
+                goto done;
+            }
+            /* In place, from the last: chunk c's q_inter (qs[c]) becomes qs[3c + 1]. */
+            res->q_min = 127;
+            res->q_max = 0;
+            for (int c = chunks - 1; c >= 0; c--) {
+                int qi = qs[c], qk = qi * 3 / 4 < o->min_qi ? o->min_qi : qi * 3 / 4;
+                int qf = task_first_q(qk, qi, o->min_qi);
+                qs[3 * c] = (uint8_t)qk;
+                qs[3 * c + 1] = (uint8_t)qi;
+                qs[3 * c + 2] = (uint8_t)(qk - qf);
+                if (qi < res->q_min) res->q_min = qi;
+                if (qi > res->q_max) res->q_max = qi;
+            }
+            if (blobstore_put(bs, qs, (size_t)chunks * 3, q_hash, err, sizeof(err))) {
+                cli_error("storage: %s", err);
+                goto done;
+            }
+            per_chunk = 1;
+            res->predicted_kbps = pred;
+            if (!o->quiet)
+                fprintf(stderr, "excam encode: per-chunk quantizers (--bias-pct %d): index %d..%d, "
+                                "%.0f kbit/s predicted\n", o->bias_pct, res->q_min, res->q_max, pred);
+        }
     }
 
     hr = link_hello(&l, o->coordinator, &o->sec, why, sizeof(why));
@@ -330,7 +391,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         Excam__Envelope env = EXCAM__ENVELOPE__INIT;
         Excam__JobSubmit js = EXCAM__JOB_SUBMIT__INIT;
         Excam__EncodeParams ep = EXCAM__ENCODE_PARAMS__INIT;
-        Excam__BlobRef man = EXCAM__BLOB_REF__INIT;
+        Excam__BlobRef man = EXCAM__BLOB_REF__INIT, qref = EXCAM__BLOB_REF__INIT;
         char name[WIRE_MAX_NAME + 1];
         const char *base = strrchr(in->name, '/');
         snprintf(name, sizeof(name), "%s", o->name ? o->name : base ? base + 1 : in->name);
@@ -355,6 +416,13 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         js.chunk_frames = (uint32_t)o->chunk;
         js.rebase_chunks = (uint32_t)o->rebase;
         js.params = &ep;
+        if (per_chunk) {
+            qref.name = "chunk-quantizers";
+            qref.hash.data = q_hash;
+            qref.hash.len = 32;
+            qref.size = (uint64_t)chunks * 3;
+            js.chunk_quantizers = &qref;
+        }
         js.input_manifest = &man;
         js.storage_uri = (char *)blobstore_location(bs);
         env.body_case = EXCAM__ENVELOPE__BODY_JOB_SUBMIT;
@@ -484,6 +552,10 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
     sigaction(SIGTERM, &old_term, NULL);
 done:
     firstpass_free(fp);
+    complexity_free(cx);
+    free(cx_err);
+    free(cx_frames);
+    free(qs);
     wire_free(rep);
     link_close(&l);
     if (bs) blobstore_close(bs);

@@ -34,6 +34,12 @@ typedef struct client_opts {
                                * (firstpass.h) over samples read with the input, instead
                                * of params.q_key/q_inter */
     int min_qi, max_qi;       /* the quantizer indices (0..127) it may pick from */
+    int bias_pct;             /* with target_kbps: each chunk its own quantizers
+                               * (firstpass_pick_chunks, measured by complexity.h): 100
+                               * one quantizer for all (constant quality), 0 every chunk
+                               * the target bitrate (cbr-like) */
+    int min_section_pct, max_section_pct; /* each chunk's bitrate within these percent of
+                               * the target (0 and a large value: no bound) */
     int webm;                 /* write WebM (webm.h) rather than IVF */
     int embedded;             /* the coordinator is local.c's: no word of it, and on
                                * SIGINT/SIGTERM cancel the job and return 128 + the signal
@@ -53,7 +59,9 @@ typedef struct client_result {
     uint64_t bytes;           /* of the stream's frames */
     double cpu[3];            /* CPU seconds of the workers, by stage: encode, re-encode, rebase */
     uint32_t tasks[3];        /* tasks by stage */
-    int q_index;              /* with target_kbps: the quantizer index the first pass chose */
+    int q_index;              /* with target_kbps: the quantizer index the first pass chose
+                               * (the job's constant one; the chunks' are spread around it) */
+    int q_min, q_max;         /* with target_kbps: the chunks' finest and coarsest */
     double predicted_kbps;    /* and the bitrate it predicted */
 } client_result;
 

@@ -70,9 +70,17 @@ static const char usage[] =
     "      --rebase X           a key frame every X chunks (default 16; 1: independent\n"
     "                           chunks; at least the chunk count: one key frame)\n"
     "      --workers N          workers (default: one per CPU; ssh: --workers-per-host)\n"
-    "                           With --target-bitrate (vbr, cbr, cq) every chunk gets the\n"
-    "                           quantizer a first pass over samples of the input picks for\n"
-    "                           the bitrate (on average: no buffer model across chunks)\n"
+    "                           With --target-bitrate (vbr, cbr, cq) a first pass over\n"
+    "                           samples of the input picks the quantizer for the bitrate,\n"
+    "                           and each chunk gets its own around it by how hard its\n"
+    "                           frames are to code (measured on every frame):\n"
+    "      --bias-pct N         0..100: 100 one quantizer for every chunk (constant\n"
+    "                           quality), 0 the same bitrate for every chunk; as vpxenc's\n"
+    "                           (default: vbr and cbr 50, cq 100; with the measure's\n"
+    "                           errors 50 gives the evenest chunks)\n"
+    "      --minsection-pct N, --maxsection-pct N\n"
+    "                           each chunk's bitrate at least / at most N% of the target\n"
+    "                           (default 0 and 400, as vpxenc's two-pass)\n"
     "      --stage1 ENC         the chunks' own encodes (stage 1) with excam (default) or\n"
     "                           libvpx (as ExCamera did; --good --cpu-used=1), for comparison\n"
     "      --coordinator H:P    run the pipeline on a coordinator's workers (see `excam\n"
@@ -123,7 +131,8 @@ enum {
     OPT_BEST, OPT_RT, OPT_CPU, OPT_KFMAX, OPT_TOKEN_PARTS, OPT_SHARP, OPT_ER, OPT_PSNR, OPT_SSIM,
     OPT_VERIFY, OPT_STATE_IN, OPT_STATE_OUT, OPT_CHUNK, OPT_REBASE, OPT_WORKERS, OPT_COORD,
     OPT_STORAGE, OPT_STAGE1, OPT_WEBM, OPT_IVF, OPT_LISTEN, OPT_DEADLINE, OPT_BURST_WORKERS,
-    OPT_PASSES, OPT_AUTO_ALT_REF, OPT_ARNR_FRAMES, OPT_ARNR_STRENGTH
+    OPT_PASSES, OPT_AUTO_ALT_REF, OPT_ARNR_FRAMES, OPT_ARNR_STRENGTH, OPT_BIAS, OPT_MINSECTION,
+    OPT_MAXSECTION
 };
 
 /* The serialized state into the (opened, not yet committed) output file `f`; 0 or -1
@@ -340,6 +349,9 @@ int cmd_encode(int argc, char **argv)
         {"end-usage", required_argument, NULL, OPT_END_USAGE},
         {"cq-level", required_argument, NULL, OPT_CQ},
         {"target-bitrate", required_argument, NULL, OPT_BITRATE},
+        {"bias-pct", required_argument, NULL, OPT_BIAS},
+        {"minsection-pct", required_argument, NULL, OPT_MINSECTION},
+        {"maxsection-pct", required_argument, NULL, OPT_MAXSECTION},
         {"min-q", required_argument, NULL, OPT_MINQ},
         {"max-q", required_argument, NULL, OPT_MAXQ},
         {"good", no_argument, NULL, OPT_GOOD},
@@ -384,6 +396,7 @@ int cmd_encode(int argc, char **argv)
     int limit = -1, skip = 0, cpu = -1, preset = OPT_GOOD, kf_max = 128, parts = 0, sharp = 0;
     int er = 0, verify = 0, want_psnr = 0, want_ssim = 0, quiet = 0, verbose = 0, passes = 0, c;
     int passes_given = 0, auto_arf = -1, arnr_frames = -1, arnr_strength = -1;
+    int bias = -1, min_section = -1, max_section = -1;
     int chunk = 0, rebase = 16, workers = 0, stage1_vpx = -1, container = -1, sec_given = 0;
     secopts sec = {0};
     burst_opts burst = {0};
@@ -411,6 +424,9 @@ int cmd_encode(int argc, char **argv)
             rc.target_kbps = k;
             break;
         }
+        case OPT_BIAS: bad = int_opt("--bias-pct", optarg, 0, 100, &bias); break;
+        case OPT_MINSECTION: bad = int_opt("--minsection-pct", optarg, 0, 100, &min_section); break;
+        case OPT_MAXSECTION: bad = int_opt("--maxsection-pct", optarg, 100, 10000, &max_section); break;
         case OPT_MINQ: bad = int_opt("--min-q", optarg, 0, 63, &rc.min_q); break;
         case OPT_MAXQ: bad = int_opt("--max-q", optarg, 0, 63, &rc.max_q); break;
         case OPT_GOOD: case OPT_BEST: case OPT_RT: preset = c; break;
@@ -495,6 +511,9 @@ int cmd_encode(int argc, char **argv)
     if (chunk && (er || kf_max != 128))
         return cli_usage_error("encode", "--chunk sets the key frames itself (one per --rebase "
                                          "chunks); --kf-max-dist and --error-resilient do not apply");
+    if (!chunk && (bias >= 0 || min_section >= 0 || max_section >= 0) && !quiet)
+        fprintf(stderr, "excam encode: --bias-pct, --minsection-pct and --maxsection-pct shape "
+                        "the pipeline's chunks (--chunk); the serial encoder ignores them\n");
     if (!passes) passes = strcmp(argv[optind], "-") && !chunk ? 2 : 1;
     if (passes == 2 && !strcmp(argv[optind], "-"))
         return cli_usage_error("encode", "--passes 2 reads the input twice: give a file, not stdin");
@@ -614,17 +633,22 @@ int cmd_encode(int argc, char **argv)
         co.params.q_first = task_first_q(co.params.q_key, co.params.q_inter,
                                          ratectl_index(rc.mode == RC_CQ ? rc.cq : rc.min_q));
         if (rc.mode != RC_Q && rc.target_kbps > 0) {
-            /* Every task of the job gets the same quantizers: a first pass picks them
-             * for the bitrate (firstpass.h). cbr's buffer cannot be kept by chunks
-             * coded in parallel: it is met on average, as vbr. cq: the --cq-level, or
-             * coarser where the bitrate needs it. */
+            /* A first pass picks the job's quantizers for the bitrate, then each chunk
+             * gets its own around them by --bias-pct (firstpass.h). cbr's buffer cannot
+             * be kept by chunks coded in parallel: each chunk is aimed at the bitrate.
+             * cq: the --cq-level, or coarser where the bitrate needs it. */
             co.target_kbps = rc.target_kbps;
             co.min_qi = ratectl_index(rc.mode == RC_CQ ? rc.cq : rc.min_q);
             co.max_qi = ratectl_index(rc.max_q);
             if (co.min_qi > co.max_qi) co.min_qi = co.max_qi;
+            /* vbr and cbr 50 (vpxenc's default), cq 100: its quality is the point. 50 also
+             * evens the chunks' bitrates out best, better than 0 (firstpass.c). */
+            co.bias_pct = bias >= 0 ? bias : rc.mode == RC_CQ ? 100 : 50;
+            co.min_section_pct = min_section >= 0 ? min_section : 0;
+            co.max_section_pct = max_section >= 0 ? max_section : 400;
             if (rc.mode == RC_CBR && !quiet)
-                fprintf(stderr, "excam encode: --end-usage cbr with --chunk: the bitrate is met "
-                                "on average over the video (as vbr), not by a buffer\n");
+                fprintf(stderr, "excam encode: --end-usage cbr with --chunk: each chunk is aimed "
+                                "at the bitrate (by its quantizers), not kept by a buffer\n");
         }
         co.params.speed = speed;
         co.params.token_partitions = parts;

@@ -15,6 +15,7 @@
 #define EXCAM_TOOLS_FIRSTPASS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "excam/vp8.h"
 
@@ -48,6 +49,22 @@ int firstpass_add(firstpass *fp, long frame, excam_image *const *frames, int n);
  * at that index. -1 if no sample was taken. */
 int firstpass_pick(const firstpass *fp, long frames, long keys, long firsts, double fps,
                    double target_kbps, int lo, int hi, double *pred_kbps);
+
+/* Per-chunk quantizers for the pipeline (vpxenc's two-pass section allocation, by
+ * chunks): chunk c (of n) has frames[c] frames whose measures (complexity.h) sum to
+ * err[c]; chunks c with c % x == 0 start a group (a key frame), the others have a
+ * re-encoded first frame. q is the job's constant quantizer (firstpass_pick). Each
+ * chunk's share of the bits is what it takes at q times (its error a frame over the
+ * mean) ^ (bias_pct / 100 - 1): 100 keeps the constant quantizer, 0 gives every chunk
+ * the same bitrate; the shares are scaled to the target and each chunk's bitrate kept
+ * within [min_pct, max_pct] percent of it. out[c]: the finest inter index in [lo, hi]
+ * whose predicted bits fit the chunk's share (its key frame at 3/4 of it, not below
+ * lo). *pred_kbps: the predicted bitrate. 0; -1 on bad arguments or no sample, -2 no
+ * memory. */
+int firstpass_pick_chunks(const firstpass *fp, const double *err, const int *frames, int n,
+                          int x, double fps, double target_kbps, int lo, int hi, int q,
+                          int bias_pct, int min_pct, int max_pct, uint8_t *out,
+                          double *pred_kbps);
 
 /* The samples taken: groups and frames encoded (each at every model quantizer). */
 void firstpass_stats(const firstpass *fp, int *groups, int *frames);
