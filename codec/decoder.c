@@ -317,20 +317,39 @@ static int modes_of(const excam_vp8_state *in, const uint8_t *data, size_t len, 
     return parse_modes(d, data, len, saved);
 }
 
+/* The state after the frame whose modes d holds (modes_of): its probabilities and
+ * segmentation as a decode would leave them, no pictures (they would be stale). */
+static excam_vp8_state *advanced_state(vp8_decoder *d, const vp8_entropy *saved)
+{
+    excam_vp8_state *s = d->s;
+    end_frame(s, &d->hdr, saved);
+    for (int r = VP8_REF_LAST; r <= VP8_REF_ALTREF; r++) {
+        vp8_frame_unref(s->ref[r]);
+        s->ref[r] = NULL;
+    }
+    vp8_frame_unref(s->shown);
+    s->shown = NULL;
+    s->no_pictures = 1;
+    d->s = NULL;
+    return s;
+}
+
 int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
                      vp8_frame_header *hdr, vp8_seg_values *seg, vp8_mb_info **mbi,
-                     int *mbi_stride)
+                     int *mbi_stride, excam_vp8_state **advanced)
 {
     vp8_decoder d;
     vp8_entropy saved;
     int err = modes_of(in, data, len, &d, &saved);
 
     *mbi = NULL;
+    if (advanced) *advanced = NULL;
     if (!err && seg && d.s) {
         seg->abs_delta = d.s->seg_abs_delta;
         memcpy(seg->quant, d.s->seg_quant, sizeof(seg->quant));
         memcpy(seg->lf, d.s->seg_lf, sizeof(seg->lf));
     }
+    if (!err && advanced) *advanced = advanced_state(&d, &saved);
     excam_vp8_state_free(d.s);
     if (err) {
         free(d.mbi);
@@ -357,16 +376,7 @@ EXCAM_API int excam_vp8_advance_modes(const excam_vp8_state *in, const uint8_t *
         excam_vp8_state_free(d.s);
         return err;
     }
-    end_frame(d.s, &d.hdr, &saved);
-    /* No pictures: they would be stale. */
-    for (int r = VP8_REF_LAST; r <= VP8_REF_ALTREF; r++) {
-        vp8_frame_unref(d.s->ref[r]);
-        d.s->ref[r] = NULL;
-    }
-    vp8_frame_unref(d.s->shown);
-    d.s->shown = NULL;
-    d.s->no_pictures = 1;
-    *out = d.s;
+    *out = advanced_state(&d, &saved);
     return EXCAM_OK;
 }
 

@@ -593,27 +593,18 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
 
 /* ------------------------------------------------------------ rebase */
 
-EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
-                               const excam_image *src, const uint8_t *frame, size_t len,
-                               const excam_vp8_enc_params *p, uint8_t **rebased,
-                               size_t *rebased_len, excam_vp8_state **out)
+/* The rebase proper, once the frame's modes (h, seg, mbi) are parsed. */
+static int rebase_modes(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
+                        const excam_image *src, const uint8_t *frame, size_t len,
+                        const excam_vp8_enc_params *p, const vp8_frame_header *hp,
+                        const vp8_seg_values *segp, const vp8_mb_info *mbi, int stride,
+                        uint8_t **rebased, size_t *rebased_len, excam_vp8_state **out)
 {
-    vp8_frame_header h;
-    vp8_seg_values seg;
-    vp8_mb_info *mbi = NULL;
-    int stride = 0, err;
-
-    if (rebased) *rebased = NULL;
-    if (rebased_len) *rebased_len = 0;
-    if (out) *out = NULL;
-    if (!old_base || !new_base || !src || !frame || !len || !p || !rebased || !rebased_len ||
-        !check_params(p))
-        return EXCAM_ERR_INVALID_ARG;
-    if (new_base->no_pictures) return EXCAM_ERR_INVALID_ARG;
-    if ((err = vp8_decode_modes(old_base, frame, len, &h, &seg, &mbi, &stride))) return err;
+    vp8_frame_header h = *hp;
+    vp8_seg_values seg = *segp;
+    int err = EXCAM_OK;
     if (h.key_frame) {
         /* A key frame depends on no state: it is its own rebase. */
-        free(mbi);
         *rebased = malloc(len);
         if (!*rebased) return EXCAM_ERR_NOMEM;
         memcpy(*rebased, frame, len);
@@ -631,18 +622,59 @@ EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_
      * base level (per segment) throughout, a valid frame with a slightly different
      * filter (its residual is coded against whatever the prediction is). */
     if (h.version != 0) {
-        free(mbi);
         return EXCAM_ERR_UNSUPPORTED;
     }
     if (!new_base->has_keyframe || new_base->width != old_base->width ||
         new_base->height != old_base->height || src->width != old_base->width ||
         src->height != old_base->height) {
-        free(mbi);
         return EXCAM_ERR_INVALID_ARG;
     }
     excam_vp8_enc_params q = *p;
     q.frame_type = EXCAM_FRAME_INTER;
-    err = encode_frame(new_base, src, &q, &h, &seg, mbi, stride, rebased, rebased_len, out);
-    free(mbi);
-    return err;
+    return encode_frame(new_base, src, &q, &h, &seg, mbi, stride, rebased, rebased_len, out);
 }
+
+EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
+                               const excam_image *src, const uint8_t *frame, size_t len,
+                               const excam_vp8_enc_params *p, uint8_t **rebased,
+                               size_t *rebased_len, excam_vp8_state **out)
+{
+    return excam_vp8_rebase_chain(old_base, new_base, src, frame, len, p, rebased, rebased_len,
+                                  out, NULL);
+}
+
+EXCAM_API int excam_vp8_rebase_chain(const excam_vp8_state *old_base,
+                                     const excam_vp8_state *new_base, const excam_image *src,
+                                     const uint8_t *frame, size_t len,
+                                     const excam_vp8_enc_params *p, uint8_t **rebased,
+                                     size_t *rebased_len, excam_vp8_state **out,
+                                     excam_vp8_state **old_next)
+{
+    vp8_frame_header h;
+    vp8_seg_values seg;
+    vp8_mb_info *mbi = NULL;
+    excam_vp8_state *adv = NULL;
+    int stride = 0, err;
+
+    if (rebased) *rebased = NULL;
+    if (rebased_len) *rebased_len = 0;
+    if (out) *out = NULL;
+    if (old_next) *old_next = NULL;
+    if (!old_base || !new_base || !src || !frame || !len || !p || !rebased || !rebased_len ||
+        !check_params(p))
+        return EXCAM_ERR_INVALID_ARG;
+    if (new_base->no_pictures) return EXCAM_ERR_INVALID_ARG;
+    if ((err = vp8_decode_modes(old_base, frame, len, &h, &seg, &mbi, &stride,
+                                old_next ? &adv : NULL)))
+        return err;
+    err = rebase_modes(old_base, new_base, src, frame, len, p, &h, &seg, mbi, stride, rebased,
+                       rebased_len, out);
+    free(mbi);
+    if (err || !old_next) {
+        excam_vp8_state_free(adv);
+        return err;
+    }
+    *old_next = adv;
+    return EXCAM_OK;
+}
+

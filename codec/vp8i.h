@@ -176,10 +176,11 @@ typedef struct vp8_seg_values {
 /* decoder.c: decode `data` against `in` and keep what the frame decided: its header,
  * the segment values in force for it (`seg`, may be NULL) and every macroblock's modes
  * and segment (*mbi: (mb_cols + 1) * (mb_rows + 1) with the border row and column, as
- * vp8_decoder's; free() it). For rebase. */
+ * vp8_decoder's; free() it). If `advanced` is not NULL, *advanced gets what
+ * excam_vp8_advance_modes(in, data) would give, from the same parse. For rebase. */
 int vp8_decode_modes(const excam_vp8_state *in, const uint8_t *data, size_t len,
                      vp8_frame_header *hdr, vp8_seg_values *seg, vp8_mb_info **mbi,
-                     int *mbi_stride);
+                     int *mbi_stride, excam_vp8_state **advanced);
 
 /* header.c: §9 / §19.2. `bd` is positioned after the frame header on return. */
 struct vp8_bool_decoder;

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: hostile frames through excam_vp8_rebase.
+ * libFuzzer target: hostile frames through excam_vp8_rebase (and _rebase_chain).
  *
  * Input: as fuzz_decode_frame's (whose seeds it shares): one byte (unused here), then
  * frames, each a 2-byte little-endian length and that many bytes. The old base starts as the state after a real 16x16
@@ -46,9 +46,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!fuzz_too_big(data, len)) {
             uint8_t *r = NULL;
             size_t rl = 0;
-            excam_vp8_state *out = NULL;
-            int err = excam_vp8_rebase(old, nb, src, data, len, &p, &r, &rl, &out);
+            excam_vp8_state *out = NULL, *old_next = NULL;
+            /* Every other frame through excam_vp8_rebase_chain, whose old_next must be
+             * there exactly when it succeeds. */
+            int err = n & 1 ? excam_vp8_rebase_chain(old, nb, src, data, len, &p, &r, &rl, &out,
+                                                     &old_next)
+                            : excam_vp8_rebase(old, nb, src, data, len, &p, &r, &rl, &out);
             if (err > EXCAM_OK || err < EXCAM_ERR_IO || err == EXCAM_ERR_INTERNAL) abort();
+            if ((n & 1) && (err == EXCAM_OK) != (old_next != NULL)) abort();
+            excam_vp8_state_free(old_next);
             if (err == EXCAM_OK) {
                 excam_vp8_state *dec = NULL;
                 if (!r || !rl || !out || fuzz_decode(nb, r, rl, &dec) != EXCAM_OK ||

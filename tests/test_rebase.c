@@ -335,6 +335,49 @@ int main(int argc, char **argv)
         excam_vp8_state_free(adv);
     }
 
+    /* excam_vp8_rebase_chain: the same rebased frames and states as excam_vp8_rebase,
+     * and its old_next serves as the next frame's old base as advance_modes' does (the
+     * same bytes all along a chunk); on a corrupt frame it fails leaving nothing. */
+    {
+        excam_vp8_state *adv = NULL, *chain_old = NULL;
+        int same = 1;
+        CHECK(!excam_vp8_advance_modes(sb_states[0], b[0].data, b[0].len, &adv) &&
+                  !excam_vp8_advance_modes(sb_states[0], b[0].data, b[0].len, &chain_old),
+              "advance_modes over B's key frame");
+        for (int i = 1; i < N && adv && chain_old; i++) {
+            uint8_t *r1 = NULL, *r2 = NULL, h1[32], h2[32];
+            size_t l1 = 0, l2 = 0;
+            excam_vp8_state *o1 = NULL, *o2 = NULL, *adv_next = NULL, *old_next = NULL;
+            int e1 = excam_vp8_rebase(adv, sa, src[N + i], b[i].data, b[i].len, &p, &r1, &l1, &o1);
+            int e2 = excam_vp8_rebase_chain(chain_old, sa, src[N + i], b[i].data, b[i].len, &p,
+                                            &r2, &l2, &o2, &old_next);
+            same &= !e1 && !e2 && l1 == l2 && !memcmp(r1, r2, l1) && old_next;
+            if (!e1 && !e2) {
+                hash_of(o1, h1);
+                hash_of(o2, h2);
+                same &= !memcmp(h1, h2, 32);
+            }
+            CHECK(!excam_vp8_advance_modes(adv, b[i].data, b[i].len, &adv_next), "advance %d", i);
+            excam_free(r1);
+            excam_free(r2);
+            excam_vp8_state_free(o1);
+            excam_vp8_state_free(o2);
+            excam_vp8_state_free(adv);
+            excam_vp8_state_free(chain_old);
+            adv = adv_next;
+            chain_old = old_next;
+        }
+        CHECK(same, "rebase_chain gives other frames, states or old bases than rebase + advance_modes");
+        uint8_t junk[7] = {0x30, 0x02, 0x00, 1, 2, 3, 4}, *r = (uint8_t *)1;
+        size_t rl = 1;
+        excam_vp8_state *o = (excam_vp8_state *)1, *on = (excam_vp8_state *)1;
+        CHECK(excam_vp8_rebase_chain(sb_states[1], sa, src[N + 1], junk, sizeof(junk), &p, &r,
+                                     &rl, &o, &on) != EXCAM_OK && !r && !rl && !o && !on,
+              "rebase_chain on a corrupt frame fails leaving nothing");
+        excam_vp8_state_free(adv);
+        excam_vp8_state_free(chain_old);
+    }
+
     /* Stage 2: B's first frame as an inter frame on A's final state. */
     excam_vp8_state *base;
     p.frame_type = EXCAM_FRAME_INTER;

@@ -247,10 +247,10 @@ EXCAM_API int excam_vp8_temporal_filter(const excam_image *const *frames, int n,
  * vectors, except that an inter macroblock's vector is refined to half and quarter pel
  * on the new base and then competes with the ZERO, NEAREST and NEAR vectors of its
  * reference there, and a split macroblock (kept as it was) competes with those whole-MB
- * candidates, by rate and distortion, and a 16x16 intra macroblock's luma and chroma
- * modes are chosen again from its new neighbours (no search beyond that; rebased onto the
- * base it was made on, a frame may still change where the refinement finds a better
- * vector);
+ * candidates, by rate and distortion, and an intra macroblock's modes (16x16 luma and
+ * chroma, or B_PRED's subblock modes and chroma) are chosen again from its new
+ * neighbours (no search beyond that; rebased onto the base it was made on, a frame may
+ * still change where the refinement finds a better vector);
  * the prediction is recomputed from new_base's references and the residual of the
  * source picture `src` (the frame's original, not its decoded output) is quantized
  * again, with skip flags and probability updates derived anew. *rebased gets the new
@@ -269,6 +269,20 @@ EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_
                                const excam_image *src, const uint8_t *frame, size_t len,
                                const excam_vp8_enc_params *p, uint8_t **rebased,
                                size_t *rebased_len, excam_vp8_state **out);
+
+/*
+ * excam_vp8_rebase, and if old_next is not NULL, *old_next gets what
+ * excam_vp8_advance_modes(old_base, frame) would give (a state without pictures: the
+ * old base of the frame after this one), from the same parse of the frame. For
+ * rebasing a run of frames: each frame's modes are read once, not twice (about 4% of
+ * a rebase). On error nothing is left in *rebased, *out or *old_next.
+ */
+EXCAM_API int excam_vp8_rebase_chain(const excam_vp8_state *old_base,
+                                     const excam_vp8_state *new_base, const excam_image *src,
+                                     const uint8_t *frame, size_t len,
+                                     const excam_vp8_enc_params *p, uint8_t **rebased,
+                                     size_t *rebased_len, excam_vp8_state **out,
+                                     excam_vp8_state **old_next);
 
 #ifdef __cplusplus
 }
