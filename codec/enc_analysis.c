@@ -823,6 +823,36 @@ static void code_pre(vp8_encoder *e, const mb_ctx *m, const vp8_mb_info *mb, int
     if (cd->rd < best->rd) *best = *cd;
 }
 
+/* What every inter candidate on reference ref_frame shares: the near vectors and their
+ * mode probabilities (§16.3), the vector bounds and best_ref (the base of NEW vectors),
+ * and the rate of the header's reference choice (§16.4, as the writer codes it). */
+typedef struct ref_ctx {
+    vp8_mv near_mvs[4];
+    uint8_t probs[4];
+    vp8_mv_bounds bounds;
+    vp8_mv best_ref;
+    int ref_rate;
+} ref_ctx;
+
+static void ref_setup(vp8_encoder *e, const mb_ctx *m, int ref_frame, ref_ctx *r)
+{
+    vp8_decoder *d = &e->d;
+    const vp8_frame_header *h = &d->hdr;
+    int cnt[4];
+    r->ref_rate = vp8_cost_bool(h->prob_intra, 1);
+    if (ref_frame == VP8_REF_LAST)
+        r->ref_rate += vp8_cost_bool(h->prob_last, 0);
+    else
+        r->ref_rate += vp8_cost_bool(h->prob_last, 1) +
+                       vp8_cost_bool(h->prob_golden, ref_frame == VP8_REF_ALTREF);
+    vp8_find_near_mvs(m->above, m->left, vp8_mbi(d, m->row - 1, m->col - 1),
+                      ref_frame, h->sign_bias, r->near_mvs, cnt);
+    for (int i = 0; i < 4; i++)
+        r->probs[i] = vp8_mode_contexts[cnt[i]][i];
+    vp8_mv_bounds_init(&r->bounds, m->row, m->col, d->s->mb_rows, d->s->mb_cols);
+    r->best_ref = vp8_clamp_mv(r->near_mvs[VP8_CNT_ZERO], &r->bounds);
+}
+
 /* The inter candidates on one reference; keeps the best in *best. */
 static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candidate *best,
                           candidate *cd)
@@ -830,24 +860,14 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
     vp8_decoder *d = &e->d;
     const vp8_frame_header *h = &d->hdr;
     const vp8_frame *ref = d->in->ref[ref_frame];
-    vp8_mv near_mvs[4];
-    int cnt[4];
-    uint8_t probs[4];
-    vp8_mv_bounds bounds, lim;
-    int ref_rate = vp8_cost_bool(h->prob_intra, 1);
-
-    if (ref_frame == VP8_REF_LAST) {
-        ref_rate += vp8_cost_bool(h->prob_last, 0);
-    } else {
-        ref_rate += vp8_cost_bool(h->prob_last, 1) +
-                    vp8_cost_bool(h->prob_golden, ref_frame == VP8_REF_ALTREF);
-    }
-    vp8_find_near_mvs(m->above, m->left, vp8_mbi(d, m->row - 1, m->col - 1), ref_frame,
-                      h->sign_bias, near_mvs, cnt);
-    for (int i = 0; i < 4; i++)
-        probs[i] = vp8_mode_contexts[cnt[i]][i];
-    vp8_mv_bounds_init(&bounds, m->row, m->col, d->s->mb_rows, d->s->mb_cols);
-    vp8_mv best_ref = vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds);
+    ref_ctx rc;
+    ref_setup(e, m, ref_frame, &rc);
+    const vp8_mv *near_mvs = rc.near_mvs;
+    const uint8_t *probs = rc.probs;
+    const vp8_mv_bounds bounds = rc.bounds;
+    const vp8_mv best_ref = rc.best_ref;
+    const int ref_rate = rc.ref_rate;
+    vp8_mv_bounds lim;
     /* The six-tap's whole-MB luma predictions, shared (enc_lumacache.c): in the
      * rebase, refining the kept vector (up to 14 predictions) and ranking the
      * candidates (4) were about a third of its time. */
@@ -1050,27 +1070,12 @@ static void code_forced_split(vp8_encoder *e, const mb_ctx *m, candidate *cd, co
     uint8_t *pp[2] = {upred[0], upred[1]};
     const uint8_t *sp[2] = {m->src[1], m->src[2]};
     int64_t dist, udist;
-    vp8_decoder *d = &e->d;
-    const vp8_frame_header *h = &d->hdr;
-    const vp8_entropy *en = &d->s->ctx;
-    vp8_mv near_mvs[4];
-    int cnt[4];
-    uint8_t probs[4];
-    vp8_mv_bounds bounds;
-    vp8_find_near_mvs(m->above, m->left, vp8_mbi(d, m->row - 1, m->col - 1), f->ref_frame,
-                      h->sign_bias, near_mvs, cnt);
-    for (int i = 0; i < 4; i++)
-        probs[i] = vp8_mode_contexts[cnt[i]][i];
-    vp8_mv_bounds_init(&bounds, m->row, m->col, d->s->mb_rows, d->s->mb_cols);
-    vp8_mv best_ref = vp8_clamp_mv(near_mvs[VP8_CNT_ZERO], &bounds);
+    const vp8_entropy *en = &e->d.s->ctx;
+    ref_ctx rc;
+    ref_setup(e, m, f->ref_frame, &rc);
+    const vp8_mv best_ref = rc.best_ref;
     /* The header's rate, as the writer will code it (§16.3, §16.4). */
-    int rate = vp8_cost_bool(h->prob_intra, 1);
-    if (f->ref_frame == VP8_REF_LAST)
-        rate += vp8_cost_bool(h->prob_last, 0);
-    else
-        rate += vp8_cost_bool(h->prob_last, 1) +
-                vp8_cost_bool(h->prob_golden, f->ref_frame == VP8_REF_ALTREF);
-    rate += vp8_cost_tree(vp8_mv_ref_tree, probs, VP8_MV_SPLIT);
+    int rate = rc.ref_rate + vp8_cost_tree(vp8_mv_ref_tree, rc.probs, VP8_MV_SPLIT);
     rate += vp8_cost_tree(vp8_split_mv_tree, vp8_split_mv_probs, f->partitioning);
     for (int j = 0; j < vp8_split_mv_count[f->partitioning]; j++) {
         vp8_split_part sp_j = vp8_split_part_of(f, m->above, m->left, j);
