@@ -595,7 +595,39 @@ def kind_fake_coordinator(store):
     ls.close()
 
 
+def kind_bad_quantizers(store):
+    """Submit a job of 12 frames in chunks of 6 whose chunk_quantizers blob (in the store,
+    a directory) is the right size but has first_boost > q_key; print "answer=error
+    message=..." (the coordinator must refuse it) or "answer=other"."""
+    def put(b):
+        h = hashlib.blake2b(b, digest_size=32).digest()
+        with open(os.path.join(store, h.hex()), "wb") as f:
+            f.write(b)
+        return h
+    man = put(bytes(range(64)))                     # 2 chunks' (unused) hashes
+    quant = put(bytes([30, 40, 5, 30, 40, 31]))     # chunk 1: first_boost 31 > q_key 30
+    params = f_uint(1, 30) + f_uint(2, 40)
+    body = (f_bytes(1, "hostile") + f_uint(2, 16) + f_uint(3, 16) + f_uint(4, 12) +
+            f_uint(5, 1) + f_uint(6, 1) + f_uint(7, 6) + f_uint(8, 16) + f_msg(9, params) +
+            f_msg(10, f_bytes(1, "manifest") + f_bytes(2, man) + f_uint(3, 64)) +
+            f_bytes(11, "file://" + store) +
+            f_msg(13, f_bytes(1, "chunk-quantizers") + f_bytes(2, quant) + f_uint(3, 6)))
+    s = connect()
+    s.sendall(hello(ROLE_CLIENT))
+    rd = Reader(s)
+    rd.next_of(HELLO_ACK)
+    s.sendall(frame(envelope(JOB_SUBMIT, body)))
+    m = rd.next()
+    s.close()
+    if m and 16 in m:
+        e = fields(m[16][0])
+        print("answer=error message=%s" % e.get(2, [b""])[0].decode(errors="replace").replace(" ", "_"))
+    else:
+        print("answer=other")
+
+
 KINDS = {
+    "bad-quantizers": kind_bad_quantizers,
     "garbage": kind_garbage,
     "garbage-framed": kind_garbage_framed,
     "prefix": kind_prefix,

@@ -92,6 +92,18 @@ expect() {
     fi
 }
 
+# A job whose per-chunk quantizers (a blob, JobSubmit.chunk_quantizers) hold a first_boost
+# above q_key is refused with a message naming them, and the coordinator serves on.
+mkdir -p "$SCRATCH/quant-store"
+line=$(python3 "$PEER" "$PORT" bad-quantizers "$SCRATCH/quant-store" 2>&1 | tail -n 1)
+if [[ $line != "answer=error message="*chunk_quantizers* ]]; then
+    fail "bad per-chunk quantizers: the coordinator answered: $line"
+elif why=$(serving) && [[ -n $why ]]; then
+    fail "bad per-chunk quantizers: $why"
+else
+    ok "bad per-chunk quantizers refused: ${line#answer=error message=}"
+fi
+
 NOW=(0 5) # closed between 0 and 5 s: as soon as the bytes arrive
 for seed in 1 2 3; do
     expect "garbage (seed $seed)" "${NOW[@]}" \
