@@ -112,10 +112,9 @@ static void show_progress(const Excam__JobStatus *st, double t0, int final)
 }
 
 /* Read the input chunk by chunk into storage; the manifest's hash in man_hash. With cx,
- * each chunk's measures (complexity.h, the sums of its frames') are appended to *cx_err. */
+ * every frame also goes to cx (complexity.h). */
 static int upload(y4m_reader *in, int skip, int limit, int chunk, blobstore *bs, firstpass *fp,
-                  complexity *cx, double **cx_err, uint8_t man_hash[32], int *frames_out,
-                  int *chunks_out)
+                  complexity *cx, uint8_t man_hash[32], int *frames_out, int *chunks_out)
 {
     char err[512];
     excam_image **f = calloc((size_t)chunk, sizeof(*f));
@@ -149,14 +148,8 @@ static int upload(y4m_reader *in, int skip, int limit, int chunk, blobstore *bs,
                 goto done;
             }
         }
-        if (cx) {
-            double *p = realloc(*cx_err, (size_t)(chunks + 1) * sizeof(*p));
-            if (!p) goto nomem;
-            *cx_err = p;
-            p[chunks] = 0;
-            for (int i = 0; i < n; i++)
-                p[chunks] += complexity_frame(cx, f[i]);
-        }
+        for (int i = 0; cx && i < n; i++)
+            if (complexity_add(cx, f[i])) goto nomem;
         task_buf src;
         if (task_source_pack(f, n, &src)) goto nomem;
         uint8_t *p = realloc(man, (size_t)(chunks + 1) * 32);
@@ -317,12 +310,16 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         goto done;
     }
     if (fp) firstpass_set_length(fp, y4m_frames_to_encode(in, skip, limit));
-    if (fp && o->bias_pct != 100 && !(cx = complexity_new(in->width, in->height))) {
-        cli_error("out of memory");
-        goto done;
+    if (fp && o->bias_pct != 100) {
+        /* The measure's threads: the machine's cores, idle while the input is uploaded
+         * (the job starts after). */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        if (!(cx = complexity_new(in->width, in->height, cores > 1 ? (int)cores : 1))) {
+            cli_error("out of memory (or no thread) for measuring the frames");
+            goto done;
+        }
     }
-    if (upload(in, skip, limit, o->chunk, bs, fp, cx, &cx_err, man_hash, &frames, &chunks))
-        goto done;
+    if (upload(in, skip, limit, o->chunk, bs, fp, cx, man_hash, &frames, &chunks)) goto done;
     res->frames = frames;
     res->chunks = chunks;
     if (fp) {
@@ -343,13 +340,19 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
         if (!o->quiet) firstpass_report(fp, q, pred, o->target_kbps);
         if (cx && chunks > 1) {
             /* Each chunk its own quantizers around q (firstpass.h), sent as a blob. */
-            if (!(cx_frames = malloc((size_t)chunks * sizeof(*cx_frames))) ||
+            const double *m;
+            long nm;
+            if (complexity_finish(cx, &m, &nm) || nm != frames ||
+                !(cx_frames = malloc((size_t)chunks * sizeof(*cx_frames))) ||
+                !(cx_err = calloc((size_t)chunks, sizeof(*cx_err))) ||
                 !(qs = malloc((size_t)chunks * 3))) {
                 cli_error("out of memory");
                 goto done;
             }
             for (int c = 0; c < chunks; c++)
                 cx_frames[c] = c + 1 < chunks ? o->chunk : frames - (chunks - 1) * o->chunk;
+            for (long i = 0; i < nm; i++)
+                cx_err[i / o->chunk] += m[i];
             int e = firstpass_pick_chunks(fp, cx_err, cx_frames, chunks, o->rebase, fps,
                                           o->target_kbps, o->min_qi, o->max_qi, q, o->bias_pct,
                                           o->min_section_pct, o->max_section_pct, qs, &pred);
