@@ -41,30 +41,21 @@ street) CLIP=$DATA/clips/camera/VID_1920x1080_cabac_temporal_direct.264 NAME="st
 esac
 
 die() { echo "pipeline.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 [[ -f $CLIP ]] || { echo "SKIP pipeline.sh: $CLIP not found (set EXCAM_DATA)"; exit 0; }
 [[ -x $SRC_BIN ]] || die "$SRC_BIN is not built (run make)"
 for t in ffmpeg vpxenc vpxdec python3; do command -v "$t" >/dev/null || die "$t is not installed"; done
 ((${#QLIST[@]} >= 4)) || die "QS needs at least 4 quantizers for BD-rate"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/excam-pipebench.XXXXXX") || die "cannot make a temp dir"
-trap 'rm -rf "$TMP"' EXIT
-cp "$SRC_BIN" "$TMP/excam" || die "cannot copy $SRC_BIN"
-EXCAM=$TMP/excam
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-# (Results of earlier runs in bench/results are not code.)
-git -C "$ROOT" diff --quiet HEAD -- . ':!bench/results' 2>/dev/null || commit+=" with uncommitted changes"
-START=$SECONDS
+bench_prepare pipebench
 
 # street has 54 frames: forward (0..53), back (52..1), forward ..., no frame twice in a row.
 PINGPONG=()
 [[ $SUFFIX == -street ]] && PINGPONG=(-vf "split[a][b];[b]reverse,trim=start_frame=1:end_frame=53,setpts=N/FRAME_RATE/TB[r];[a][r]concat=n=2:v=1:a=0,loop=loop=-1:size=106:start=0")
 ffmpeg -v error -nostdin -i "$CLIP" "${PINGPONG[@]}" -frames:v "$FRAMES" -pix_fmt yuv420p -f yuv4mpegpipe \
     "$TMP/src.y4m" || die "ffmpeg cannot decode $CLIP"
-hdr=$(head -n 1 "$TMP/src.y4m")
-W=$(grep -o ' W[0-9]*' <<<"$hdr" | tr -d ' W')
-H=$(grep -o ' H[0-9]*' <<<"$hdr" | tr -d ' H')
-N=$(($(($(stat -c %s "$TMP/src.y4m") - ${#hdr} - 1)) / (6 + W * H + 2 * ((W + 1) / 2) * ((H + 1) / 2))))
-FPS=$(grep -o ' F[0-9]*:[0-9]*' <<<"$hdr" | tr -d ' F' | awk -F: '{ print $1 / $2 }')
+y4m_info "$TMP/src.y4m"
 
 # usage: run ID Q: encodes with configuration ID at quantizer Q into $TMP/ID-Q.ivf and
 # prints its wall seconds.
@@ -88,17 +79,7 @@ run() {
 }
 
 # usage: measure IVF: "psnr ssim_db" of libvpx's decoding against the source.
-measure() {
-    local log
-    vpxdec --i420 -o "$TMP/dec.yuv" "$1" >/dev/null 2>&1 || die "vpxdec failed on $1"
-    log=$(ffmpeg -hide_banner -nostdin -f rawvideo -pix_fmt yuv420p -s "${W}x$H" -i "$TMP/dec.yuv" \
-        -i "$TMP/src.y4m" -lavfi "[0:v]settb=AVTB,setpts=N[x];[1:v]settb=AVTB,setpts=N[y];[x]split[a][b];[y]split[c][d];[a][c]ssim;[b][d]psnr" \
-        -f null - 2>&1) || die "ffmpeg psnr/ssim failed on $1"
-    rm -f "$TMP/dec.yuv"
-    awk '/Parsed_psnr/ { for (i = 1; i <= NF; i++) if ($i ~ /^average:/) p = substr($i, 9) }
-         /Parsed_ssim/ { for (i = 1; i <= NF; i++) if ($i ~ /^All:/) d = $(i + 1) }
-         END { gsub(/[()]/, "", d); if (p == "" || d == "") exit 1; print p, d }' <<<"$log"
-}
+measure() { quality "$1" "$TMP/src.y4m" "$W" "$H" "$TMP" || die "cannot measure $1"; }
 
 IDS=(serial "${CONFS[@]}" vpx-t1 vpx-t2)
 POINTS=$TMP/points # id q bytes kbps psnr ssimdb wall
@@ -107,7 +88,8 @@ for q in "${QLIST[@]}"; do
     line="q=$q:"
     for id in "${IDS[@]}"; do
         wall=$(run "$id" "$q") || exit 1
-        read -r psnr ssimdb <<<"$(measure "$TMP/$id-$q.ivf")" || exit 1
+        pq=$(measure "$TMP/$id-$q.ivf") || exit 1
+        read -r psnr ssimdb <<<"$pq"
         bytes=$(stat -c %s "$TMP/$id-$q.ivf")
         kbps=$(awk -v b="$bytes" -v n="$N" -v f="$FPS" 'BEGIN { printf "%.1f", b * 8 / n * f / 1000 }')
         echo "$id $q $bytes $kbps $psnr $ssimdb $wall" >>"$POINTS"
@@ -120,7 +102,7 @@ done
 # $WORKERS, alternately, three times each (the best of each: these machines are noisy).
 SPEEDQ=${QLIST[1]}
 w1=() wn=()
-for i in 1 2 3; do
+for _ in 1 2 3; do
     w1+=("$(run 6,16 "$SPEEDQ" 1)")
     wn+=("$(run 6,16 "$SPEEDQ" "$WORKERS")")
 done

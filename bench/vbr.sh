@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bitrate targets in the pipeline: excam's serial encode and the ExCamera[6,16] pipeline
 # with per-chunk quantizers at several --bias-pct (100: one quantizer for the job), all
-# with --end-usage vbr at the same targets, on a real camera clip.
+# with --end-usage vbr at the same targets, on a real camera clip. (The default bias is
+# 100 for vbr, 50 for cbr: tools/cmd_encode.c says why, from these tables.)
 #
 # For each target: the bitrate reached, PSNR and SSIM (vpxdec's decoding against the
 # source, ffmpeg, frames paired by index), and for the pipeline how evenly its chunks'
@@ -37,39 +38,21 @@ esac
 read -ra TLIST <<<"${TS:-$DTS}"
 
 die() { echo "vbr.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 [[ -f $CLIP ]] || { echo "SKIP vbr.sh: $CLIP not found (set EXCAM_DATA)"; exit 0; }
 [[ -x $SRC_BIN ]] || die "$SRC_BIN is not built (run make)"
 for t in ffmpeg vpxdec python3; do command -v "$t" >/dev/null || die "$t is not installed"; done
 ((${#TLIST[@]} >= 4)) || die "TS needs at least 4 targets for BD-rate"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/excam-vbrbench.XXXXXX") || die "cannot make a temp dir"
-trap 'rm -rf "$TMP"' EXIT
-cp "$SRC_BIN" "$TMP/excam" || die "cannot copy $SRC_BIN"
-EXCAM=$TMP/excam
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$ROOT" diff --quiet HEAD -- . ':!bench/results' 2>/dev/null || commit+=" with uncommitted changes"
-START=$SECONDS
+bench_prepare vbrbench
 
 ffmpeg -v error -nostdin -i "$CLIP" -frames:v "$FRAMES" -pix_fmt yuv420p -f yuv4mpegpipe \
     "$TMP/src.y4m" || die "ffmpeg cannot decode $CLIP"
-hdr=$(head -n 1 "$TMP/src.y4m")
-W=$(grep -o ' W[0-9]*' <<<"$hdr" | tr -d ' W')
-H=$(grep -o ' H[0-9]*' <<<"$hdr" | tr -d ' H')
-N=$(($(($(stat -c %s "$TMP/src.y4m") - ${#hdr} - 1)) / (6 + W * H + 2 * ((W + 1) / 2) * ((H + 1) / 2))))
-FPS=$(grep -o ' F[0-9]*:[0-9]*' <<<"$hdr" | tr -d ' F' | awk -F: '{ print $1 / $2 }')
+y4m_info "$TMP/src.y4m"
 
 # usage: measure IVF: "psnr ssim_db" of libvpx's decoding against the source.
-measure() {
-    local log
-    vpxdec --i420 -o "$TMP/dec.yuv" "$1" >/dev/null 2>&1 || die "vpxdec failed on $1"
-    log=$(ffmpeg -hide_banner -nostdin -f rawvideo -pix_fmt yuv420p -s "${W}x$H" -i "$TMP/dec.yuv" \
-        -i "$TMP/src.y4m" -lavfi "[0:v]settb=AVTB,setpts=N[x];[1:v]settb=AVTB,setpts=N[y];[x]split[a][b];[y]split[c][d];[a][c]ssim;[b][d]psnr" \
-        -f null - 2>&1) || die "ffmpeg psnr/ssim failed on $1"
-    rm -f "$TMP/dec.yuv"
-    awk '/Parsed_psnr/ { for (i = 1; i <= NF; i++) if ($i ~ /^average:/) p = substr($i, 9) }
-         /Parsed_ssim/ { for (i = 1; i <= NF; i++) if ($i ~ /^All:/) d = $(i + 1) }
-         END { gsub(/[()]/, "", d); if (p == "" || d == "") exit 1; print p, d }' <<<"$log"
-}
+measure() { quality "$1" "$TMP/src.y4m" "$W" "$H" "$TMP" || die "cannot measure $1"; }
 
 # usage: spread IVF: sd/mean of the bitrates of the chunks of 6 not starting a group of 16.
 spread() {
@@ -93,7 +76,8 @@ for t in "${TLIST[@]}"; do
         cmd=("$EXCAM" encode "$TMP/src.y4m" -q --end-usage vbr --target-bitrate "$t" -o "$out")
         [[ $id == serial ]] || cmd+=(--chunk 6 --rebase 16 --workers "$WORKERS" --bias-pct "${id#bias}")
         "${cmd[@]}" </dev/null >"$TMP/log" 2>&1 || { cat "$TMP/log" >&2; die "failed: ${cmd[*]}"; }
-        read -r psnr ssimdb <<<"$(measure "$out")" || exit 1
+        pq=$(measure "$out") || exit 1
+        read -r psnr ssimdb <<<"$pq"
         bytes=$(stat -c %s "$out")
         kbps=$(awk -v b="$bytes" -v n="$N" -v f="$FPS" 'BEGIN { printf "%.1f", b * 8 / n * f / 1000 }')
         sp=-

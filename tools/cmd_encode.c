@@ -71,13 +71,14 @@ static const char usage[] =
     "                           chunks; at least the chunk count: one key frame)\n"
     "      --workers N          workers (default: one per CPU; ssh: --workers-per-host)\n"
     "                           With --target-bitrate (vbr, cbr, cq) a first pass over\n"
-    "                           samples of the input picks the quantizer for the bitrate,\n"
-    "                           and each chunk gets its own around it by how hard its\n"
-    "                           frames are to code (measured on every frame):\n"
+    "                           samples of the input picks the quantizer for the bitrate;\n"
+    "                           with --bias-pct below 100 each chunk gets its own around\n"
+    "                           it, by how hard its frames are to code:\n"
     "      --bias-pct N         0..100: 100 one quantizer for every chunk (constant\n"
     "                           quality), 0 the same bitrate for every chunk; as vpxenc's\n"
-    "                           (default: vbr and cbr 50, cq 100; with the measure's\n"
-    "                           errors 50 gives the evenest chunks)\n"
+    "                           (default: cbr 50, the evenest chunks; vbr and cq 100, the\n"
+    "                           best quality for the bits). Below 100 the client codes\n"
+    "                           every frame small while it uploads, with its idle cores\n"
     "      --minsection-pct N, --maxsection-pct N\n"
     "                           each chunk's bitrate at least / at most N% of the target\n"
     "                           (default 0 and 400, as vpxenc's two-pass)\n"
@@ -641,9 +642,12 @@ int cmd_encode(int argc, char **argv)
             co.min_qi = ratectl_index(rc.mode == RC_CQ ? rc.cq : rc.min_q);
             co.max_qi = ratectl_index(rc.max_q);
             if (co.min_qi > co.max_qi) co.min_qi = co.max_qi;
-            /* vbr and cbr 50 (vpxenc's default), cq 100: its quality is the point. 50 also
-             * evens the chunks' bitrates out best, better than 0 (firstpass.c). */
-            co.bias_pct = bias >= 0 ? bias : rc.mode == RC_CQ ? 100 : 50;
+            /* vbr and cq 100: one quantizer gave the best BD-rate (bench/results/
+             * pipeline-vbr*.md, [6,16] vs the serial encode by SSIM: foreman +0.61% at
+             * 100, +0.80% at 50; flower 720p -2.24% at 100, -0.85% at 50) and costs no
+             * measuring. cbr 50: the evenest chunks (foreman at 600 kbit/s: spread 0.15
+             * at 100, 0.08 at 50, 0.14 at 0: 0 over-reacts to the measure's errors). */
+            co.bias_pct = bias >= 0 ? bias : rc.mode == RC_CBR ? 50 : 100;
             co.min_section_pct = min_section >= 0 ? min_section : 0;
             co.max_section_pct = max_section >= 0 ? max_section : 400;
             if (rc.mode == RC_CBR && !quiet)
