@@ -235,10 +235,11 @@ int firstpass_pick_chunks(const firstpass *fp, const double *err, const int *fra
         return -2;
     }
     /* A chunk's bits: the first pass's model times its measure a frame over the job's
-     * (complexity.h). The measure is rough (foreman: a chunk's bits follow it with
-     * correlation 0.94), so a bias of 0 over-reacts: foreman [6,16] at 600 kbit/s, the
-     * chunks' bitrates spread (sd/mean) 0.15 at bias 100, 0.07 at 50, 0.13 at 0 (0.11
-     * and 0.09 with the measure raised to 0.87 and 0.7: no better). */
+     * (complexity.h). The measure is rough (a chunk's bits follow it with correlation
+     * 0.93-0.96), so a bias of 0 over-reacts: foreman [6,16] at 600 kbit/s, the chunks'
+     * bitrates spread (sd/mean) 0.15 at bias 100, 0.08 at 50, 0.14 at 0
+     * (bench/results/pipeline-vbr.md; raising the measure to 0.87 or 0.7 to damp it did
+     * no better). */
     const double budget = target_kbps * 1000.0 * all_frames / fps;
     for (int c = 0; c < n; c++) {
         r[c] = err[c] / frames[c] / (all_err / all_frames);
