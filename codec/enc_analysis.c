@@ -982,19 +982,10 @@ static void try_reference(vp8_encoder *e, const mb_ctx *m, int ref_frame, candid
             cd->mb.bmv[b] = cd->mb.mv;
         int rate = ref_rate + vp8_cost_tree(vp8_mv_ref_tree, probs, mode);
         if (mode == VP8_MV_NEW) rate += vp8_mv_cost(&d->s->ctx, cd->mb.mv, best_ref);
-        if (e->rebase_try) {
-            /* Rebase: rank by the prediction's luma error (luma predicted alone) and
-             * the header's rate; only the kept vector and the best other are coded
-             * (below), with that luma prediction. */
-            predict_luma16(e, m, lc, &cd->mb, pre[npre].pred);
-            pre[npre].mb = cd->mb;
-            pre[npre].rate = rate;
-            pre[npre].proxy = sse_block(d->dsp, m->src[0], m->ss[0], pre[npre].pred, 16, 16) +
-                              ((int64_t)rate * e->rdmult + 128) / 256;
-            npre++;
-            continue;
-        }
-        if (ncode < 4) {
+        if (e->rebase_try || ncode < 4) {
+            /* Ranked by the prediction's luma error (luma predicted alone) and the
+             * header's rate; the best are coded below with that luma prediction (the
+             * rebase: the kept vector and the best other). */
             predict_luma16(e, m, lc, &cd->mb, pre[npre].pred);
             pre[npre].mb = cd->mb;
             pre[npre].rate = rate;
@@ -1133,10 +1124,11 @@ static void code_forced(vp8_encoder *e, const mb_ctx *m, candidate *cd, const vp
      * 1's reconstruction. [6,16] at fixed q 12..48, BD-rate by SSIM: 16x16 modes,
      * street 1080p 108 frames -0.87% (a quarter of its macroblocks are intra), foreman
      * -0.13%, flower 720p -0.06%, no measurable rebase time; then B_PRED's subblock
-     * modes, street -0.59%, foreman -0.50% (PSNR alike), about 5% more rebase time. Letting
-     * the two kinds compete as well gained another 0.1% on street, none on foreman;
-     * letting inter modes compete with them lost 0.4% by SSIM (won by PSNR). The
-     * chosen candidate's coefficients are kept, not coded again. */
+     * modes, street -0.59%, foreman -0.50% (PSNR alike), for 6% (foreman) to 12%
+     * (street) more rebase time. Letting the two kinds compete as well gained another
+     * 0.1% on street, none on foreman; letting inter modes compete with them lost 0.4%
+     * by SSIM (won by PSNR). The chosen candidate's coefficients are kept, not coded
+     * again. */
     candidate in;
     memset(&in, 0, sizeof(in));
     in.mb = cd->mb;

@@ -596,20 +596,18 @@ EXCAM_API int excam_vp8_encode(const excam_vp8_state *in, const excam_image *src
 /* The rebase proper, once the frame's modes (h, seg, mbi) are parsed. */
 static int rebase_modes(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
                         const excam_image *src, const uint8_t *frame, size_t len,
-                        const excam_vp8_enc_params *p, const vp8_frame_header *hp,
-                        const vp8_seg_values *segp, const vp8_mb_info *mbi, int stride,
+                        const excam_vp8_enc_params *p, const vp8_frame_header *h,
+                        const vp8_seg_values *seg, const vp8_mb_info *mbi, int stride,
                         uint8_t **rebased, size_t *rebased_len, excam_vp8_state **out)
 {
-    vp8_frame_header h = *hp;
-    vp8_seg_values seg = *segp;
-    int err = EXCAM_OK;
-    if (h.key_frame) {
+    if (h->key_frame) {
         /* A key frame depends on no state: it is its own rebase. */
         *rebased = malloc(len);
         if (!*rebased) return EXCAM_ERR_NOMEM;
         memcpy(*rebased, frame, len);
         *rebased_len = len;
-        if (out && (err = excam_vp8_decode(new_base, frame, len, out, NULL, NULL))) {
+        int err = out ? excam_vp8_decode(new_base, frame, len, out, NULL, NULL) : EXCAM_OK;
+        if (err) {
             excam_free(*rebased);
             *rebased = NULL;
             *rebased_len = 0;
@@ -621,17 +619,14 @@ static int rebase_modes(const excam_vp8_state *old_base, const excam_vp8_state *
      * (libvpx's frames have them) are dropped: the rebased frame is filtered at its
      * base level (per segment) throughout, a valid frame with a slightly different
      * filter (its residual is coded against whatever the prediction is). */
-    if (h.version != 0) {
-        return EXCAM_ERR_UNSUPPORTED;
-    }
+    if (h->version != 0) return EXCAM_ERR_UNSUPPORTED;
     if (!new_base->has_keyframe || new_base->width != old_base->width ||
         new_base->height != old_base->height || src->width != old_base->width ||
-        src->height != old_base->height) {
+        src->height != old_base->height)
         return EXCAM_ERR_INVALID_ARG;
-    }
     excam_vp8_enc_params q = *p;
     q.frame_type = EXCAM_FRAME_INTER;
-    return encode_frame(new_base, src, &q, &h, &seg, mbi, stride, rebased, rebased_len, out);
+    return encode_frame(new_base, src, &q, h, seg, mbi, stride, rebased, rebased_len, out);
 }
 
 EXCAM_API int excam_vp8_rebase(const excam_vp8_state *old_base, const excam_vp8_state *new_base,
@@ -677,4 +672,3 @@ EXCAM_API int excam_vp8_rebase_chain(const excam_vp8_state *old_base,
     *old_next = adv;
     return EXCAM_OK;
 }
-

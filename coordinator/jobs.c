@@ -300,19 +300,20 @@ int job_submit(coord *c, const Excam__JobSubmit *s, uint64_t id, int journal, cj
         size_t q_len = 0;
         if ((e = blobstore_get(j->bs, s->chunk_quantizers->hash.data, &q, &q_len, err, errlen)))
             goto fail;
-        size_t i = 0;
-        if (q_len == (size_t)j->chunks * 3)
-            while (i < q_len && q[i] <= 127 && q[i + 1] <= 127 && q[i + 2] <= q[i])
-                i += 3;
-        if (q_len != (size_t)j->chunks * 3) {
+        int bad = q_len != (size_t)j->chunks * 3;
+        if (bad) {
             snprintf(err, errlen, "the chunk quantizers have %zu bytes for %u chunks, not 3 a "
                      "chunk", q_len, j->chunks);
-        } else if (i < q_len) {
-            snprintf(err, errlen, "the chunk quantizers of chunk %zu (q_key %u, q_inter %u, "
-                     "first_boost %u) are out of range: at most 127, first_boost at most q_key",
-                     i / 3, q[i], q[i + 1], q[i + 2]);
+        } else {
+            size_t i = 0;
+            while (i < q_len && q[i] <= 127 && q[i + 1] <= 127 && q[i + 2] <= q[i])
+                i += 3;
+            if ((bad = i < q_len))
+                snprintf(err, errlen, "the chunk quantizers of chunk %zu (q_key %u, q_inter "
+                         "%u, first_boost %u) are out of range: at most 127, first_boost at "
+                         "most q_key", i / 3, q[i], q[i + 1], q[i + 2]);
         }
-        if (i < q_len || q_len != (size_t)j->chunks * 3) {
+        if (bad) {
             free(q);
             goto fail;
         }

@@ -333,7 +333,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
             goto done;
         }
         params.q_inter = q;
-        params.q_key = q * 3 / 4 < o->min_qi ? o->min_qi : q * 3 / 4;
+        params.q_key = firstpass_key_q(q, o->min_qi);
         params.q_first = task_first_q(params.q_key, q, o->min_qi);
         res->q_index = res->q_min = res->q_max = q;
         res->predicted_kbps = pred;
@@ -365,7 +365,7 @@ int client_encode(y4m_reader *in, int skip, int limit, const client_opts *o, con
             res->q_min = 127;
             res->q_max = 0;
             for (int c = chunks - 1; c >= 0; c--) {
-                int qi = qs[c], qk = qi * 3 / 4 < o->min_qi ? o->min_qi : qi * 3 / 4;
+                int qi = qs[c], qk = firstpass_key_q(qi, o->min_qi);
                 int qf = task_first_q(qk, qi, o->min_qi);
                 qs[3 * c] = (uint8_t)qk;
                 qs[3 * c + 1] = (uint8_t)qi;

@@ -512,9 +512,11 @@ int cmd_encode(int argc, char **argv)
     if (chunk && (er || kf_max != 128))
         return cli_usage_error("encode", "--chunk sets the key frames itself (one per --rebase "
                                          "chunks); --kf-max-dist and --error-resilient do not apply");
-    if (!chunk && (bias >= 0 || min_section >= 0 || max_section >= 0) && !quiet)
+    if ((!chunk || rc.mode == RC_Q || rc.target_kbps <= 0) &&
+        (bias >= 0 || min_section >= 0 || max_section >= 0) && !quiet)
         fprintf(stderr, "excam encode: --bias-pct, --minsection-pct and --maxsection-pct shape "
-                        "the pipeline's chunks (--chunk); the serial encoder ignores them\n");
+                        "the pipeline's chunks under a bitrate target (--chunk with "
+                        "--target-bitrate); ignored here\n");
     if (!passes) passes = strcmp(argv[optind], "-") && !chunk ? 2 : 1;
     if (passes == 2 && !strcmp(argv[optind], "-"))
         return cli_usage_error("encode", "--passes 2 reads the input twice: give a file, not stdin");

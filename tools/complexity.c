@@ -31,7 +31,7 @@ typedef struct segment {
 } segment;
 
 struct complexity {
-    int w, h, levels;                   /* the input, the halvings */
+    int levels;                         /* halvings */
     int sw, sh;                         /* the measure's picture size */
     excam_image *tmp[MAX_HALVINGS - 1]; /* the intermediate halvings */
     segment *cur;                       /* being filled by complexity_add */
@@ -145,21 +145,17 @@ complexity *complexity_new(int width, int height, int threads)
 {
     complexity *c = calloc(1, sizeof(*c));
     if (!c) return NULL;
-    c->w = width;
-    c->h = height;
-    int w = width, h = height;
-    do {
+    /* Halved until small enough: every halving but the last into a picture of c's,
+     * the last into each frame's own. */
+    int w = (width + 1) / 2, h = (height + 1) / 2;
+    while (c->levels + 1 < MAX_HALVINGS && (long)w * h > MAX_AREA) {
+        if (!(c->tmp[c->levels++] = excam_image_alloc(w, h))) goto fail;
         w = (w + 1) / 2;
         h = (h + 1) / 2;
-        c->levels++;
-    } while (c->levels < MAX_HALVINGS && (long)w * h > MAX_AREA);
+    }
+    c->levels++;
     c->sw = w;
     c->sh = h;
-    for (int i = 0, tw = width, thh = height; i + 1 < c->levels; i++) {
-        tw = (tw + 1) / 2;
-        thh = (thh + 1) / 2;
-        if (!(c->tmp[i] = excam_image_alloc(tw, thh))) goto fail;
-    }
     /* Bounded memory: each segment in flight holds SEG + 1 small pictures. */
     size_t seg_bytes = (size_t)(SEG + 1) * ((size_t)w * h * 3 / 2 + 4096);
     long cap = (long)(MAX_BUFFERED / seg_bytes);

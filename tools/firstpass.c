@@ -174,7 +174,7 @@ static int means(const firstpass *fp, double key[NQ], double inter[NQ])
     return ninter;
 }
 
-static int key_q(int q, int lo) { return q * 3 / 4 < lo ? lo : q * 3 / 4; }
+int firstpass_key_q(int q, int lo) { return q * 3 / 4 < lo ? lo : q * 3 / 4; }
 
 int firstpass_pick(const firstpass *fp, long frames, long keys, long firsts, double fps,
                    double target_kbps, int lo, int hi, double *pred_kbps)
@@ -189,7 +189,7 @@ int firstpass_pick(const firstpass *fp, long frames, long keys, long firsts, dou
     int q = hi;
     double pred = 0;
     for (int i = lo; i <= hi; i++) {
-        int qk = key_q(i, lo);
+        int qk = firstpass_key_q(i, lo);
         double ki = model(key, qk);
         double ii = model(inter, i);
         double fi = model(inter, task_first_q(qk, i, lo));
@@ -208,7 +208,7 @@ int firstpass_pick(const firstpass *fp, long frames, long keys, long firsts, dou
 static double chunk_bits(const double key[NQ], const double inter[NQ], double r, int frames,
                          int group_start, int i, int lo)
 {
-    int qk = key_q(i, lo);
+    int qk = firstpass_key_q(i, lo);
     double b = r * (frames - 1) * model(inter, i);
     return b + (group_start ? model(key, qk) : r * model(inter, task_first_q(qk, i, lo)));
 }

@@ -41,6 +41,10 @@ int firstpass_want(firstpass *fp, long frame);
  * which firstpass_want accepted. 0, or an EXCAM_ERR_* code. */
 int firstpass_add(firstpass *fp, long frame, excam_image *const *frames, int n);
 
+/* The key frames' quantizer index for inter index q: 3/4 of it, not below lo (as
+ * ratectl.c makes them). */
+int firstpass_key_q(int q, int lo);
+
 /* The quantizer index (0..127) for a job of `frames` frames of which `keys` are key
  * frames (coded at 3/4 of the index, not below lo, as ratectl.c and the pipeline do) and
  * `firsts` are the pipeline's re-encoded first frames (inter frames at task_first_q's
