@@ -386,14 +386,16 @@ static void set_header(vp8_encoder *e, const excam_vp8_state *in, int key, int w
     }
     /* Estimates for the analysis; the header's values come from the final counts.
      * prob_intra (§9.10, §16.2: the probability of an intra macroblock) prices the
-     * intra flag at 4.7 bits and the inter one at 0.06: camera footage has 1-5% intra
-     * macroblocks in inter frames. At 63 (2.0 and 0.4 bits) street 1080p chose intra
-     * 16x16 for 16-32% of them at q 43..106 (vpxenc --cpu-used=1: under 2%) and lost by
-     * it. Fixed q 20/32/44/56 (vpxenc scale), BD-rate SSIM / PSNR against 63: street 54
-     * frames -1.53/-3.45%, flower 720p 60 frames -1.98/-2.41%, foreman 299 frames
-     * +0.57/-0.27% (3: -0.31/-2.94% on street; 16 and 25 between). */
+     * intra flag at 3.4 bits and the inter one at 0.14: camera footage has a few percent
+     * intra macroblocks in inter frames. At 63 (2.0 and 0.4 bits) street 1080p chose
+     * intra 16x16 for 16-32% of them at indices 43..106 (vpxenc --cpu-used=1: under 2%).
+     * BD-rate SSIM / PSNR against 63, fixed q 12/24/36/48 (vpxenc scale): street 54
+     * frames -0.48/-1.31%, foreman 299 frames +0.27/+0.01%, flower 720p 60 frames
+     * +0.05/-0.01%; at q 20/32/44/56, street -1.44/-2.56%. (10: street +0.46/-1.19% and
+     * foreman +0.70/+0.20% at 12..48, street -1.53/-3.45% and flower -1.98/-2.41% at
+     * 20..56; 3: street -0.31/-2.94% at 20..56.) */
     hd->prob_skip_false = 128;
-    hd->prob_intra = 10;
+    hd->prob_intra = 25;
     hd->prob_last = 200;
     hd->prob_golden = 128;
 }

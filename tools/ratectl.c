@@ -143,6 +143,9 @@ void ratectl_update(ratectl *rc, int key_frame, size_t bytes)
     if (key_frame || rc->mode == RC_Q || rc->mode == RC_CQ) return;
     double pred = rc->k_bits / rc->k_steps * step_pow(rc->last_q);
     rc->surprise = log2((spent > 8 ? spent : 8) / pred);
+    /* (A frame of nothing, or a scene cut, moves the next by 9 indices at most.) */
+    if (rc->surprise < -3) rc->surprise = -3;
+    if (rc->surprise > 3) rc->surprise = 3;
     double decay = 1.0 - 1.0 / (rc->mode == RC_CBR ? 8 : 32);
     rc->k_bits = rc->k_bits * decay + spent;
     rc->k_steps = rc->k_steps * decay + step_pow(rc->last_q);
