@@ -653,8 +653,8 @@ int cmd_encode(int argc, char **argv)
             co.max_qi = ratectl_index(rc.max_q);
             if (co.min_qi > co.max_qi) co.min_qi = co.max_qi;
             /* vbr and cq 100: one quantizer gave the best BD-rate (bench/results/
-             * pipeline-vbr*.md, [6,16] vs the serial encode by SSIM: foreman +0.61% at
-             * 100, +0.80% at 50; flower 720p -2.24% at 100, -0.85% at 50) and costs no
+             * pipeline-vbr*.md, [6,16] vs the serial encode by SSIM: foreman -0.06% at
+             * 100, +0.01% at 50; flower 720p -0.83% at 100, +0.59% at 50) and costs no
              * measuring. cbr 50: the evenest chunks (foreman at 600 kbit/s: spread 0.15
              * at 100, 0.08 at 50, 0.14 at 0: 0 over-reacts to the measure's errors). */
             co.bias_pct = bias >= 0 ? bias : rc.mode == RC_CBR ? 50 : 100;
