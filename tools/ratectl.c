@@ -4,7 +4,6 @@
 #include "tables.h" /* the quantizer steps (RFC 6386 §14.1) */
 
 #include <math.h>
-#include <stdlib.h>
 
 /* vp8_cx_iface.c q_trans. */
 static const int q_trans[64] = {
